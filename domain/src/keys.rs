@@ -1,0 +1,250 @@
+//! API keys: a high-entropy secret shown once, stored only as its SHA-256 (indexed).
+use base64::Engine;
+use rand::RngCore;
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::accounts::Account;
+use crate::entities::{account, api_key};
+use crate::validate::Label;
+use crate::{time, Error, FieldCode, Services};
+
+/// Every key starts with this, so leaked keys are easy to recognise (secret scanners).
+pub const KEY_PREFIX: &str = "rsl_";
+/// How many leading characters of a key the list shows (KEY-02).
+pub const SHOWN_CHARS: usize = 12;
+
+/// A key as listed: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    pub id: i64,
+    pub label: String,
+    /// The first [`SHOWN_CHARS`] characters of the key.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl From<api_key::Model> for KeyInfo {
+    fn from(m: api_key::Model) -> Self {
+        Self {
+            id: m.id,
+            label: m.label,
+            prefix: m.prefix,
+            created_at: m.created_at,
+            last_used_at: m.last_used_at,
+        }
+    }
+}
+
+/// `n` random bytes, base64url without padding.
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Creates a key for the account, within its plan's key limit. Returns the listing and the
+/// full key, which is not stored anywhere and cannot be shown again.
+pub async fn create(
+    svc: &Services,
+    owner: &Account,
+    label: &str,
+) -> Result<(KeyInfo, String), Error> {
+    let label = Label::parse(label)?;
+    let plan =
+        svc.catalog
+            .effective_plan(owner.plan.as_deref(), owner.plan_expires_at, time::now());
+    let live = api_key::Entity::find()
+        .filter(api_key::Column::AccountId.eq(owner.id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .count(&svc.db)
+        .await?;
+    if live >= u64::from(plan.max_keys) {
+        return Err(Error::invalid("label", FieldCode::KeyLimitReached));
+    }
+    let key = format!("{KEY_PREFIX}{}", random_token(32));
+    let model = api_key::ActiveModel {
+        account_id: Set(owner.id),
+        label: Set(label.as_str().to_owned()),
+        prefix: Set(key.chars().take(SHOWN_CHARS).collect()),
+        key_hash: Set(sha256_hex(&key)),
+        created_at: Set(time::now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    };
+    let inserted = api_key::Entity::insert(model)
+        .exec_with_returning(&svc.db)
+        .await?;
+    Ok((inserted.into(), key))
+}
+
+/// The account's live keys, newest first.
+pub async fn list(db: &DatabaseConnection, account_id: i64) -> Result<Vec<KeyInfo>, Error> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::AccountId.eq(account_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .order_by_desc(api_key::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(KeyInfo::from)
+        .collect())
+}
+
+/// Revokes one of the account's own keys; someone else's key is `NotFound`.
+pub async fn revoke(db: &DatabaseConnection, account_id: i64, key_id: i64) -> Result<(), Error> {
+    let res = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(time::now()))
+        .filter(api_key::Column::Id.eq(key_id))
+        .filter(api_key::Column::AccountId.eq(account_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    if res.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// The live key and its account for a presented secret (one indexed lookup each).
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    presented: &str,
+) -> Result<(KeyInfo, Account), Error> {
+    if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
+        return Err(Error::Unauthorized);
+    }
+    let key = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(sha256_hex(presented)))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    let owner = account::Entity::find_by_id(key.account_id)
+        .one(db)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    Ok((key.into(), owner.into()))
+}
+
+/// Records use of a key, at most once a minute per key.
+pub async fn touch(db: &DatabaseConnection, key_id: i64) -> Result<(), Error> {
+    let now = time::now();
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+        .filter(api_key::Column::Id.eq(key_id))
+        .filter(
+            api_key::Column::LastUsedAt
+                .is_null()
+                .or(api_key::Column::LastUsedAt.lte(now - 60)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{each_db, new_account};
+
+    #[tokio::test]
+    async fn a_key_is_shown_once_listed_by_prefix_and_stored_as_a_hash() {
+        each_db(|svc| async move {
+            let a = new_account(&svc).await;
+            let (info, key) = create(&svc, &a, "ci").await.unwrap();
+            assert!(key.starts_with(KEY_PREFIX) && key.len() > 40);
+            assert_eq!(info.prefix, key[..SHOWN_CHARS]);
+            let listed = list(&svc.db, a.id).await.unwrap();
+            assert_eq!(listed, vec![info.clone()]);
+            let row = api_key::Entity::find_by_id(info.id)
+                .one(&svc.db)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.key_hash, sha256_hex(&key));
+            assert!(!row.key_hash.contains(&key[SHOWN_CHARS..]));
+            let (found, owner) = authenticate(&svc.db, &key).await.unwrap();
+            assert_eq!((found.id, owner.id), (info.id, a.id));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_revoked_key_stops_working_at_once_and_only_owners_revoke() {
+        each_db(|svc| async move {
+            let a = new_account(&svc).await;
+            let b = new_account(&svc).await;
+            let (info, key) = create(&svc, &a, "app").await.unwrap();
+            assert!(matches!(
+                revoke(&svc.db, b.id, info.id).await,
+                Err(Error::NotFound)
+            ));
+            revoke(&svc.db, a.id, info.id).await.unwrap();
+            assert!(matches!(
+                authenticate(&svc.db, &key).await,
+                Err(Error::Unauthorized)
+            ));
+            assert!(list(&svc.db, a.id).await.unwrap().is_empty());
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn the_plan_limits_how_many_keys_live_at_once() {
+        each_db(|svc| async move {
+            let a = new_account(&svc).await;
+            let max = svc.catalog.lowest_plan().max_keys;
+            for n in 0..max {
+                create(&svc, &a, &format!("k{n}")).await.unwrap();
+            }
+            let over = create(&svc, &a, "one too many").await;
+            assert!(matches!(
+                over,
+                Err(Error::Invalid {
+                    code: FieldCode::KeyLimitReached,
+                    ..
+                })
+            ));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn last_used_is_written_at_most_once_a_minute() {
+        each_db(|svc| async move {
+            let a = new_account(&svc).await;
+            let (info, _) = create(&svc, &a, "k").await.unwrap();
+            touch(&svc.db, info.id).await.unwrap();
+            let first = list(&svc.db, a.id).await.unwrap()[0].last_used_at;
+            assert!(first.is_some());
+            api_key::Entity::update_many()
+                .col_expr(
+                    api_key::Column::LastUsedAt,
+                    Expr::value(first.unwrap() - 30),
+                )
+                .filter(api_key::Column::Id.eq(info.id))
+                .exec(&svc.db)
+                .await
+                .unwrap();
+            touch(&svc.db, info.id).await.unwrap();
+            assert_eq!(
+                list(&svc.db, a.id).await.unwrap()[0].last_used_at,
+                Some(first.unwrap() - 30)
+            );
+        })
+        .await;
+    }
+}

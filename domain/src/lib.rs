@@ -1,0 +1,58 @@
+//! Business rules of the portal, with no web framework in sight.
+//!
+//! Layout:
+//! - [`Services`]: what the web layers hold — the database pool, settings, the catalog and
+//!   the login throttle. Built once at start-up.
+//! - [`validate`]: "parse, don't validate" newtypes for everything a user types.
+//! - [`accounts`], [`sessions`], [`keys`], [`ledger`]: the rules of each area, as functions
+//!   over the database connection.
+//! - [`catalog`]: plans, packs and models from `catalog/catalog.toml`.
+//! - [`entities`]: the sea-orm table models (private details of the modules above).
+pub mod accounts;
+pub mod catalog;
+pub mod db;
+pub mod entities;
+mod error;
+pub mod keys;
+pub mod ledger;
+mod password;
+pub mod sessions;
+pub mod settings;
+pub mod throttle;
+pub mod time;
+pub mod validate;
+
+pub use error::{Error, FieldCode};
+pub use sea_orm::DatabaseConnection;
+pub use settings::Settings;
+
+use std::sync::Arc;
+
+/// Everything the web layers need to call the domain, cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    /// The one connection pool of the process.
+    pub db: DatabaseConnection,
+    /// Settings loaded at start-up (defaults → file → environment).
+    pub settings: Arc<Settings>,
+    /// The product catalog (plans, packs, models).
+    pub catalog: Arc<catalog::Catalog>,
+    /// Failed-login counters per account and per IP.
+    pub throttle: Arc<throttle::LoginThrottle>,
+}
+
+impl Services {
+    /// Connects to the database, runs migrations and loads the catalog.
+    pub async fn build(settings: Settings) -> Result<Self, Error> {
+        let db = db::connect(&settings.database_url).await?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            catalog: Arc::new(catalog::Catalog::builtin()),
+            throttle: Arc::new(throttle::LoginThrottle::default()),
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,119 @@
+//! Settings of the whole process: defaults, then a TOML file, then environment variables.
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://…` (default, embedded) or `postgres://…`.
+    pub database_url: String,
+    /// Optional: shared counters for several instances.
+    pub redis_url: Option<String>,
+    /// The site's address as users see it, used in links and to decide on `Secure` cookies.
+    pub public_base_url: String,
+    /// How long a login lasts (remember me), in days.
+    pub session_days: i64,
+    /// Trust `X-Forwarded-For` for the client IP (only behind a proxy you control).
+    pub trust_forwarded_for: bool,
+    pub ollama_url: String,
+    pub ollama_cloud_url: Option<String>,
+    pub ollama_cloud_api_key: Option<SecretString>,
+    pub myfatoorah_base_url: Option<String>,
+    pub myfatoorah_api_token: Option<SecretString>,
+    pub myfatoorah_webhook_secret: Option<SecretString>,
+    pub whatsapp_provider: String,
+    pub whatsapp_http_url: Option<String>,
+    pub whatsapp_http_token: Option<SecretString>,
+    pub whatsapp_meta_phone_number_id: Option<String>,
+    pub whatsapp_meta_token: Option<SecretString>,
+    /// Comma-separated E.164 numbers that receive admin alerts.
+    pub admin_phones: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://./data/resayil.db?mode=rwc".into(),
+            redis_url: None,
+            public_base_url: "http://127.0.0.1:3000".into(),
+            session_days: 30,
+            trust_forwarded_for: false,
+            ollama_url: "http://127.0.0.1:11434".into(),
+            ollama_cloud_url: None,
+            ollama_cloud_api_key: None,
+            myfatoorah_base_url: None,
+            myfatoorah_api_token: None,
+            myfatoorah_webhook_secret: None,
+            whatsapp_provider: "log".into(),
+            whatsapp_http_url: None,
+            whatsapp_http_token: None,
+            whatsapp_meta_phone_number_id: None,
+            whatsapp_meta_token: None,
+            admin_phones: String::new(),
+        }
+    }
+}
+
+/// The environment variables read, in the order of the fields above.
+pub const ENV_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PUBLIC_BASE_URL",
+    "SESSION_DAYS",
+    "TRUST_FORWARDED_FOR",
+    "OLLAMA_URL",
+    "OLLAMA_CLOUD_URL",
+    "OLLAMA_CLOUD_API_KEY",
+    "MYFATOORAH_BASE_URL",
+    "MYFATOORAH_API_TOKEN",
+    "MYFATOORAH_WEBHOOK_SECRET",
+    "WHATSAPP_PROVIDER",
+    "WHATSAPP_HTTP_URL",
+    "WHATSAPP_HTTP_TOKEN",
+    "WHATSAPP_META_PHONE_NUMBER_ID",
+    "WHATSAPP_META_TOKEN",
+    "ADMIN_PHONES",
+];
+
+impl Settings {
+    /// Defaults, overlaid by the TOML file at `path` (if given and present), overlaid by
+    /// the environment variables of [`ENV_VARS`].
+    pub fn load(path: Option<&str>) -> Result<Self, String> {
+        let mut table = toml::Table::new();
+        if let Some(path) = path {
+            if let Ok(text) = std::fs::read_to_string(path) {
+                table = text
+                    .parse::<toml::Table>()
+                    .map_err(|e| format!("{path}: {e}"))?;
+            }
+        }
+        for name in ENV_VARS {
+            if let Ok(value) = std::env::var(name) {
+                if value.is_empty() {
+                    continue;
+                }
+                let key = name.to_ascii_lowercase();
+                let v = match key.as_str() {
+                    "session_days" => toml::Value::Integer(
+                        value
+                            .parse()
+                            .map_err(|_| format!("{name} must be a number"))?,
+                    ),
+                    "trust_forwarded_for" => {
+                        toml::Value::Boolean(matches!(value.as_str(), "1" | "true" | "yes"))
+                    }
+                    _ => toml::Value::String(value),
+                };
+                table.insert(key, v);
+            }
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| format!("settings: {e}"))
+    }
+
+    /// Cookies get `Secure` when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_base_url.starts_with("https://")
+    }
+}

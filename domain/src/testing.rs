@@ -1,0 +1,71 @@
+//! Test helpers: every domain test runs on a fresh SQLite file migrated by the real
+//! migrations, and again on PostgreSQL when `TEST_DATABASE_URL` is set.
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::accounts::{self, Account, NewAccount};
+use crate::{Services, Settings};
+
+pub async fn each_db<F, Fut>(test: F)
+where
+    F: Fn(Services) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+    test(services(&url).await).await;
+    if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
+        if !pg.is_empty() {
+            test(services(&pg).await).await;
+        }
+    }
+}
+
+async fn services(url: &str) -> Services {
+    // Several tests may migrate the same PostgreSQL database at once; one at a time.
+    static MIGRATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _guard = MIGRATE.lock().await;
+    Services::build(Settings {
+        database_url: url.to_owned(),
+        ..Settings::default()
+    })
+    .await
+    .expect("services")
+}
+
+fn unique() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{}{:04}",
+        std::process::id() % 10_000,
+        N.fetch_add(1, Ordering::Relaxed) % 10_000
+    )
+}
+
+pub fn unique_email() -> String {
+    format!(
+        "u{}-{}@example.com",
+        unique(),
+        crate::keys::random_token(4).to_lowercase()
+    )
+}
+
+/// A Kuwait mobile number unlikely to repeat across runs sharing one database.
+pub fn unique_phone() -> String {
+    let n: u32 = rand::random_range(0..10_000_000);
+    format!("+9655{n:07}")
+}
+
+pub async fn new_account(svc: &Services) -> Account {
+    accounts::register(
+        svc,
+        NewAccount {
+            email: &unique_email(),
+            phone: &unique_phone(),
+            password: "password1",
+            lang: "ar",
+        },
+    )
+    .await
+    .expect("register")
+}

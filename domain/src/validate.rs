@@ -1,0 +1,231 @@
+//! Parse, don't validate: a value of these types is known to be acceptable.
+use crate::{Error, FieldCode};
+
+/// A lower-cased e-mail address of at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let s = raw.trim().to_lowercase();
+        if s.is_empty() {
+            return Err(Error::invalid("email", FieldCode::Required));
+        }
+        if s.chars().count() > 254 {
+            return Err(Error::invalid("email", FieldCode::TooLong));
+        }
+        let ok = match s.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+                    && !domain.contains('@')
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "@._%+-'".contains(c))
+            }
+            None => false,
+        };
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(Error::invalid("email", FieldCode::InvalidEmail))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A phone number in E.164 with the leading `+`. Kuwait numbers (+965) must have
+/// 8 national digits; other countries 7–15 digits in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let compact: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+            .collect();
+        if compact.is_empty() {
+            return Err(Error::invalid("phone", FieldCode::Required));
+        }
+        if compact.len() > 20 {
+            return Err(Error::invalid("phone", FieldCode::TooLong));
+        }
+        let digits = compact
+            .strip_prefix('+')
+            .or_else(|| compact.strip_prefix("00"))
+            .ok_or(Error::invalid("phone", FieldCode::InvalidPhone))?;
+        let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        let ok = all_digits
+            && !digits.starts_with('0')
+            && match digits.strip_prefix("965") {
+                Some(national) => national.len() == 8 && !national.starts_with('0'),
+                None => (8..=15).contains(&digits.len()),
+            };
+        if ok {
+            Ok(Self(format!("+{digits}")))
+        } else {
+            Err(Error::invalid("phone", FieldCode::InvalidPhone))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password of 8 to 128 characters (kept only until it is hashed).
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+impl Password {
+    pub const MIN: usize = 8;
+    pub const MAX: usize = 128;
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let n = raw.chars().count();
+        if n == 0 {
+            Err(Error::invalid("password", FieldCode::Required))
+        } else if n < Self::MIN {
+            Err(Error::invalid("password", FieldCode::PasswordTooShort))
+        } else if n > Self::MAX {
+            Err(Error::invalid("password", FieldCode::TooLong))
+        } else {
+            Ok(Self(raw.to_owned()))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A short, human label (API key names): 1 to 64 characters, control characters removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label(String);
+
+impl Label {
+    pub const MAX: usize = 64;
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let s: String = raw.trim().chars().filter(|c| !c.is_control()).collect();
+        if s.is_empty() {
+            Err(Error::invalid("label", FieldCode::Required))
+        } else if s.chars().count() > Self::MAX {
+            Err(Error::invalid("label", FieldCode::TooLong))
+        } else {
+            Ok(Self(s))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(e: Error) -> FieldCode {
+        match e {
+            Error::Invalid { code, .. } => code,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse("  Sara@Example.COM ").unwrap().as_str(),
+            "sara@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@x.com",
+            "a@.com",
+            "a@x..com",
+            "<script>@x.com",
+            "a@b@c.com",
+            "a' OR 1=1 --",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            code(Email::parse(&format!("{}@x.com", "a".repeat(300))).unwrap_err()),
+            FieldCode::TooLong
+        );
+    }
+
+    #[test]
+    fn kuwait_numbers_need_eight_digits_and_keep_the_plus() {
+        assert_eq!(
+            Phone::parse("+965 5001 2345").unwrap().as_str(),
+            "+96550012345"
+        );
+        assert_eq!(
+            Phone::parse("0096550012345").unwrap().as_str(),
+            "+96550012345"
+        );
+        assert_eq!(
+            code(Phone::parse("+9655001234").unwrap_err()),
+            FieldCode::InvalidPhone
+        );
+        assert_eq!(
+            code(Phone::parse("+965500123456").unwrap_err()),
+            FieldCode::InvalidPhone
+        );
+        assert_eq!(
+            code(Phone::parse("50012345").unwrap_err()),
+            FieldCode::InvalidPhone
+        );
+        assert_eq!(
+            code(Phone::parse("+96550O12345").unwrap_err()),
+            FieldCode::InvalidPhone
+        );
+    }
+
+    #[test]
+    fn other_countries_follow_e164_length() {
+        assert_eq!(
+            Phone::parse("+971501234567").unwrap().as_str(),
+            "+971501234567"
+        );
+        assert!(Phone::parse("+1234").is_err());
+    }
+
+    #[test]
+    fn passwords_have_a_minimum_and_maximum_length() {
+        assert_eq!(
+            code(Password::parse("short").unwrap_err()),
+            FieldCode::PasswordTooShort
+        );
+        assert_eq!(
+            code(Password::parse(&"x".repeat(129)).unwrap_err()),
+            FieldCode::TooLong
+        );
+        assert!(Password::parse("long enough").is_ok());
+    }
+
+    #[test]
+    fn labels_are_bounded_and_cleaned() {
+        assert_eq!(Label::parse(" ci\u{7} key ").unwrap().as_str(), "ci key");
+        assert_eq!(code(Label::parse("   ").unwrap_err()), FieldCode::Required);
+        assert_eq!(
+            code(Label::parse(&"k".repeat(65)).unwrap_err()),
+            FieldCode::TooLong
+        );
+    }
+}

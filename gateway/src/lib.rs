@@ -1,0 +1,1 @@
+//! The OpenAI-compatible gateway (see README: issue 3 builds it here).
