@@ -10,6 +10,80 @@ pub struct Catalog {
     pub denied_models: Vec<String>,
     pub plans: Vec<Plan>,
     pub packs: Vec<Pack>,
+    /// How each model is served and billed (see [`crate::models`] for access rules).
+    #[serde(default)]
+    pub models: Vec<Model>,
+    /// The gateway's limits: cloud budget, queue depth, reservation estimate.
+    #[serde(default)]
+    pub gateway: GatewayLimits,
+}
+
+/// Where a model runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// The local Ollama (`OLLAMA_URL`).
+    Local,
+    /// The cloud Ollama (`OLLAMA_CLOUD_URL`), counted against the daily cloud cap.
+    Cloud,
+}
+
+impl ModelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Local => "local",
+            ModelKind::Cloud => "cloud",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    pub id: String,
+    pub kind: ModelKind,
+    /// Credits per 1000 tokens; when absent the kind's default of [`GatewayLimits`].
+    #[serde(default)]
+    pub multiplier: Option<f64>,
+    /// A cloud model that serves this local model's requests when the local queue is deep.
+    #[serde(default)]
+    pub cloud_fallback: Option<String>,
+    /// Served by `/v1/embeddings` rather than chat completions.
+    #[serde(default)]
+    pub embedding: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GatewayLimits {
+    pub cloud_daily_cap: u64,
+    pub cloud_budget_warn_percent: u64,
+    pub credit_warning_percent: i64,
+    pub local_parallel: u64,
+    pub queue_failover_depth: u64,
+    pub wait_queue_max: usize,
+    pub wait_timeout_ms: u64,
+    pub default_max_tokens: u64,
+    pub max_body_bytes: usize,
+    pub local_multiplier: f64,
+    pub cloud_multiplier: f64,
+}
+
+impl Default for GatewayLimits {
+    fn default() -> Self {
+        Self {
+            cloud_daily_cap: 500,
+            cloud_budget_warn_percent: 80,
+            credit_warning_percent: 20,
+            local_parallel: 1,
+            queue_failover_depth: 3,
+            wait_queue_max: 64,
+            wait_timeout_ms: 30_000,
+            default_max_tokens: 512,
+            max_body_bytes: 4 << 20,
+            local_multiplier: 1.0,
+            cloud_multiplier: 2.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +125,10 @@ impl Catalog {
             .unwrap_or_else(|| self.lowest_plan())
     }
 
+    pub fn model(&self, id: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
     pub fn lowest_plan(&self) -> &Plan {
         self.plans
             .iter()
@@ -71,6 +149,32 @@ mod tests {
         assert_eq!(c.plan("pro").map(|p| p.requests_per_minute), Some(30));
         assert_eq!(c.packs.len(), 3);
         assert_eq!(c.welcome_credits, 1000);
+    }
+
+    #[test]
+    fn every_listed_model_says_how_it_is_served_and_fallbacks_are_cloud_models() {
+        let c = Catalog::builtin();
+        for plan in &c.plans {
+            for id in &plan.models {
+                assert!(
+                    c.model(id).is_some(),
+                    "{id} of {} has no [[models]]",
+                    plan.id
+                );
+            }
+        }
+        for m in &c.models {
+            if let Some(f) = &m.cloud_fallback {
+                assert_eq!(
+                    c.model(f).map(|f| f.kind),
+                    Some(ModelKind::Cloud),
+                    "{}",
+                    m.id
+                );
+            }
+        }
+        assert_eq!(c.gateway.cloud_daily_cap, 500);
+        assert_eq!(c.gateway.queue_failover_depth, 3);
     }
 
     #[test]

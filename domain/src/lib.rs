@@ -10,16 +10,20 @@
 //! - [`entities`]: the sea-orm table models (private details of the modules above).
 pub mod accounts;
 pub mod catalog;
+pub mod credits;
 pub mod db;
 pub mod entities;
 mod error;
+pub mod events;
 pub mod keys;
 pub mod ledger;
+pub mod models;
 mod password;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod time;
+pub mod usage;
 pub mod validate;
 
 pub use error::{Error, FieldCode};

@@ -1,0 +1,173 @@
+//! Threshold events (credit warning, credits exhausted, cloud budget 80% / 100%) recorded
+//! for the notification work to send. Each has a dedupe key, unique in the table, so an
+//! event recorded by several requests or instances at once is stored once.
+use sea_orm::{
+    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::entities::ledger;
+use crate::{time, Error};
+
+pub mod row {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub kind: String,
+        pub account_id: Option<i64>,
+        pub dedupe_key: String,
+        pub payload: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// NOTIF-03: balance ≤ the warning share of the credits after the last grant.
+    CreditWarning,
+    /// NOTIF-04: balance reached zero or a request was refused with 402.
+    CreditsExhausted,
+    /// NOTIF-07: the day's cloud requests reached the warning share of the cap.
+    CloudBudgetWarning,
+    /// NOTIF-08: the cap is reached; cloud is off until midnight Asia/Kuwait.
+    CloudBudgetExhausted,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::CreditWarning => "credit_warning",
+            Kind::CreditsExhausted => "credits_exhausted",
+            Kind::CloudBudgetWarning => "cloud_budget_warning",
+            Kind::CloudBudgetExhausted => "cloud_budget_exhausted",
+        }
+    }
+}
+
+/// Records an event unless one with the same dedupe key exists. True when recorded now.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    kind: Kind,
+    account_id: Option<i64>,
+    dedupe_key: &str,
+    payload: serde_json::Value,
+) -> Result<bool, Error> {
+    let res = row::Entity::insert(row::ActiveModel {
+        kind: Set(kind.as_str().to_owned()),
+        account_id: Set(account_id),
+        dedupe_key: Set(dedupe_key.to_owned()),
+        payload: Set(payload.to_string()),
+        created_at: Set(time::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(row::Column::DedupeKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(res > 0)
+}
+
+/// Events recorded after `after_id`, oldest first (for the notification worker).
+pub async fn since<C: ConnectionTrait>(conn: &C, after_id: i64) -> Result<Vec<row::Model>, Error> {
+    Ok(row::Entity::find()
+        .filter(row::Column::Id.gt(after_id))
+        .order_by_asc(row::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Records the credit events a new balance calls for: exhausted at 0, a warning at or
+/// below `warning_percent` of the balance right after the last grant or purchase. Each is
+/// recorded once per grant (the grant's ledger row id is in the dedupe key).
+pub async fn check_credits<C: ConnectionTrait>(
+    conn: &C,
+    account_id: i64,
+    balance: i64,
+    warning_percent: i64,
+) -> Result<(), Error> {
+    let last_grant = ledger::Entity::find()
+        .filter(ledger::Column::AccountId.eq(account_id))
+        .filter(ledger::Column::Kind.is_in(["grant", "purchase"]))
+        .order_by_desc(ledger::Column::Id)
+        .limit(1)
+        .one(conn)
+        .await?;
+    let (grant_id, granted) = last_grant
+        .map(|g| (g.id, g.balance_after))
+        .unwrap_or((0, 0));
+    let payload = serde_json::json!({ "balance": balance, "after_last_grant": granted });
+    if balance <= 0 {
+        let key = format!("credits_exhausted:{account_id}:{grant_id}");
+        record(
+            conn,
+            Kind::CreditsExhausted,
+            Some(account_id),
+            &key,
+            payload,
+        )
+        .await?;
+    } else if granted > 0 && balance * 100 <= granted * warning_percent {
+        let key = format!("credit_warning:{account_id}:{grant_id}");
+        record(conn, Kind::CreditWarning, Some(account_id), &key, payload).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{each_db, new_account};
+
+    #[tokio::test]
+    async fn credit_events_are_recorded_once_per_grant() {
+        each_db(|svc| async move {
+            let a = new_account(&svc).await; // welcome grant of 1000
+            check_credits(&svc.db, a.id, 500, 20).await.unwrap();
+            check_credits(&svc.db, a.id, 200, 20).await.unwrap();
+            check_credits(&svc.db, a.id, 150, 20).await.unwrap();
+            check_credits(&svc.db, a.id, 0, 20).await.unwrap();
+            check_credits(&svc.db, a.id, 0, 20).await.unwrap();
+            let mine: Vec<_> = since(&svc.db, 0)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.account_id == Some(a.id))
+                .map(|e| e.kind)
+                .collect();
+            assert_eq!(mine, ["credit_warning", "credits_exhausted"]);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_dedupe_key_is_stored_once() {
+        each_db(|svc| async move {
+            let key = format!("test:{}", crate::keys::random_token(8));
+            let v = serde_json::json!({});
+            assert!(
+                record(&svc.db, Kind::CloudBudgetWarning, None, &key, v.clone())
+                    .await
+                    .unwrap()
+            );
+            assert!(!record(&svc.db, Kind::CloudBudgetWarning, None, &key, v)
+                .await
+                .unwrap());
+        })
+        .await;
+    }
+}
