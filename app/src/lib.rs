@@ -1,1 +1,107 @@
+//! The Leptos UI: pages, components, texts in Arabic and English, and the server functions
+//! the pages call. Built twice: with `ssr` into the server, with `hydrate` into the wasm.
+//!
+//! Layout: [`i18n`] (texts, language), [`dto`] (what crosses the wire), [`api`] (server
+//! functions), `server` (ssr-only helpers behind them), [`components`] and [`pages`].
+pub mod api;
+pub mod components;
+pub mod dto;
+pub mod i18n;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
 
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos_meta::MetaTags;
+use leptos_meta::{provide_meta_context, Link, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+pub use i18n::Lang;
+
+/// The HTML document around the app, rendered on the server only.
+#[cfg(feature = "ssr")]
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = request_lang();
+    provide_context(lang);
+    let nonce = leptos::nonce::use_nonce().unwrap_or_else(|| {
+        leptos::nonce::provide_nonce();
+        leptos::nonce::use_nonce().unwrap_or_default()
+    });
+    // Only the site's own scripts (and the hydration script with this response's nonce)
+    // and its wasm may run; the site may not be framed.
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let (Some(res), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&csp),
+    ) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code() dir=lang.dir()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The language the server chose for this request (see `i18n`).
+#[cfg(feature = "ssr")]
+pub(crate) fn request_lang() -> Lang {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Lang>().copied())
+        .unwrap_or_default()
+}
+
+/// In the browser, the language is the one the server wrote into `<html lang>`.
+#[cfg(not(feature = "ssr"))]
+fn request_lang() -> Lang {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .and_then(|l| Lang::from_code(&l))
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = use_context::<Lang>().unwrap_or_else(request_lang);
+    provide_context(lang);
+    let t = lang.texts();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/resayil.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Title text=t.brand/>
+        <Router>
+            <components::Header/>
+            <main class="container">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::Landing/>
+                    <Route path=path!("/register") view=pages::Register/>
+                    <Route path=path!("/login") view=pages::Login/>
+                    <Route path=path!("/dashboard") view=pages::Dashboard/>
+                    <Route path=path!("/keys") view=pages::Keys/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,115 @@
+//! Server functions: small adapters that authorise the caller, call `domain` and map the
+//! result to a DTO. Every one is a public endpoint, so every one checks the session.
+use leptos::prelude::*;
+
+use crate::dto::{AppError, KeyRow, Me, NewKey};
+#[cfg(feature = "ssr")]
+use crate::server::*;
+
+#[server(prefix = "/api", endpoint = "register")]
+pub async fn register(
+    email: String,
+    phone: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let svc = services()?;
+    let lang = crate::request_lang();
+    let account = domain::accounts::register(
+        &svc,
+        domain::accounts::NewAccount {
+            email: &email,
+            phone: &phone,
+            password: &password,
+            lang: lang.code(),
+        },
+    )
+    .await
+    .map_err(fail)?;
+    let token = domain::sessions::create(&svc.db, account.id, svc.settings.session_days)
+        .await
+        .map_err(fail)?;
+    set_session_cookie(&svc, Some(&token));
+    leptos_axum::redirect(&safe_next(next));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let svc = services()?;
+    let ip = client_ip(&svc);
+    let account = domain::accounts::authenticate(&svc, &email, &password, &ip)
+        .await
+        .map_err(fail)?;
+    let token = domain::sessions::create(&svc.db, account.id, svc.settings.session_days)
+        .await
+        .map_err(fail)?;
+    set_session_cookie(&svc, Some(&token));
+    leptos_axum::redirect(&safe_next(next));
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let svc = services()?;
+    if let Some(token) = session_token() {
+        domain::sessions::revoke(&svc.db, &token)
+            .await
+            .map_err(fail)?;
+    }
+    set_session_cookie(&svc, None);
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in user, or `None` for visitors.
+#[server(prefix = "/api", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<Me>, AppError> {
+    let svc = services()?;
+    let Some(token) = session_token() else {
+        return Ok(None);
+    };
+    match domain::sessions::account(&svc.db, &token).await {
+        Ok(a) => Ok(Some(me(&a))),
+        Err(domain::Error::Unauthorized) => Ok(None),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+/// The dashboard's data; 401 without a session.
+#[server(prefix = "/api", endpoint = "dashboard")]
+pub async fn dashboard() -> Result<Me, AppError> {
+    Ok(me(&current_account().await?))
+}
+
+#[server(prefix = "/api", endpoint = "keys")]
+pub async fn list_keys() -> Result<Vec<KeyRow>, AppError> {
+    let account = current_account().await?;
+    let svc = services()?;
+    let keys = domain::keys::list(&svc.db, account.id)
+        .await
+        .map_err(fail)?;
+    Ok(keys.into_iter().map(key_row).collect())
+}
+
+#[server(prefix = "/api", endpoint = "keys/create")]
+pub async fn create_key(label: String) -> Result<NewKey, AppError> {
+    let account = current_account().await?;
+    let svc = services()?;
+    let (info, secret) = domain::keys::create(&svc, &account, &label)
+        .await
+        .map_err(fail)?;
+    Ok(NewKey {
+        row: key_row(info),
+        secret,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "keys/delete")]
+pub async fn delete_key(id: i64) -> Result<(), AppError> {
+    let account = current_account().await?;
+    let svc = services()?;
+    domain::keys::revoke(&svc.db, account.id, id)
+        .await
+        .map_err(fail)
+}

@@ -1,0 +1,179 @@
+//! Server-side helpers for server functions: reach the domain services, the caller's
+//! session and IP, and turn domain errors into `AppError` with the right HTTP status.
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use domain::{accounts::Account, sessions, Services};
+use http::{header, request::Parts, HeaderValue, StatusCode};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::dto::{AppError, ErrorCode, KeyRow, Me};
+
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("domain::Services missing from the Leptos context");
+        fail_status(StatusCode::INTERNAL_SERVER_ERROR);
+        AppError::Server
+    })
+}
+
+fn fail_status(status: StatusCode) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.set_status(status);
+    }
+}
+
+/// Maps a domain error to what the caller may see, setting the response status.
+/// Internal causes are logged here, once, and never sent.
+pub fn fail(err: domain::Error) -> AppError {
+    use domain::Error as E;
+    let (status, app) = match err {
+        E::Invalid { field, code } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Field {
+                field: field.to_owned(),
+                code: map_code(code),
+            },
+        ),
+        E::Unauthorized => (StatusCode::UNAUTHORIZED, AppError::Unauthorized),
+        E::NotFound => (StatusCode::NOT_FOUND, AppError::NotFound),
+        other => {
+            tracing::error!(error = %other, "server function failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, AppError::Server)
+        }
+    };
+    fail_status(status);
+    app
+}
+
+fn map_code(code: domain::FieldCode) -> ErrorCode {
+    use domain::FieldCode as F;
+    match code {
+        F::Required => ErrorCode::Required,
+        F::TooLong => ErrorCode::TooLong,
+        F::InvalidEmail => ErrorCode::InvalidEmail,
+        F::InvalidPhone => ErrorCode::InvalidPhone,
+        F::PasswordTooShort => ErrorCode::PasswordTooShort,
+        F::EmailTaken => ErrorCode::EmailTaken,
+        F::PhoneTaken => ErrorCode::PhoneTaken,
+        F::InvalidCredentials => ErrorCode::InvalidCredentials,
+        F::TooManyAttempts => ErrorCode::TooManyAttempts,
+        F::KeyLimitReached => ErrorCode::KeyLimitReached,
+    }
+}
+
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Option<String> {
+    cookie(&parts()?, sessions::COOKIE)
+}
+
+/// Reads one cookie from the request.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+}
+
+/// The signed-in account, or `Unauthorized` (HTTP 401).
+pub async fn current_account() -> Result<Account, AppError> {
+    let svc = services()?;
+    let Some(token) = session_token() else {
+        fail_status(StatusCode::UNAUTHORIZED);
+        return Err(AppError::Unauthorized);
+    };
+    sessions::account(&svc.db, &token).await.map_err(fail)
+}
+
+/// The caller's IP: the socket peer, or `X-Forwarded-For` when the settings trust a proxy.
+pub fn client_ip(svc: &Services) -> String {
+    let Some(parts) = parts() else {
+        return "unknown".into();
+    };
+    if svc.settings.trust_forwarded_for {
+        if let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+        {
+            return ip.to_owned();
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Sets (or with `None`, clears) the session cookie: HttpOnly, SameSite=Lax, Secure on https.
+pub fn set_session_cookie(svc: &Services, token: Option<&str>) {
+    let secure = if svc.settings.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = match token {
+        Some(t) => format!(
+            "{}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            sessions::COOKIE,
+            svc.settings.session_days * 86_400
+        ),
+        None => format!(
+            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+            sessions::COOKIE
+        ),
+    };
+    if let (Some(res), Ok(v)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&value),
+    ) {
+        res.append_header(header::SET_COOKIE, v);
+    }
+}
+
+/// Only local paths may be redirect targets (no open redirect).
+pub fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
+        {
+            n
+        }
+        _ => "/dashboard".into(),
+    }
+}
+
+pub fn me(a: &Account) -> Me {
+    Me {
+        email: a.email.clone(),
+        is_admin: a.role == domain::accounts::Role::Admin,
+        plan: a.plan.clone(),
+        plan_expires_at: a.plan_expires_at,
+        credits: a.credits,
+    }
+}
+
+pub fn key_row(k: domain::keys::KeyInfo) -> KeyRow {
+    KeyRow {
+        id: k.id,
+        label: k.label,
+        prefix: k.prefix,
+        created_at: k.created_at,
+        last_used_at: k.last_used_at,
+    }
+}

@@ -1,0 +1,163 @@
+//! The operator commands of the `resayil` binary.
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, Subcommand};
+use domain::{accounts, keys, Services, Settings};
+
+#[derive(Parser)]
+#[command(name = "resayil", about = "Resayil LLM Portal")]
+pub struct Cli {
+    /// Optional TOML settings file (environment variables override it).
+    #[arg(long, global = true, env = "RESAYIL_CONFIG")]
+    pub config: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the portal (the default).
+    Serve,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account (bypasses the web form; same validation).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        password: String,
+        /// `user` (default) or `admin`.
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// An active plan for 30 days: basic, pro or enterprise.
+        #[arg(long)]
+        plan: Option<String>,
+        /// Starting balance, instead of the welcome grant.
+        #[arg(long)]
+        credits: Option<i64>,
+    },
+    /// Show an account.
+    Show {
+        #[arg(long)]
+        email: String,
+        /// Print JSON (email, role, plan, plan_expires_at, credits).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Create an API key and print it (shown only this once).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        label: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref()).map_err(|e| anyhow!(e))?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let db = domain::db::connect_only(&settings.database_url).await?;
+            let n = domain::db::migrate(&db).await?;
+            println!("applied {n} migration(s)");
+            Ok(())
+        }
+        Command::User(cmd) => user(settings, cmd).await,
+        Command::Key(KeyCommand::Create { email, label }) => {
+            let svc = Services::build(settings).await?;
+            let owner = accounts::find_by_email(&svc.db, &email)
+                .await
+                .map_err(|_| anyhow!("no account with email {email}"))?;
+            let (_, key) = keys::create(&svc, &owner, &label).await.map_err(explain)?;
+            println!("{key}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let conf = leptos::prelude::get_configuration(None)
+        .context("Leptos settings: run through `cargo leptos` or set LEPTOS_OUTPUT_NAME, LEPTOS_SITE_ROOT, LEPTOS_SITE_PKG_DIR and LEPTOS_SITE_ADDR (README)")?;
+    let app = crate::Application::build(settings, conf.leptos_options).await?;
+    app.run_until_stopped(crate::startup::shutdown_signal())
+        .await
+}
+
+async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
+    let svc = Services::build(settings).await?;
+    match cmd {
+        UserCommand::Create {
+            email,
+            phone,
+            password,
+            role,
+            plan,
+            credits,
+        } => {
+            let role = match role.as_str() {
+                "user" => accounts::Role::User,
+                "admin" => accounts::Role::Admin,
+                other => bail!("unknown role {other:?} (user or admin)"),
+            };
+            let a = accounts::create(
+                &svc,
+                accounts::NewAccount {
+                    email: &email,
+                    phone: &phone,
+                    password: &password,
+                    lang: "ar",
+                },
+                accounts::OperatorChoices {
+                    role: Some(role),
+                    plan,
+                    credits,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            println!("created account {} ({})", a.email, a.id);
+            Ok(())
+        }
+        UserCommand::Show { email, json } => {
+            let a = accounts::find_by_email(&svc.db, &email)
+                .await
+                .map_err(|_| anyhow!("no account with email {email}"))?;
+            let view = serde_json::json!({
+                "email": a.email,
+                "role": a.role,
+                "plan": a.plan,
+                "plan_expires_at": a.plan_expires_at,
+                "credits": a.credits,
+            });
+            if json {
+                println!("{view}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn explain(e: domain::Error) -> anyhow::Error {
+    match e {
+        domain::Error::Invalid { field, code } => anyhow!("{field}: {code:?}"),
+        other => anyhow!(other),
+    }
+}

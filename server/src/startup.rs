@@ -1,0 +1,124 @@
+//! Building and running the application: one `Services`, one router, one listener.
+use std::{future::Future, net::SocketAddr};
+
+use anyhow::Context;
+use app::{shell, App};
+use axum::{middleware, routing::get, Router};
+use domain::{Services, Settings};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+
+use crate::{lang, security};
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    services: Services,
+}
+
+impl Application {
+    /// Connects to the database (migrating it), builds the router and binds the address
+    /// of `leptos.site_addr` (port 0 picks a free port, for tests).
+    pub async fn build(settings: Settings, leptos: LeptosOptions) -> anyhow::Result<Self> {
+        let services = Services::build(settings)
+            .await
+            .context("opening the database")?;
+        let listener = TcpListener::bind(leptos.site_addr)
+            .await
+            .with_context(|| format!("binding {}", leptos.site_addr))?;
+        let router = router(services.clone(), leptos);
+        Ok(Self {
+            listener,
+            router,
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` resolves, then lets open requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.listener.local_addr()?, "serving");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        Ok(())
+    }
+}
+
+fn router(services: Services, leptos: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let ctx = services.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(&leptos, routes, move || provide_context(ctx.clone()), {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            {
+                let svc = services.clone();
+                move || provide_context(svc.clone())
+            },
+            shell,
+        ))
+        .with_state(leptos);
+
+    Router::new()
+        .route("/healthz", get(health))
+        .with_state(services.clone())
+        .merge(pages)
+        .layer(middleware::from_fn_with_state(
+            services,
+            security::login_wall,
+        ))
+        .layer(middleware::from_fn(security::same_origin))
+        .layer(middleware::from_fn(lang::choose))
+        .layer(middleware::from_fn(security::headers))
+}
+
+async fn health(
+    axum::extract::State(svc): axum::extract::State<Services>,
+) -> (http::StatusCode, &'static str) {
+    match svc.db.ping().await {
+        Ok(()) => (http::StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable",
+            )
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

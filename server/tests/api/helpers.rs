@@ -1,0 +1,142 @@
+use std::net::SocketAddr;
+
+use domain::Settings;
+use leptos::prelude::LeptosOptions;
+use reqwest::{redirect::Policy, Client, Response};
+use server::Application;
+
+pub struct TestApp {
+    pub addr: String,
+    pub client: Client,
+    /// Keeps the SQLite file alive for the test's duration.
+    _dir: tempfile::TempDir,
+}
+
+/// The databases every API test runs against.
+pub fn database_urls(dir: &tempfile::TempDir) -> Vec<String> {
+    let mut urls = vec![format!("sqlite://{}/api.db?mode=rwc", dir.path().display())];
+    if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
+        if !pg.is_empty() {
+            urls.push(pg);
+        }
+    }
+    urls
+}
+
+/// Runs `test` once per database.
+pub async fn each_app<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let probe = tempfile::tempdir().expect("tempdir");
+    for n in 0..database_urls(&probe).len() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = database_urls(&dir)[n].clone();
+        test(spawn_app(url, dir).await).await;
+    }
+}
+
+async fn spawn_app(database_url: String, dir: tempfile::TempDir) -> TestApp {
+    // Several tests may migrate one PostgreSQL database at once; one at a time.
+    static START: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let guard = START.lock().await;
+    let settings = Settings {
+        database_url,
+        ..Settings::default()
+    };
+    let leptos = LeptosOptions::builder()
+        .output_name("resayil")
+        .site_addr("127.0.0.1:0".parse::<SocketAddr>().expect("addr"))
+        .build();
+    let app = Application::build(settings, leptos)
+        .await
+        .expect("build app");
+    drop(guard);
+    let addr = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    TestApp {
+        addr,
+        client,
+        _dir: dir,
+    }
+}
+
+pub fn unique_email() -> String {
+    format!("api{}@example.com", rand_digits(10))
+}
+
+pub fn unique_phone() -> String {
+    format!("+9656{}", rand_digits(7))
+}
+
+fn rand_digits(n: usize) -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0) as u64
+        ^ (u64::from(std::process::id()) << 20)
+        ^ COUNTER
+            .fetch_add(7919, std::sync::atomic::Ordering::Relaxed)
+            .wrapping_mul(2_654_435_761);
+    let s = format!("{:020}", seed.wrapping_mul(6_364_136_223_846_793_005));
+    s[s.len() - n..].to_owned()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.addr, path)
+    }
+
+    /// Calls a server function the way the page's JavaScript does (same-origin fetch).
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("origin", &self.addr)
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, email: &str, phone: &str, password: &str) -> Response {
+        self.call(
+            "register",
+            &[("email", email), ("phone", phone), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.call("login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers a fresh user (and is logged in as them).
+    pub async fn signed_in_user(&self) -> String {
+        let email = unique_email();
+        let res = self.register(&email, &unique_phone(), "password123").await;
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "{}",
+            res.status()
+        );
+        email
+    }
+}

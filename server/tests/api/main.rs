@@ -1,0 +1,6 @@
+//! API tests: the real application on a free port with a fresh database — SQLite always,
+//! PostgreSQL too when `TEST_DATABASE_URL` is set — driven over HTTP.
+mod accounts;
+mod helpers;
+mod keys;
+mod pages;

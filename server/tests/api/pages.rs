@@ -1,0 +1,89 @@
+use crate::helpers::each_app;
+
+#[tokio::test]
+async fn private_pages_send_visitors_to_login_and_back() {
+    each_app(|app| async move {
+        for page in ["/dashboard", "/keys"] {
+            let res = app.get(page).await;
+            assert_eq!(res.status(), 303, "{page}");
+            assert_eq!(res.headers()["location"], format!("/login?next={page}"));
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    each_app(|app| async move {
+        let res = app.get("/login").await;
+        assert_eq!(res.status(), 200);
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(h.contains_key("referrer-policy"));
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_owned();
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains(&format!("nonce=\"{nonce}\"")),
+            "the hydration script carries the nonce"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn arabic_is_the_default_and_lang_switches_and_sticks() {
+    each_app(|app| async move {
+        let body = app.get("/register").await.text().await.unwrap();
+        assert!(
+            body.contains("<html lang=\"ar\" dir=\"rtl\""),
+            "{}",
+            &body[..200]
+        );
+        assert!(body.contains("البريد الإلكتروني"));
+
+        let res = app
+            .client
+            .get(app.url("/register"))
+            .header("accept-language", "en-US,en;q=0.9")
+            .send()
+            .await
+            .unwrap();
+        assert!(res
+            .text()
+            .await
+            .unwrap()
+            .contains("<html lang=\"en\" dir=\"ltr\""));
+
+        let body = app.get("/register?lang=en").await.text().await.unwrap();
+        assert!(body.contains("<html lang=\"en\" dir=\"ltr\""));
+        for label in [">Email<", ">Phone<", ">Password<"] {
+            assert!(body.contains(label), "{label}");
+        }
+        // The cookie keeps the choice on the next page.
+        let body = app.get("/login").await.text().await.unwrap();
+        assert!(body.contains("<html lang=\"en\""));
+        let body = app.get("/login?lang=ar").await.text().await.unwrap();
+        assert!(body.contains("<html lang=\"ar\" dir=\"rtl\""));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_and_health_is_ok() {
+    each_app(|app| async move {
+        assert_eq!(app.get("/no-such-page").await.status(), 404);
+        assert_eq!(app.get("/healthz").await.text().await.unwrap(), "ok");
+    })
+    .await;
+}
