@@ -87,6 +87,13 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let t = lang.texts();
+    // Effects run only in the browser: this marks the page as hydrated (interactive),
+    // which the end-to-end tests wait for.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: domain and API tests on SQLite and on
+# PostgreSQL (a fresh database per run), then the browser tests against the release
+# build in Debian's Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if [ ! -x /usr/bin/chromium ]; then
+  step "installing Debian's Chromium"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
+PGHOST="${PGHOST:-127.0.0.1}"
+db="resayil_test_$(date +%s)_$$"
+step "creating PostgreSQL database $db"
+psql -h "$PGHOST" -U postgres -qc "CREATE DATABASE $db"
+work="$(mktemp -d)"
+cleanup() {
+  psql -h "$PGHOST" -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export TEST_DATABASE_URL="postgres://postgres@$PGHOST:5432/$db"
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+
+step "unit, domain and API tests (SQLite and PostgreSQL)"
+cargo test --workspace --exclude frontend
+
+step "browser tests against the release build"
+DATABASE_URL="sqlite://$work/e2e.db?mode=rwc" \
+  cargo leptos end-to-end --release
+step "all tests passed"
