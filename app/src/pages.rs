@@ -118,7 +118,7 @@ pub fn Dashboard() -> impl IntoView {
                         Ok(me) => {
                             view! {
                                 <section class="page-head">
-                                    <h1>{t.welcome} ", " <bdi>{me.email.clone()}</bdi></h1>
+                                    <h1 class="welcome">{t.welcome} <bdi>{me.email.clone()}</bdi></h1>
                                     <a href="/billing" rel="external" class="button">{t.top_up}</a>
                                 </section>
                                 <section class="grid">
