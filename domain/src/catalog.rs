@@ -96,6 +96,13 @@ pub struct Plan {
     /// Higher plans include the models of every lower one.
     pub priority: u8,
     pub models: Vec<String>,
+    /// How long one purchase of the plan lasts.
+    #[serde(default = "default_period_days")]
+    pub period_days: i64,
+}
+
+fn default_period_days() -> i64 {
+    30
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -123,6 +130,10 @@ impl Catalog {
         active
             .and_then(|id| self.plan(id))
             .unwrap_or_else(|| self.lowest_plan())
+    }
+
+    pub fn pack(&self, id: &str) -> Option<&Pack> {
+        self.packs.iter().find(|p| p.id == id)
     }
 
     pub fn model(&self, id: &str) -> Option<&Model> {

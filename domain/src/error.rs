@@ -32,6 +32,14 @@ pub enum Error {
     NotFound,
     #[error("not authorised")]
     Unauthorized,
+    /// The payment provider refused a request or could not be reached; the text is for
+    /// the log, the user sees a plain "payment could not be started, try again".
+    #[error("payment provider: {0}")]
+    PaymentProvider(String),
+    /// The request is valid but the thing is not in a state that allows it (e.g. marking
+    /// an order paid that is not pending).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal: {0}")]

@@ -43,6 +43,14 @@ pub enum Kind {
     CloudBudgetWarning,
     /// NOTIF-08: the cap is reached; cloud is off until midnight Asia/Kuwait.
     CloudBudgetExhausted,
+    /// NOTIF-02: a plan payment was confirmed (plan, expiry, credits in the payload).
+    SubscriptionActivated,
+    /// NOTIF-05: a top-up pack payment was confirmed.
+    TopupConfirmed,
+    /// NOTIF-10: an account's first Enterprise activation (for the admins).
+    EnterpriseCustomer,
+    /// A plan lapsed and the account fell back to Basic limits.
+    PlanExpired,
 }
 
 impl Kind {
@@ -52,6 +60,10 @@ impl Kind {
             Kind::CreditsExhausted => "credits_exhausted",
             Kind::CloudBudgetWarning => "cloud_budget_warning",
             Kind::CloudBudgetExhausted => "cloud_budget_exhausted",
+            Kind::SubscriptionActivated => "subscription_activated",
+            Kind::TopupConfirmed => "topup_confirmed",
+            Kind::EnterpriseCustomer => "enterprise_customer",
+            Kind::PlanExpired => "plan_expired",
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - [`accounts`], [`sessions`], [`keys`], [`ledger`]: the rules of each area, as functions
 //!   over the database connection.
 //! - [`catalog`]: plans, packs and models from `catalog/catalog.toml`.
+//! - [`payments`]: orders, checkout and confirmation through MyFatoorah (or the local test
+//!   gateway), plan expiry.
 //! - [`entities`]: the sea-orm table models (private details of the modules above).
 pub mod accounts;
 pub mod catalog;
@@ -19,6 +21,7 @@ pub mod keys;
 pub mod ledger;
 pub mod models;
 mod password;
+pub mod payments;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
@@ -43,6 +46,8 @@ pub struct Services {
     pub catalog: Arc<catalog::Catalog>,
     /// Failed-login counters per account and per IP.
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// The HTTP client for outside services (MyFatoorah): one connection pool per process.
+    pub http: reqwest::Client,
 }
 
 impl Services {
@@ -54,6 +59,7 @@ impl Services {
             settings: Arc::new(settings),
             catalog: Arc::new(catalog::Catalog::builtin()),
             throttle: Arc::new(throttle::LoginThrottle::default()),
+            http: payments::http_client()?,
         })
     }
 }

@@ -21,6 +21,9 @@ pub struct Settings {
     pub myfatoorah_base_url: Option<String>,
     pub myfatoorah_api_token: Option<SecretString>,
     pub myfatoorah_webhook_secret: Option<SecretString>,
+    /// How long one MyFatoorah call may take (their guidance: at least 30 s); tests
+    /// shorten it. From the settings file only.
+    pub myfatoorah_timeout_ms: u64,
     pub whatsapp_provider: String,
     pub whatsapp_http_url: Option<String>,
     pub whatsapp_http_token: Option<SecretString>,
@@ -44,6 +47,7 @@ impl Default for Settings {
             myfatoorah_base_url: None,
             myfatoorah_api_token: None,
             myfatoorah_webhook_secret: None,
+            myfatoorah_timeout_ms: 30_000,
             whatsapp_provider: "log".into(),
             whatsapp_http_url: None,
             whatsapp_http_token: None,

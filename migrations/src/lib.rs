@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_accounts;
 mod m20261126_000002_gateway;
+mod m20261126_000003_payments;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261126_000002_gateway::Migration),
+            Box::new(m20261126_000003_payments::Migration),
         ]
     }
 }
