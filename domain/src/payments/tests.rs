@@ -470,6 +470,7 @@ async fn unknown_items_are_refused_and_a_refused_checkout_fails_its_order() {
 #[tokio::test]
 async fn the_test_gateway_walks_the_same_path_when_myfatoorah_is_not_configured() {
     each_db(|svc| async move {
+        assert!(uses_test_gateway(&svc));
         let a = new_account(&svc).await;
         let stranger = new_account(&svc).await;
         let c = checkout(&svc, &a, "pack-5k", "en").await.expect("checkout");
@@ -519,6 +520,7 @@ async fn the_test_gateway_is_refused_when_myfatoorah_is_configured() {
             .await
             .expect("checkout");
         let (svc, _fake) = with_myfatoorah(svc).await;
+        assert!(!uses_test_gateway(&svc));
         let (real, _) = buy(&svc, &a, "pack-5k").await;
         for id in [started_in_test_mode.order_id, real.order_id] {
             let out = test_gateway_complete(&svc, id, a.id, true).await;
