@@ -20,6 +20,12 @@ pub enum ErrorCode {
     Unauthorized,
     NotFound,
     Server,
+    /// The payment provider refused or could not be reached.
+    PaymentUnavailable,
+    /// Valid, but not in the current state (e.g. an order that is no longer pending).
+    Conflict,
+    /// Signed in, but not allowed (admin pages).
+    Forbidden,
 }
 
 /// The error of every server function.
@@ -31,6 +37,8 @@ pub enum AppError {
     Unauthorized,
     /// Not found, or not yours (HTTP 404).
     NotFound,
+    /// Refused for a reason that is not one field's (payment provider, state, rights).
+    Refused(ErrorCode),
     /// Our fault (HTTP 500); the cause was logged on the server.
     Server,
     /// The request did not reach the function (network, decoding).
@@ -72,6 +80,7 @@ impl AppError {
             AppError::Field { code, .. } => *code,
             AppError::Unauthorized => ErrorCode::Unauthorized,
             AppError::NotFound => ErrorCode::NotFound,
+            AppError::Refused(code) => *code,
             AppError::Server | AppError::Transport(_) => ErrorCode::Server,
         }
     }
@@ -109,4 +118,74 @@ pub struct KeyRow {
 pub struct NewKey {
     pub row: KeyRow,
     pub secret: String,
+}
+
+/// A plan as the billing page offers it (price already formatted in the page language).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanCard {
+    pub id: String,
+    pub price: String,
+    pub credits: i64,
+    pub requests_per_minute: u32,
+    /// Every model the plan may use.
+    pub models: Vec<String>,
+    /// The highest plan adds the priority queue and teams.
+    pub priority_and_teams: bool,
+}
+
+/// A top-up pack as the billing page offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackCard {
+    pub id: String,
+    pub price: String,
+    pub credits: i64,
+}
+
+/// One order in a history or admin list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderRow {
+    pub id: i64,
+    pub created_at: i64,
+    /// `plan` or `pack`.
+    pub kind: String,
+    pub item: String,
+    pub credits: i64,
+    pub amount: String,
+    /// `pending`, `paid`, `failed`, `canceled` or `mismatch`.
+    pub status: String,
+    pub invoice_id: Option<i64>,
+    /// Only in admin lists.
+    pub account_email: Option<String>,
+    pub test_gateway: bool,
+}
+
+/// Everything the billing page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingView {
+    pub plans: Vec<PlanCard>,
+    pub packs: Vec<PackCard>,
+    /// `active`, `expired` or `none`.
+    pub status: String,
+    pub plan: Option<String>,
+    pub plan_expires_at: Option<i64>,
+    pub orders: Vec<OrderRow>,
+    /// No MyFatoorah credentials: payments go through the labelled local test gateway.
+    pub test_gateway: bool,
+}
+
+/// The result of a payment, for the page the customer lands on after paying.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    /// `paid`, `pending`, `confirming`, `failed`, `canceled` or `mismatch`.
+    pub status: String,
+    pub order: Option<OrderRow>,
+}
+
+/// A page of the admin's order list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrdersPage {
+    pub orders: Vec<OrderRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
 }

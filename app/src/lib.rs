@@ -4,6 +4,8 @@
 //! Layout: [`i18n`] (texts, language), [`dto`] (what crosses the wire), [`api`] (server
 //! functions), `server` (ssr-only helpers behind them), [`components`] and [`pages`].
 pub mod api;
+pub mod billing;
+pub mod billing_api;
 pub mod components;
 pub mod dto;
 pub mod i18n;
@@ -107,6 +109,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::Login/>
                     <Route path=path!("/dashboard") view=pages::Dashboard/>
                     <Route path=path!("/keys") view=pages::Keys/>
+                    <Route path=path!("/billing") view=billing::Billing/>
+                    <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
+                    <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
+                    <Route path=path!("/billing/result") view=billing::PaymentResultPage/>
+                    <Route path=path!("/admin") view=billing::AdminOrdersPage/>
                 </Routes>
             </main>
         </Router>

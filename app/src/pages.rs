@@ -96,11 +96,11 @@ pub fn Login() -> impl IntoView {
 }
 
 /// Sends a visitor whose session is gone to the login page, to come back here after.
-fn to_login(path: &'static str) -> AnyView {
+pub(crate) fn to_login(path: &'static str) -> AnyView {
     view! { <Redirect path=format!("/login?next={path}")/> }.into_any()
 }
 
-fn load_error(e: &AppError) -> AnyView {
+pub(crate) fn load_error(e: &AppError) -> AnyView {
     let t = use_t();
     view! { <p class="form-error" role="alert">{t.error(e.code())}</p> }.into_any()
 }

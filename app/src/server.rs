@@ -38,6 +38,17 @@ pub fn fail(err: domain::Error) -> AppError {
         ),
         E::Unauthorized => (StatusCode::UNAUTHORIZED, AppError::Unauthorized),
         E::NotFound => (StatusCode::NOT_FOUND, AppError::NotFound),
+        E::PaymentProvider(cause) => {
+            tracing::warn!(%cause, "payment provider refused or unreachable");
+            (
+                StatusCode::BAD_GATEWAY,
+                AppError::Refused(ErrorCode::PaymentUnavailable),
+            )
+        }
+        E::Conflict(what) => {
+            tracing::info!(%what, "refused in the current state");
+            (StatusCode::CONFLICT, AppError::Refused(ErrorCode::Conflict))
+        }
         other => {
             tracing::error!(error = %other, "server function failed");
             (StatusCode::INTERNAL_SERVER_ERROR, AppError::Server)
@@ -94,6 +105,18 @@ pub async fn current_account() -> Result<Account, AppError> {
         return Err(AppError::Unauthorized);
     };
     sessions::account(&svc.db, &token).await.map_err(fail)
+}
+
+/// The signed-in account if it is an admin; 401 without a session, 403 for others.
+/// The role is read from the database on every call.
+pub async fn current_admin() -> Result<Account, AppError> {
+    let account = current_account().await?;
+    if account.role == domain::accounts::Role::Admin {
+        Ok(account)
+    } else {
+        fail_status(StatusCode::FORBIDDEN);
+        Err(AppError::Refused(ErrorCode::Forbidden))
+    }
 }
 
 /// The caller's IP: the socket peer, or `X-Forwarded-For` when the settings trust a proxy.

@@ -4,9 +4,11 @@
 //! Middleware, outermost first: security headers → language choice → cross-site request
 //! check (unsafe methods) → login wall for private pages → the routes.
 pub mod cli;
+mod jobs;
 mod lang;
 mod security;
 pub mod startup;
 pub mod telemetry;
+mod webhooks;
 
 pub use startup::Application;

@@ -43,12 +43,15 @@ impl Application {
         &self.services
     }
 
-    /// Serves until `shutdown` resolves, then lets open requests finish.
+    /// Serves (and runs the background jobs) until `shutdown` resolves, then lets open
+    /// requests finish.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
+        let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+        crate::jobs::spawn(self.services.clone(), jobs_stopped);
         axum::serve(
             self.listener,
             self.router
@@ -56,6 +59,7 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        let _ = stop_jobs.send(true);
         Ok(())
     }
 }
@@ -80,6 +84,7 @@ fn router(services: Services, leptos: LeptosOptions) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .with_state(services.clone())
+        .merge(crate::webhooks::routes(services.clone()))
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             services,
