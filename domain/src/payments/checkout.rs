@@ -103,7 +103,7 @@ async fn start(
         "ErrorUrl": callback,
         "Language": order.lang,
         "InvoiceItems": [{
-            "ItemName": item_name(order),
+            "ItemName": item_name(svc, order),
             "Quantity": 1,
             "UnitPrice": amount,
         }],
@@ -119,11 +119,12 @@ async fn start(
 }
 
 /// The invoice line the customer sees at MyFatoorah.
-fn item_name(order: &row::Model) -> String {
+fn item_name(svc: &Services, order: &row::Model) -> String {
     let credits = order.credits;
+    let days = svc.catalog.plan(&order.item).map_or(30, |p| p.period_days);
     match (ItemKind::from_db(&order.kind), order.lang.as_str()) {
-        (ItemKind::Plan, "en") => format!("Resayil {} plan (30 days)", order.item),
-        (ItemKind::Plan, _) => format!("اشتراك رسائل {} (30 يوماً)", order.item),
+        (ItemKind::Plan, "en") => format!("Resayil {} plan ({days} days)", order.item),
+        (ItemKind::Plan, _) => format!("اشتراك رسائل {} ({days} يوماً)", order.item),
         (ItemKind::Pack, "en") => format!("Resayil {credits} credits"),
         (ItemKind::Pack, _) => format!("رصيد رسائل {credits}"),
     }
