@@ -312,7 +312,9 @@ async fn an_amount_or_currency_mismatch_flags_the_order_and_credits_nothing() {
         assert!(matches!(&out, WebhookOutcome::Payment(o) if o.status == OutcomeStatus::Mismatch));
 
         // A flagged order stays flagged, whoever asks again.
-        assert_eq!(retry_pending(&svc).await.map(|_| ()).ok(), Some(()));
+        confirm::retry_pending_at(&svc, time::now() + 120)
+            .await
+            .expect("job");
         confirm_payment(&svc, &pid).await.expect("again");
         for id in [cheap.order_id, foreign.order_id] {
             let o = order(&svc, id).await;
@@ -377,7 +379,10 @@ async fn when_myfatoorah_fails_or_times_out_the_order_stays_pending_until_the_jo
             .await
             .expect("webhook");
         assert!(matches!(out, WebhookOutcome::Payment(o) if o.status == OutcomeStatus::Confirming));
-        retry_pending(&svc).await.expect("job while down");
+        let later = time::now() + 120;
+        confirm::retry_pending_at(&svc, later)
+            .await
+            .expect("job while down");
 
         fake.set_status_mode(Mode::Hang);
         let started = std::time::Instant::now();
@@ -389,8 +394,26 @@ async fn when_myfatoorah_fails_or_times_out_the_order_stays_pending_until_the_jo
         assert_eq!(balance(&svc, a.id).await, a.credits);
 
         fake.set_status_mode(Mode::Normal);
-        let settled = retry_pending(&svc).await.expect("job");
+        let settled = confirm::retry_pending_at(&svc, later).await.expect("job");
         assert!(settled >= 1);
+        assert_eq!(order(&svc, c.order_id).await.status, OrderStatus::Paid);
+        assert_eq!(balance(&svc, a.id).await, a.credits + 5000);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_retry_job_leaves_a_fresh_order_to_the_callback_and_asks_a_minute_later() {
+    each_db(|svc| async move {
+        let (svc, fake) = with_myfatoorah(svc).await;
+        let a = new_account(&svc).await;
+        let (c, invoice) = buy(&svc, &a, "pack-5k").await;
+        fake.pay(invoice).expect("paid");
+        retry_pending(&svc).await.expect("job");
+        assert_eq!(order(&svc, c.order_id).await.status, OrderStatus::Pending);
+        confirm::retry_pending_at(&svc, time::now() + 61)
+            .await
+            .expect("job");
         assert_eq!(order(&svc, c.order_id).await.status, OrderStatus::Paid);
         assert_eq!(balance(&svc, a.id).await, a.credits + 5000);
     })
@@ -421,7 +444,9 @@ async fn a_declined_payment_fails_the_order_and_a_later_success_on_its_invoice_s
 
         let (canceled, invoice) = buy(&svc, &a, "pack-5k").await;
         fake.cancel(invoice);
-        retry_pending(&svc).await.expect("job");
+        confirm::retry_pending_at(&svc, time::now() + 120)
+            .await
+            .expect("job");
         assert_eq!(
             order(&svc, canceled.order_id).await.status,
             OrderStatus::Canceled
