@@ -2,22 +2,14 @@
 //! in one transaction. The guarded `UPDATE orders … WHERE status IN ('pending','failed')`
 //! is the lock: of any number of concurrent confirmations (callback, webhook, job, admin)
 //! exactly one moves the order to paid and credits it; the others change nothing.
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
-use serde_json::json;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
+use super::credit::credit;
 use super::money::{iso_currency, parse_fils};
 use super::myfatoorah::{CallError, KeyType, MyFatoorah, Status};
 use super::orders::{self, clip};
-use super::{row, Gateway, ItemKind, OrderInfo, OrderOutcome, OrderStatus, OutcomeStatus};
-use crate::accounts::{Account, Role};
-use crate::entities::account;
-use crate::{accounts, events, ledger, time, Error, FieldCode, Services};
-
-/// Pending orders older than this are no longer asked about by [`retry_pending`]
-/// (MyFatoorah invoices expire long before); admins still see them.
-const RETRY_WINDOW_SECS: i64 = 3 * 86_400;
+use super::{row, OrderInfo, OrderOutcome, OrderStatus};
+use crate::{time, Error, Services};
 
 /// What the payment provider reports about an order's payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,106 +196,13 @@ async fn flag(svc: &Services, order: &row::Model, why: &str) -> Result<OrderOutc
     current(svc, order.id, false).await
 }
 
-async fn current(svc: &Services, order_id: i64, credited_now: bool) -> Result<OrderOutcome, Error> {
+pub(crate) async fn current(
+    svc: &Services,
+    order_id: i64,
+    credited_now: bool,
+) -> Result<OrderOutcome, Error> {
     let order: OrderInfo = orders::find(&svc.db, order_id).await?.into();
     Ok(OrderOutcome::of(order, credited_now))
-}
-
-/// Inside the confirming transaction: the credits through the ledger, the plan's new
-/// expiry, and the notification events (deduplicated per order).
-pub(crate) async fn credit<C: ConnectionTrait>(
-    conn: &C,
-    svc: &Services,
-    order: &row::Model,
-    reason: &str,
-) -> Result<(), Error> {
-    let reference = format!("order:{}", order.id);
-    // The ledger's UPDATE of the account row comes first: it locks the row, so the plan
-    // read below cannot interleave with another confirmation for the same account.
-    let balance = ledger::apply(
-        conn,
-        ledger::Entry {
-            account_id: order.account_id,
-            delta: order.credits,
-            kind: ledger::Kind::Purchase,
-            reason: Some(&clip(reason, 256)),
-            reference: Some(&reference),
-        },
-    )
-    .await?;
-    match ItemKind::from_db(&order.kind) {
-        ItemKind::Pack => {
-            let payload = json!({
-                "order_id": order.id, "pack": order.item, "credits": order.credits,
-                "balance": balance, "amount_fils": order.amount_fils,
-            });
-            events::record(
-                conn,
-                events::Kind::TopupConfirmed,
-                Some(order.account_id),
-                &reference,
-                payload,
-            )
-            .await?;
-        }
-        ItemKind::Plan => activate_plan(conn, svc, order, balance, &reference).await?,
-    }
-    Ok(())
-}
-
-/// A renewal of the active plan extends from its current expiry; any other plan starts
-/// now and replaces the old one.
-async fn activate_plan<C: ConnectionTrait>(
-    conn: &C,
-    svc: &Services,
-    order: &row::Model,
-    balance: i64,
-    reference: &str,
-) -> Result<(), Error> {
-    let acc = account::Entity::find_by_id(order.account_id)
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let plan = svc.catalog.plan(&order.item);
-    let period = plan.map_or(30, |p| p.period_days) * 86_400;
-    let now = time::now();
-    let base = match (acc.plan.as_deref(), acc.plan_expires_at) {
-        (Some(p), Some(t)) if p == order.item && t > now => t,
-        _ => now,
-    };
-    let expires = base + period;
-    account::Entity::update_many()
-        .col_expr(account::Column::Plan, Some(order.item.clone()).into())
-        .col_expr(account::Column::PlanExpiresAt, Some(expires).into())
-        .filter(account::Column::Id.eq(order.account_id))
-        .exec(conn)
-        .await?;
-    let payload = json!({
-        "order_id": order.id, "plan": order.item, "expires_at": expires,
-        "credits": order.credits, "balance": balance, "amount_fils": order.amount_fils,
-    });
-    events::record(
-        conn,
-        events::Kind::SubscriptionActivated,
-        Some(order.account_id),
-        reference,
-        payload.clone(),
-    )
-    .await?;
-    let top = svc.catalog.plans.iter().map(|p| p.priority).max();
-    if plan.is_some_and(|p| Some(p.priority) == top) {
-        // NOTIF-10: once per account, on its first activation of the highest plan.
-        let key = format!("enterprise_customer:{}", order.account_id);
-        events::record(
-            conn,
-            events::Kind::EnterpriseCustomer,
-            Some(order.account_id),
-            &key,
-            payload,
-        )
-        .await?;
-    }
-    Ok(())
 }
 
 /// The browser callback (`/billing/callback?paymentId=…`): asks MyFatoorah about the
@@ -343,162 +242,4 @@ pub async fn confirm_payment(svc: &Services, payment_id: &str) -> Result<OrderOu
         &Observed::from_status(&status, Some(payment_id)),
     )
     .await
-}
-
-/// The retry job (run it every minute or so): asks MyFatoorah again about the pending
-/// orders with an invoice from the last three days, newest first, and settles them. Each
-/// order is asked about less often as it ages (every minute at first, every three hours
-/// after a day), since most of them are simply abandoned checkouts and GetPaymentStatus is
-/// rate-limited. Stops early while MyFatoorah is unavailable. Returns how many orders
-/// left pending.
-pub async fn retry_pending(svc: &Services) -> Result<usize, Error> {
-    retry_pending_at(svc, time::now()).await
-}
-
-/// [`retry_pending`] as if the time were `now`.
-pub(crate) async fn retry_pending_at(svc: &Services, now: i64) -> Result<usize, Error> {
-    let Some(client) = MyFatoorah::from_services(svc) else {
-        return Ok(0);
-    };
-    let pending = row::Entity::find()
-        .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
-        .filter(row::Column::Gateway.eq(Gateway::MyFatoorah.as_str()))
-        .filter(row::Column::InvoiceId.is_not_null())
-        .filter(row::Column::CreatedAt.gte(now - RETRY_WINDOW_SECS))
-        .order_by_desc(row::Column::Id)
-        .all(&svc.db)
-        .await?;
-    let mut settled = 0;
-    for order in pending.iter().filter(|o| due(o, now)) {
-        let Some(invoice) = order.invoice_id else {
-            continue;
-        };
-        match client
-            .payment_status(&invoice.to_string(), KeyType::InvoiceId)
-            .await
-        {
-            Ok(status) => {
-                let out = settle(svc, order, &Observed::from_status(&status, None)).await?;
-                if out.status != OutcomeStatus::Pending {
-                    settled += 1;
-                    continue;
-                }
-            }
-            Err(CallError::Unavailable(e)) => {
-                tracing::warn!(error = %e, "MyFatoorah unavailable; retrying later");
-                break;
-            }
-            Err(e) => tracing::warn!(order = order.id, error = %e, "order not confirmed"),
-        }
-        // Asked and still pending: the next question waits (other instances see it too).
-        row::Entity::update_many()
-            .col_expr(row::Column::UpdatedAt, now.into())
-            .filter(row::Column::Id.eq(order.id))
-            .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
-            .exec(&svc.db)
-            .await?;
-    }
-    Ok(settled)
-}
-
-/// Whether a pending order is due to be asked about again at `now`.
-fn due(order: &row::Model, now: i64) -> bool {
-    let every = match now - order.created_at {
-        age if age < 600 => 60,
-        age if age < 3600 => 300,
-        age if age < 86_400 => 1800,
-        _ => 3 * 3600,
-    };
-    // A little slack, so a job ticking every minute does not skip a turn.
-    now - order.updated_at >= every - 5
-}
-
-/// An admin marks a pending order paid after checking with MyFatoorah: the order is
-/// credited like a confirmed payment, and the ledger row names the admin and the reason.
-pub async fn admin_mark_paid(
-    svc: &Services,
-    admin: &Account,
-    order_id: i64,
-    reason: &str,
-) -> Result<OrderOutcome, Error> {
-    // The role is read again: a demoted admin's old session object is not enough.
-    let admin = accounts::find(&svc.db, admin.id).await?;
-    if admin.role != Role::Admin {
-        return Err(Error::Unauthorized);
-    }
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(Error::invalid("reason", FieldCode::Required));
-    }
-    if reason.chars().count() > 200 {
-        return Err(Error::invalid("reason", FieldCode::TooLong));
-    }
-    let order = orders::find(&svc.db, order_id).await?;
-    let note = format!("marked paid by {}: {reason}", admin.email);
-    let txn = svc.db.begin().await?;
-    let now = time::now();
-    let moved = row::Entity::update_many()
-        .col_expr(row::Column::Status, OrderStatus::Paid.as_str().into())
-        .col_expr(row::Column::Note, clip(&note, 256).into())
-        .col_expr(row::Column::PaidAt, Some(now).into())
-        .col_expr(row::Column::UpdatedAt, now.into())
-        .filter(row::Column::Id.eq(order.id))
-        .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !moved {
-        txn.rollback().await?;
-        return Err(Error::Conflict("only a pending order can be marked paid"));
-    }
-    let ledger_reason = format!("admin {} marked order paid: {reason}", admin.email);
-    credit(&txn, svc, &order, &ledger_reason).await?;
-    txn.commit().await?;
-    tracing::info!(
-        order = order.id,
-        admin = admin.id,
-        "order marked paid by an admin"
-    );
-    current(svc, order.id, true).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pending(created_at: i64, updated_at: i64) -> row::Model {
-        row::Model {
-            id: 1,
-            account_id: 1,
-            kind: "pack".into(),
-            item: "pack-5k".into(),
-            amount_fils: 5000,
-            currency: "KWD".into(),
-            credits: 5000,
-            status: "pending".into(),
-            gateway: "myfatoorah".into(),
-            lang: "ar".into(),
-            invoice_id: Some(1),
-            payment_url: None,
-            payment_id: None,
-            note: None,
-            created_at,
-            updated_at,
-            paid_at: None,
-        }
-    }
-
-    #[test]
-    fn pending_orders_are_asked_about_less_often_as_they_age() {
-        let now = 1_000_000;
-        assert!(!due(&pending(now - 30, now - 30), now));
-        assert!(due(&pending(now - 60, now - 60), now));
-        assert!(!due(&pending(now - 1200, now - 120), now));
-        assert!(due(&pending(now - 1200, now - 300), now));
-        assert!(!due(&pending(now - 7200, now - 600), now));
-        assert!(due(&pending(now - 7200, now - 1800), now));
-        assert!(!due(&pending(now - 2 * 86_400, now - 3600), now));
-        assert!(due(&pending(now - 2 * 86_400, now - 3 * 3600), now));
-    }
 }

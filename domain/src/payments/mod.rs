@@ -10,7 +10,7 @@
 //!   (or the test gateway's page).
 //! - [`confirm_payment`] (callback), [`handle_webhook`] (v2 webhook, signature checked),
 //!   [`retry_pending`] (job), [`test_gateway_complete`], [`admin_mark_paid`]: the ways an
-//!   order is confirmed; all end in `confirm::settle` / `confirm::credit`.
+//!   order is confirmed; all end in `confirm::settle` and `credit::credit`.
 //! - [`expire_plans`] (daily job) and [`subscription`] (what the dashboard shows).
 //! - [`list_orders`], [`list_all_orders`], [`order_for_account`]: payment history.
 //! - `myfatoorah`: the v2 HTTP client. `money`: fils ↔ text. `row`: the `orders` table.
@@ -20,12 +20,15 @@
 //! and `/billing/test-pay/{order_id}` for the test gateway.
 use serde::{Deserialize, Serialize};
 
+mod admin;
 mod checkout;
 mod confirm;
+mod credit;
 mod expiry;
 mod money;
 mod myfatoorah;
 mod orders;
+mod retry;
 mod row;
 mod test_gateway;
 mod webhook;
@@ -33,12 +36,14 @@ mod webhook;
 #[cfg(test)]
 mod tests;
 
+pub use admin::admin_mark_paid;
 pub use checkout::{checkout, checkout_with_method};
-pub use confirm::{admin_mark_paid, confirm_payment, retry_pending};
+pub use confirm::confirm_payment;
 pub use expiry::{expire_plans, subscription, Subscription, SubscriptionStatus};
 pub use money::format_kwd;
 pub use myfatoorah::http_client;
 pub use orders::{count_all_orders, list_all_orders, list_orders, order_for_account};
+pub use retry::retry_pending;
 pub use test_gateway::test_gateway_complete;
 pub use webhook::handle_webhook;
 

@@ -312,7 +312,7 @@ async fn an_amount_or_currency_mismatch_flags_the_order_and_credits_nothing() {
         assert!(matches!(&out, WebhookOutcome::Payment(o) if o.status == OutcomeStatus::Mismatch));
 
         // A flagged order stays flagged, whoever asks again.
-        confirm::retry_pending_at(&svc, time::now() + 120)
+        retry::retry_pending_at(&svc, time::now() + 120)
             .await
             .expect("job");
         confirm_payment(&svc, &pid).await.expect("again");
@@ -380,7 +380,7 @@ async fn when_myfatoorah_fails_or_times_out_the_order_stays_pending_until_the_jo
             .expect("webhook");
         assert!(matches!(out, WebhookOutcome::Payment(o) if o.status == OutcomeStatus::Confirming));
         let later = time::now() + 120;
-        confirm::retry_pending_at(&svc, later)
+        retry::retry_pending_at(&svc, later)
             .await
             .expect("job while down");
 
@@ -394,7 +394,7 @@ async fn when_myfatoorah_fails_or_times_out_the_order_stays_pending_until_the_jo
         assert_eq!(balance(&svc, a.id).await, a.credits);
 
         fake.set_status_mode(Mode::Normal);
-        let settled = confirm::retry_pending_at(&svc, later).await.expect("job");
+        let settled = retry::retry_pending_at(&svc, later).await.expect("job");
         assert!(settled >= 1);
         assert_eq!(order(&svc, c.order_id).await.status, OrderStatus::Paid);
         assert_eq!(balance(&svc, a.id).await, a.credits + 5000);
@@ -411,7 +411,7 @@ async fn the_retry_job_leaves_a_fresh_order_to_the_callback_and_asks_a_minute_la
         fake.pay(invoice).expect("paid");
         retry_pending(&svc).await.expect("job");
         assert_eq!(order(&svc, c.order_id).await.status, OrderStatus::Pending);
-        confirm::retry_pending_at(&svc, time::now() + 61)
+        retry::retry_pending_at(&svc, time::now() + 61)
             .await
             .expect("job");
         assert_eq!(order(&svc, c.order_id).await.status, OrderStatus::Paid);
@@ -444,7 +444,7 @@ async fn a_declined_payment_fails_the_order_and_a_later_success_on_its_invoice_s
 
         let (canceled, invoice) = buy(&svc, &a, "pack-5k").await;
         fake.cancel(invoice);
-        confirm::retry_pending_at(&svc, time::now() + 120)
+        retry::retry_pending_at(&svc, time::now() + 120)
             .await
             .expect("job");
         assert_eq!(

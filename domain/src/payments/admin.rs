@@ -1,0 +1,59 @@
+//! Admins confirm a payment by hand, after checking it in the MyFatoorah portal.
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+use super::confirm::current;
+use super::credit::credit;
+use super::orders::{self, clip};
+use super::{row, OrderOutcome, OrderStatus};
+use crate::accounts::{Account, Role};
+use crate::{accounts, time, Error, FieldCode, Services};
+
+/// An admin marks a pending order paid after checking with MyFatoorah: the order is
+/// credited like a confirmed payment, and the ledger row names the admin and the reason.
+pub async fn admin_mark_paid(
+    svc: &Services,
+    admin: &Account,
+    order_id: i64,
+    reason: &str,
+) -> Result<OrderOutcome, Error> {
+    // The role is read again: a demoted admin's old session object is not enough.
+    let admin = accounts::find(&svc.db, admin.id).await?;
+    if admin.role != Role::Admin {
+        return Err(Error::Unauthorized);
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid("reason", FieldCode::Required));
+    }
+    if reason.chars().count() > 200 {
+        return Err(Error::invalid("reason", FieldCode::TooLong));
+    }
+    let order = orders::find(&svc.db, order_id).await?;
+    let note = format!("marked paid by {}: {reason}", admin.email);
+    let txn = svc.db.begin().await?;
+    let now = time::now();
+    let moved = row::Entity::update_many()
+        .col_expr(row::Column::Status, OrderStatus::Paid.as_str().into())
+        .col_expr(row::Column::Note, clip(&note, 256).into())
+        .col_expr(row::Column::PaidAt, Some(now).into())
+        .col_expr(row::Column::UpdatedAt, now.into())
+        .filter(row::Column::Id.eq(order.id))
+        .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !moved {
+        txn.rollback().await?;
+        return Err(Error::Conflict("only a pending order can be marked paid"));
+    }
+    let ledger_reason = format!("admin {} marked order paid: {reason}", admin.email);
+    credit(&txn, svc, &order, &ledger_reason).await?;
+    txn.commit().await?;
+    tracing::info!(
+        order = order.id,
+        admin = admin.id,
+        "order marked paid by an admin"
+    );
+    current(svc, order.id, true).await
+}
