@@ -7,8 +7,11 @@
 //! balance allows (an underestimate never creates debt). Every movement is a ledger row
 //! written by [`ledger::apply`] with the balance column in the same transaction; a
 //! settlement that matches its reservation writes nothing.
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
 
+use crate::entities::api_key;
 use crate::{accounts, ledger, Error};
 
 /// Credits held for one request, to be settled exactly once.
@@ -41,7 +44,38 @@ pub async fn reserve(
     if amount <= 0 {
         return Err(Error::Internal(format!("reservation of {amount} credits")));
     }
-    let balance_after = move_credits(db, account_id, -amount, "reservation", reference).await?;
+    let balance_after =
+        move_credits(db, account_id, -amount, "reservation", reference, None).await?;
+    Ok(Reservation {
+        account_id,
+        amount,
+        reference: reference.to_owned(),
+        balance_after,
+    })
+}
+
+/// Like [`reserve`], for a request made with API key `key_id`: in the same transaction the
+/// key must still be live, so a revocation wins over any cache in front of this call
+/// ([`Error::Unauthorized`] otherwise).
+pub async fn reserve_for_key(
+    db: &DatabaseConnection,
+    key_id: i64,
+    account_id: i64,
+    amount: i64,
+    reference: &str,
+) -> Result<Reservation, Error> {
+    if amount <= 0 {
+        return Err(Error::Internal(format!("reservation of {amount} credits")));
+    }
+    let balance_after = move_credits(
+        db,
+        account_id,
+        -amount,
+        "reservation",
+        reference,
+        Some(key_id),
+    )
+    .await?;
     Ok(Reservation {
         account_id,
         amount,
@@ -59,23 +93,25 @@ pub async fn settle(
     let actual = actual.max(0);
     let back = r.amount - actual;
     if back > 0 {
-        let balance = move_credits(db, r.account_id, back, "settlement", &r.reference).await?;
+        let balance =
+            move_credits(db, r.account_id, back, "settlement", &r.reference, None).await?;
         return Ok(Settled {
             charged: actual,
             balance,
         });
     }
     if back == 0 {
-        let balance = accounts::find(db, r.account_id).await?.credits;
+        // Nothing moves; the balance right after the reservation is recent enough for
+        // the threshold checks, and saves a query on the hot path.
         return Ok(Settled {
             charged: actual,
-            balance,
+            balance: r.balance_after,
         });
     }
     // The request cost more than reserved: charge the rest, as far as the balance goes.
     let mut missing = -back;
     for _ in 0..3 {
-        match move_credits(db, r.account_id, -missing, "settlement", &r.reference).await {
+        match move_credits(db, r.account_id, -missing, "settlement", &r.reference, None).await {
             Ok(balance) => {
                 return Ok(Settled {
                     charged: r.amount + missing,
@@ -103,15 +139,32 @@ pub async fn settle(
     })
 }
 
+async fn key_is_live<C: ConnectionTrait>(
+    conn: &C,
+    key_id: i64,
+    account_id: i64,
+) -> Result<bool, Error> {
+    Ok(api_key::Entity::find_by_id(key_id)
+        .filter(api_key::Column::RevokedAt.is_null())
+        .filter(api_key::Column::AccountId.eq(account_id))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
 async fn move_credits(
     db: &DatabaseConnection,
     account_id: i64,
     delta: i64,
     reason: &str,
     reference: &str,
+    live_key: Option<i64>,
 ) -> Result<i64, Error> {
     let txn = db.begin().await?;
-    let balance = ledger::apply(
+    // The write comes first: on SQLite a transaction that reads before it writes fails at
+    // once (SQLITE_BUSY_SNAPSHOT) when another writer committed in between, whereas a
+    // first write waits for the lock.
+    let applied = ledger::apply(
         &txn,
         ledger::Entry {
             account_id,
@@ -121,7 +174,27 @@ async fn move_credits(
             reference: Some(reference),
         },
     )
-    .await?;
+    .await;
+    let balance = match applied {
+        Ok(b) => b,
+        Err(Error::InsufficientCredits) => {
+            drop(txn);
+            // A revoked key learns nothing about the balance.
+            if let Some(key_id) = live_key {
+                if !key_is_live(db, key_id, account_id).await? {
+                    return Err(Error::Unauthorized);
+                }
+            }
+            return Err(Error::InsufficientCredits);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(key_id) = live_key {
+        if !key_is_live(&txn, key_id, account_id).await? {
+            // Dropping the transaction rolls the debit back.
+            return Err(Error::Unauthorized);
+        }
+    }
     txn.commit().await?;
     Ok(balance)
 }
@@ -181,6 +254,24 @@ mod tests {
             }
             assert_eq!(ok, 10);
             assert_eq!(balance_and_ledger(&svc, id).await, (0, 0));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_revoked_key_cannot_reserve_even_past_a_cache() {
+        each_db(|svc| async move {
+            let id = account_with(&svc, 10).await;
+            let owner = accounts::find(&svc.db, id).await.unwrap();
+            let (key, _) = crate::keys::create(&svc, &owner, "k").await.unwrap();
+            let r = reserve_for_key(&svc.db, key.id, id, 1, "a").await.unwrap();
+            settle(&svc.db, &r, 1).await.unwrap();
+            crate::keys::revoke(&svc.db, id, key.id).await.unwrap();
+            assert!(matches!(
+                reserve_for_key(&svc.db, key.id, id, 1, "b").await,
+                Err(Error::Unauthorized)
+            ));
+            assert_eq!(balance_and_ledger(&svc, id).await, (9, 9));
         })
         .await;
     }

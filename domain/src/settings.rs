@@ -9,6 +9,9 @@ pub struct Settings {
     pub database_url: String,
     /// Optional: shared counters for several instances.
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so several deployments (or test runs) can share one Redis.
+    /// Instances that share limits and counters must use the same prefix.
+    pub redis_prefix: String,
     /// The site's address as users see it, used in links and to decide on `Secure` cookies.
     pub public_base_url: String,
     /// How long a login lasts (remember me), in days.
@@ -38,6 +41,7 @@ impl Default for Settings {
         Self {
             database_url: "sqlite://./data/resayil.db?mode=rwc".into(),
             redis_url: None,
+            redis_prefix: "resayil".into(),
             public_base_url: "http://127.0.0.1:3000".into(),
             session_days: 30,
             trust_forwarded_for: false,
@@ -62,6 +66,7 @@ impl Default for Settings {
 pub const ENV_VARS: &[&str] = &[
     "DATABASE_URL",
     "REDIS_URL",
+    "REDIS_PREFIX",
     "PUBLIC_BASE_URL",
     "SESSION_DAYS",
     "TRUST_FORWARDED_FOR",

@@ -181,7 +181,7 @@ fn stream(req: Request, cfg: Config, id: String, in_flight: crate::InFlight) -> 
         };
         let n = tokens_to_generate(&req, &cfg);
         for i in 0..n {
-            if cfg.break_after > 0 && i == cfg.break_after {
+            if (cfg.break_at_start && i == 0) || (cfg.break_after > 0 && i == cfg.break_after) {
                 if cfg.break_with_error {
                     let line = json!({"error": "model runner has unexpectedly stopped"});
                     let _ = tx.send(event(&line)).await;

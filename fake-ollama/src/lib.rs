@@ -38,6 +38,8 @@ pub struct Config {
     pub break_after: u32,
     /// When breaking, first send an `{"error":…}` line (Ollama's native mid-stream error).
     pub break_with_error: bool,
+    /// Streams fail before their first chunk (an error line or nothing, then the end).
+    pub break_at_start: bool,
     /// What `/v1/models` and `/api/tags` list.
     pub models: Vec<String>,
     /// When true, unknown models answer 404 like Ollama; otherwise every name is served.
@@ -54,6 +56,7 @@ impl Default for Config {
             busy: false,
             break_after: 0,
             break_with_error: false,
+            break_at_start: false,
             models: [
                 "llama3.2:3b",
                 "smollm2:135m",
@@ -85,6 +88,7 @@ pub struct ConfigPatch {
     pub busy: Option<bool>,
     pub break_after: Option<u32>,
     pub break_with_error: Option<bool>,
+    pub break_at_start: Option<bool>,
     pub models: Option<Vec<String>>,
     pub strict_models: Option<bool>,
     pub embedding_dims: Option<usize>,
@@ -101,6 +105,7 @@ impl Config {
             busy,
             break_after,
             break_with_error,
+            break_at_start,
             models,
             strict_models,
             embedding_dims

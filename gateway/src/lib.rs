@@ -1,1 +1,237 @@
-//! The OpenAI-compatible gateway (see README: issue 3 builds it here).
+//! The metered OpenAI-compatible gateway to Ollama, as a library the server mounts under
+//! `/v1`: `/chat/completions` (SSE or not), `/embeddings`, `/models`, `/models/{id}`.
+//!
+//! Layout:
+//! - [`Gateway`]: built once from `domain::Services`; [`Gateway::router`] for the server,
+//!   [`Gateway::shutdown`] to let open requests finish and flush the usage rows.
+//! - `context`, `admission` (below): the middleware every request passes.
+//! - `auth`, `ratelimit`, `shared` (Redis): who calls and how often.
+//! - `metered`, `chat`, `embeddings`, `models`, `body`: the endpoints.
+//! - `upstream`, `capacity`, `budget`: where a request goes (local, cloud, wait queue).
+//! - `relay`, `billing`: streaming, settlement and usage rows after the answer.
+//!
+//! Order of the steps of a request (each cheap; the first refusal answers):
+//! 1. request id and start time — every response carries `x-request-id`;
+//! 2. API key → account and plan (cached 10 s; revocations polled every 200 ms and
+//!    re-checked inside the reservation transaction) — 401;
+//! 3. rate limit per account per minute (Redis if configured, else in-process) — 429, and
+//!    `x-ratelimit-*` headers on every answer from here on;
+//! 4. body: size (413), JSON and the required fields (400 naming the field);
+//! 5. model access: unknown or denied 404 `model_not_found`, higher plan 403;
+//! 6. credit reservation, atomic, never below zero — 402 with `top_up_url`;
+//! 7. upstream choice: cloud models within the daily cloud cap; local models while the
+//!    local queue is at most `queue_failover_depth` deep, else the cloud fallback, else the
+//!    priority wait queue — 503 with `retry-after`;
+//! 8. the answer (SSE relayed as it arrives), then — off the response path — settlement
+//!    to the actual cost, threshold events, and the usage row through the batched writer.
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use domain::usage::UsageWriter;
+use domain::Services;
+
+mod auth;
+mod billing;
+mod body;
+mod budget;
+mod capacity;
+mod chat;
+mod context;
+mod embeddings;
+mod error;
+mod metered;
+mod models;
+mod ratelimit;
+mod relay;
+mod shared;
+mod upstream;
+
+pub use budget::{kuwait_day, seconds_to_kuwait_midnight};
+pub use error::ApiError;
+
+use auth::KeyCache;
+use budget::CloudBudget;
+use capacity::LocalCapacity;
+use context::{RequestIds, Tracker};
+use ratelimit::Limiter;
+use upstream::Upstream;
+
+/// How long [`Gateway::shutdown`] lets open requests finish.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("http client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Domain(#[from] domain::Error),
+}
+
+/// Everything the handlers share.
+pub(crate) struct State {
+    svc: Services,
+    keys: Arc<KeyCache>,
+    limiter: Limiter,
+    local: Upstream,
+    /// None when `OLLAMA_CLOUD_URL` is not set: cloud models answer 503, no failover.
+    cloud: Option<Upstream>,
+    capacity: Arc<LocalCapacity>,
+    budget: CloudBudget,
+    usage: UsageWriter,
+    tracker: Arc<Tracker>,
+    ids: Arc<RequestIds>,
+    /// Where a 402 sends the customer.
+    top_up_url: String,
+}
+
+/// The gateway: cheap to clone, one per process.
+#[derive(Clone)]
+pub struct Gateway {
+    st: Arc<State>,
+}
+
+impl Gateway {
+    /// Connects to Redis (when `REDIS_URL` is set), builds the upstream clients and starts
+    /// the background tasks (usage writer, revocation watcher) on the current runtime.
+    pub async fn new(svc: Services) -> Result<Self, StartError> {
+        // The cloud upstream speaks https; sqlx already builds rustls with ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let settings = svc.settings.clone();
+        let limits = svc.catalog.gateway.clone();
+        let redis = match &settings.redis_url {
+            Some(url) => Some(shared::Redis::connect(url, &settings.redis_prefix).await?),
+            None => None,
+        };
+        let local = Upstream::new(&settings.ollama_url, None)?;
+        let cloud = match &settings.ollama_cloud_url {
+            Some(url) => Some(Upstream::new(url, settings.ollama_cloud_api_key.as_ref())?),
+            None => None,
+        };
+        let capacity = LocalCapacity::new(
+            redis.clone(),
+            local.base(),
+            limits.local_parallel + limits.queue_failover_depth,
+            limits.wait_queue_max,
+            Duration::from_millis(limits.wait_timeout_ms),
+        );
+        let budget = CloudBudget::new(
+            redis.clone(),
+            svc.db.clone(),
+            limits.cloud_daily_cap,
+            limits.cloud_budget_warn_percent,
+        )
+        .await?;
+        let st = State {
+            keys: KeyCache::start(svc.db.clone()),
+            limiter: Limiter::new(redis),
+            local,
+            cloud,
+            capacity,
+            budget,
+            usage: UsageWriter::start(svc.db.clone()),
+            tracker: Arc::default(),
+            ids: Arc::new(RequestIds::new()),
+            top_up_url: format!("{}/billing", settings.public_base_url.trim_end_matches('/')),
+            svc,
+        };
+        Ok(Self { st: Arc::new(st) })
+    }
+
+    /// The routes, relative to `/v1`, with their state and middleware.
+    pub fn router(&self) -> Router {
+        let st = self.st.clone();
+        Router::new()
+            .route("/chat/completions", post(chat::completions))
+            .route("/embeddings", post(embeddings::create))
+            .route("/models", get(models::list))
+            .route("/models/{*id}", get(models::get))
+            .fallback(|| async { ApiError::not_found() })
+            .layer(from_fn_with_state(st.clone(), admission))
+            .layer(from_fn_with_state(st.ids.clone(), context::request_id))
+            .with_state(st)
+    }
+
+    /// Lets open requests (streams included) finish and settle, up to
+    /// [`SHUTDOWN_DEADLINE`], then writes every queued usage row. Call it after the HTTP
+    /// server stopped accepting connections.
+    pub async fn shutdown(&self) {
+        self.shutdown_within(SHUTDOWN_DEADLINE).await;
+    }
+
+    pub async fn shutdown_within(&self, deadline: Duration) {
+        if !self.st.tracker.wait_idle(deadline).await {
+            tracing::warn!(
+                open = self.st.tracker.open(),
+                "shutdown deadline passed with requests still open"
+            );
+        }
+        self.st.usage.flush().await;
+    }
+
+    /// Cloud requests counted today (Asia/Kuwait day), for the admin dashboard.
+    pub async fn cloud_used_today(&self) -> u64 {
+        self.st.budget.used_today().await
+    }
+
+    /// Requests in flight to the local Ollama (across instances with Redis).
+    pub async fn local_in_flight(&self) -> u64 {
+        self.st.capacity.in_flight().await
+    }
+}
+
+/// Which metered endpoint a path is (for the usage rows of refusals).
+fn endpoint_of(path: &str) -> Option<&'static str> {
+    if path.ends_with("/chat/completions") {
+        Some(metered::CHAT)
+    } else if path.ends_with("/embeddings") {
+        Some(metered::EMBEDDINGS)
+    } else {
+        None
+    }
+}
+
+/// Steps 2 and 3: key, then rate limit; the caller goes into the request's extensions and
+/// the rate-limit headers onto the response.
+async fn admission(
+    axum::extract::State(st): axum::extract::State<Arc<State>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ctx = req.extensions().get::<context::Ctx>().cloned();
+    let endpoint = endpoint_of(req.uri().path());
+    let refuse = |caller: Option<&auth::Caller>, e: &ApiError| {
+        if let (Some(ctx), Some(endpoint)) = (&ctx, endpoint) {
+            billing::record_refusal(&st, ctx, endpoint, caller, "", e);
+        }
+    };
+    let caller = match st.keys.authenticate(&st.svc, req.headers()).await {
+        Ok(c) => c,
+        Err(e) => {
+            refuse(None, &e);
+            return e.into_response();
+        }
+    };
+    let plan = &st.svc.catalog.plans[caller.plan];
+    let decision = st
+        .limiter
+        .check(caller.account_id, plan.requests_per_minute)
+        .await;
+    let mut res = if decision.allowed {
+        req.extensions_mut().insert(caller);
+        next.run(req).await
+    } else {
+        let e = ApiError::rate_limited(decision.limit, decision.reset_secs);
+        refuse(Some(&caller), &e);
+        e.into_response()
+    };
+    decision.write_headers(res.headers_mut());
+    res
+}

@@ -1,0 +1,202 @@
+//! Bearer key → account and plan, cached briefly.
+//!
+//! Revocation wins in two ways: every instance polls the database for keys revoked in the
+//! last seconds ([`REVOCATION_POLL`]) and drops them from its cache, and the credit
+//! reservation of every metered request re-checks in its transaction that the key is live
+//! (`domain::credits::reserve_for_key`), so a revoked key never gets another answer from a
+//! model, whatever any cache says.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use domain::entities::api_key;
+use domain::{DatabaseConnection, Services};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::error::ApiError;
+
+/// How long a looked-up key is trusted before the next database lookup (plan changes take
+/// at most this long to apply).
+const CACHE_TTL: Duration = Duration::from_secs(10);
+/// How often revocations are polled.
+const REVOCATION_POLL: Duration = Duration::from_millis(200);
+/// A cache larger than this is cleared (bounded memory under key-guessing traffic).
+const MAX_ENTRIES: usize = 100_000;
+
+/// Who is calling, as the rest of the gateway needs it.
+#[derive(Debug)]
+pub struct Caller {
+    pub key_id: i64,
+    pub account_id: i64,
+    /// Index into `catalog.plans` of the plan whose limits apply.
+    pub plan: usize,
+}
+
+struct Cached {
+    caller: Arc<Caller>,
+    fetched: Instant,
+}
+
+pub struct KeyCache {
+    entries: RwLock<HashMap<String, Cached>>,
+    /// When this instance last wrote `last_used_at` per key (at most once a minute).
+    touched: Mutex<HashMap<i64, Instant>>,
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(ApiError::missing_key)?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::invalid_key)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::invalid_key());
+    }
+    Ok(token.trim())
+}
+
+impl KeyCache {
+    /// A cache with its revocation watcher running on the current runtime.
+    pub fn start(db: DatabaseConnection) -> Arc<Self> {
+        let cache = Arc::new(Self {
+            entries: RwLock::default(),
+            touched: Mutex::default(),
+        });
+        tokio::spawn(watch_revocations(Arc::downgrade(&cache), db));
+        cache
+    }
+
+    pub async fn authenticate(
+        &self,
+        svc: &Services,
+        headers: &HeaderMap,
+    ) -> Result<Arc<Caller>, ApiError> {
+        let presented = bearer(headers)?;
+        let hash = domain::keys::sha256_hex(presented);
+        if let Some(caller) = self.fresh(&hash) {
+            self.touch(svc, caller.key_id);
+            return Ok(caller);
+        }
+        let (key, account) = match domain::keys::authenticate(&svc.db, presented).await {
+            Ok(found) => found,
+            Err(domain::Error::Unauthorized) => return Err(ApiError::invalid_key()),
+            Err(e) => {
+                tracing::error!("key lookup failed: {e}");
+                return Err(ApiError::internal());
+            }
+        };
+        let plan = svc.catalog.effective_plan(
+            account.plan.as_deref(),
+            account.plan_expires_at,
+            domain::time::now(),
+        );
+        let plan = svc
+            .catalog
+            .plans
+            .iter()
+            .position(|p| p.id == plan.id)
+            .unwrap_or(0);
+        let caller = Arc::new(Caller {
+            key_id: key.id,
+            account_id: account.id,
+            plan,
+        });
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(
+                hash,
+                Cached {
+                    caller: caller.clone(),
+                    fetched: Instant::now(),
+                },
+            );
+        }
+        self.touch(svc, caller.key_id);
+        Ok(caller)
+    }
+
+    fn fresh(&self, hash: &str) -> Option<Arc<Caller>> {
+        let entries = self.entries.read().ok()?;
+        let c = entries.get(hash)?;
+        (c.fetched.elapsed() < CACHE_TTL).then(|| c.caller.clone())
+    }
+
+    /// Drops every cached entry of these keys.
+    pub fn forget(&self, key_ids: &[i64]) {
+        if key_ids.is_empty() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, c| !key_ids.contains(&c.caller.key_id));
+        }
+    }
+
+    /// Writes `last_used_at` off the request path, at most once a minute per key.
+    fn touch(&self, svc: &Services, key_id: i64) {
+        let due = match self.touched.lock() {
+            Ok(mut t) => {
+                let due = t
+                    .get(&key_id)
+                    .is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
+                if due {
+                    t.insert(key_id, Instant::now());
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if due {
+            let db = svc.db.clone();
+            tokio::spawn(async move {
+                if let Err(e) = domain::keys::touch(&db, key_id).await {
+                    tracing::warn!(key_id, "last_used_at not written: {e}");
+                }
+            });
+        }
+    }
+}
+
+async fn watch_revocations(cache: Weak<KeyCache>, db: DatabaseConnection) {
+    let mut since = domain::time::now() - 5;
+    let mut tick = tokio::time::interval(REVOCATION_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(cache) = cache.upgrade() else { return };
+        // Revocation times are whole seconds: look back a little so none is missed.
+        let now = domain::time::now();
+        let revoked: Result<Vec<i64>, _> = api_key::Entity::find()
+            .select_only()
+            .column(api_key::Column::Id)
+            .filter(api_key::Column::RevokedAt.gte(since - 2))
+            .into_tuple()
+            .all(&db)
+            .await;
+        match revoked {
+            Ok(ids) => {
+                cache.forget(&ids);
+                since = now;
+            }
+            Err(e) => tracing::warn!("revocation poll failed: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn only_bearer_tokens_are_accepted() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h).unwrap_err().code(), "invalid_api_key");
+        h.insert("authorization", HeaderValue::from_static("Basic abc"));
+        assert!(bearer(&h).is_err());
+        h.insert("authorization", HeaderValue::from_static("bearer  rsl_x "));
+        assert_eq!(bearer(&h).unwrap(), "rsl_x");
+    }
+}

@@ -1,0 +1,99 @@
+//! Per-request context (request id, start time) and the tracker that lets a graceful
+//! shutdown wait for open requests and their settlements.
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use tokio::sync::Notify;
+
+/// Set by the outermost middleware on every request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub request_id: Arc<str>,
+    pub started: Instant,
+}
+
+/// Unique request ids: a random per-process prefix and a counter (no syscall, no lock).
+pub struct RequestIds {
+    prefix: String,
+    next: AtomicU64,
+}
+
+impl RequestIds {
+    pub fn new() -> Self {
+        Self {
+            prefix: format!("req_{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff),
+            next: AtomicU64::new(1),
+        }
+    }
+
+    pub fn next(&self) -> Arc<str> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        Arc::from(format!("{}{n:010}", self.prefix))
+    }
+}
+
+/// Gives every request an id (as `x-request-id` on the response) and a start time.
+pub async fn request_id(
+    axum::extract::State(ids): axum::extract::State<Arc<RequestIds>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ctx = Ctx {
+        request_id: ids.next(),
+        started: Instant::now(),
+    };
+    let header = HeaderValue::from_str(&ctx.request_id).ok();
+    req.extensions_mut().insert(ctx);
+    let mut res = next.run(req).await;
+    if let Some(v) = header {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Counts work that must finish before the process exits (open streams, settlements).
+#[derive(Default)]
+pub struct Tracker {
+    open: AtomicUsize,
+    idle: Notify,
+}
+
+pub struct TrackGuard(Arc<Tracker>);
+
+impl Tracker {
+    pub fn enter(self: &Arc<Self>) -> TrackGuard {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        TrackGuard(self.clone())
+    }
+
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Waits until nothing is open, or the deadline passes. True when idle.
+    pub async fn wait_idle(&self, deadline: Duration) -> bool {
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            let notified = self.idle.notified();
+            if self.open() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(until, notified).await.is_err() {
+                return self.open() == 0;
+            }
+        }
+    }
+}
+
+impl Drop for TrackGuard {
+    fn drop(&mut self) {
+        if self.0.open.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}

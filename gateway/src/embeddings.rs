@@ -1,0 +1,117 @@
+//! `POST /v1/embeddings` for the embedding models of the catalog (never a denied one).
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State as AxState;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::billing::{record_refusal, Outcome, Usage};
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::metered::{self, Outgoing, EMBEDDINGS};
+use crate::{body, State};
+
+#[derive(Deserialize)]
+struct WithUsage {
+    usage: Option<Usage>,
+}
+
+pub async fn create(
+    AxState(st): AxState<Arc<State>>,
+    Extension(ctx): Extension<Ctx>,
+    Extension(caller): Extension<Arc<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match run(&st, &ctx, &caller, &headers, body).await {
+        Ok(res) => res,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn check_input(body: &body::Object) -> Result<(), ApiError> {
+    match body.get("input") {
+        Some(Value::String(s)) if !s.is_empty() => Ok(()),
+        Some(Value::Array(a)) if !a.is_empty() => Ok(()),
+        None | Some(Value::Null) => Err(ApiError::bad_request(
+            Some("input"),
+            "'input' is a required property.",
+        )),
+        Some(_) => Err(ApiError::bad_request(
+            Some("input"),
+            "'input' must be a non-empty string or array.",
+        )),
+    }
+}
+
+async fn run(
+    st: &Arc<State>,
+    ctx: &Ctx,
+    caller: &Arc<Caller>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limits = &st.svc.catalog.gateway;
+    let (original, mut object) = body::read_object(headers, body, limits.max_body_bytes)
+        .await
+        .inspect_err(|e| record_refusal(st, ctx, EMBEDDINGS, Some(caller), "", e))?;
+    let requested = body::model(&object)
+        .and_then(|m| check_input(&object).map(|()| m))
+        .inspect_err(|e| {
+            let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("");
+            record_refusal(st, ctx, EMBEDDINGS, Some(caller), model, e)
+        })?;
+    let prompt_estimate = (original.len() as u64).div_ceil(4);
+    let (model, ticket) =
+        metered::admit(st, ctx, caller, EMBEDDINGS, &requested, prompt_estimate, 0).await?;
+    let priority = st.svc.catalog.plans[caller.plan].priority;
+    let mut ticket = Some(ticket);
+    let (res, route) = metered::send(
+        st,
+        &model,
+        priority,
+        &mut ticket,
+        Outgoing {
+            path: "/v1/embeddings",
+            original: &original,
+            body: &mut object,
+            requested: &requested,
+            ask_usage: false,
+        },
+    )
+    .await?;
+    let Some(ticket) = ticket else {
+        return Err(ApiError::internal());
+    };
+    let bytes = match res.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(request_id = %ctx.request_id, "upstream body failed: {e}");
+            let err = ApiError::upstream_failed();
+            ticket.finish(Outcome::failed(&err));
+            return Err(err);
+        }
+    };
+    drop(route.slot);
+    let usage = serde_json::from_slice::<WithUsage>(&bytes)
+        .ok()
+        .and_then(|w| w.usage)
+        .unwrap_or(Usage {
+            prompt_tokens: prompt_estimate,
+            ..Usage::default()
+        });
+    ticket.finish(Outcome::answered(usage));
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,165 @@
+//! The steps shared by the metered endpoints (chat completions, embeddings) after the body
+//! is read: model access, credit reservation, and sending to the chosen upstream with one
+//! failover to the cloud when the local upstream is busy or down.
+use std::sync::Arc;
+
+use bytes::Bytes;
+use domain::catalog::Model;
+use domain::models::{plan_name, Access};
+
+use crate::auth::Caller;
+use crate::billing::{record_refusal, NewTicket, Outcome, Ticket};
+use crate::body::{self, Object};
+use crate::context::Ctx;
+use crate::error::ApiError;
+use crate::upstream::{self, Provider, Route, Sent};
+use crate::State;
+
+/// Endpoint names in usage rows.
+pub const CHAT: &str = "chat.completions";
+pub const EMBEDDINGS: &str = "embeddings";
+
+/// Model access then reservation. A refusal is already recorded as a usage row.
+pub async fn admit(
+    st: &Arc<State>,
+    ctx: &Ctx,
+    caller: &Arc<Caller>,
+    endpoint: &'static str,
+    requested: &str,
+    prompt_estimate: u64,
+    max_output: u64,
+) -> Result<(Model, Ticket), ApiError> {
+    let refuse = |e: ApiError| {
+        record_refusal(st, ctx, endpoint, Some(caller), requested, &e);
+        e
+    };
+    let catalog = &st.svc.catalog;
+    let plan = &catalog.plans[caller.plan];
+    let model = match catalog.access(plan, requested) {
+        Access::Allowed(m) => m,
+        Access::NeedsPlan(p) => return Err(refuse(ApiError::needs_plan(requested, &plan_name(p)))),
+        Access::NotFound => return Err(refuse(ApiError::model_not_found(requested))),
+    };
+    let wants_embedding = endpoint == EMBEDDINGS;
+    if model.embedding != wants_embedding {
+        let msg = if wants_embedding {
+            format!("The model `{requested}` does not create embeddings; use an embedding model.")
+        } else {
+            format!("The model `{requested}` is an embedding model; use /v1/embeddings.")
+        };
+        return Err(refuse(ApiError::bad_request(Some("model"), msg)));
+    }
+    let amount = catalog.cost(model, prompt_estimate.saturating_add(max_output));
+    let reservation = match domain::credits::reserve_for_key(
+        &st.svc.db,
+        caller.key_id,
+        caller.account_id,
+        amount,
+        &ctx.request_id,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(domain::Error::InsufficientCredits) => {
+            record_exhausted(st, caller.account_id);
+            return Err(refuse(ApiError::no_credits(&st.top_up_url)));
+        }
+        Err(domain::Error::Unauthorized) => {
+            st.keys.forget(&[caller.key_id]);
+            return Err(refuse(ApiError::invalid_key()));
+        }
+        Err(e) => {
+            tracing::error!(request_id = %ctx.request_id, "reservation failed: {e}");
+            return Err(refuse(ApiError::internal()));
+        }
+    };
+    let ticket = Ticket::new(
+        st,
+        NewTicket {
+            ctx,
+            endpoint,
+            caller,
+            requested,
+            model,
+            reservation,
+            prompt_estimate,
+        },
+    );
+    Ok((model.clone(), ticket))
+}
+
+/// NOTIF-04 also fires on a 402.
+fn record_exhausted(st: &Arc<State>, account_id: i64) {
+    let db = st.svc.db.clone();
+    let pct = st.svc.catalog.gateway.credit_warning_percent;
+    tokio::spawn(async move {
+        if let Err(e) = domain::events::check_credits(&db, account_id, 0, pct).await {
+            tracing::error!("credit event not recorded: {e}");
+        }
+    });
+}
+
+/// What to send and how.
+pub struct Outgoing<'a> {
+    pub path: &'static str,
+    pub original: &'a Bytes,
+    pub body: &'a mut Object,
+    pub requested: &'a str,
+    /// Ask the upstream for `stream_options.include_usage`.
+    pub ask_usage: bool,
+}
+
+/// Chooses the upstream and sends. On failure the ticket is finished (nothing charged)
+/// and the error returned.
+pub async fn send(
+    st: &Arc<State>,
+    model: &Model,
+    priority: u8,
+    ticket: &mut Option<Ticket>,
+    out: Outgoing<'_>,
+) -> Result<(reqwest::Response, Route), ApiError> {
+    let fail = |ticket: &mut Option<Ticket>, e: ApiError| {
+        if let Some(t) = ticket.take() {
+            t.finish(Outcome::failed(&e));
+        }
+        e
+    };
+    let mut route = match upstream::choose(st, model, priority).await {
+        Ok(r) => r,
+        Err(e) => return Err(fail(ticket, e)),
+    };
+    loop {
+        let bytes = body::for_upstream(
+            out.original,
+            out.body,
+            out.requested,
+            &route.upstream_model,
+            out.ask_usage,
+        );
+        let target = match route.provider {
+            Provider::Local => Some(&st.local),
+            Provider::Cloud => st.cloud.as_ref(),
+        };
+        let Some(target) = target else {
+            return Err(fail(ticket, ApiError::cloud_unavailable()));
+        };
+        if let Some(t) = ticket.as_mut() {
+            t.served_by(&route.served, route.provider);
+        }
+        let err = match target.send(out.path, bytes).await {
+            Sent::Ok(res) => return Ok((res, route)),
+            Sent::Failed(e) => return Err(fail(ticket, e)),
+            Sent::Down => ApiError::unreachable(),
+            Sent::Busy => ApiError::busy(2),
+        };
+        // Busy or down: a local request gets one try on its cloud fallback.
+        if route.provider == Provider::Local {
+            route.slot = None;
+            if let Some(cloud) = upstream::failover(st, model).await {
+                route = cloud;
+                continue;
+            }
+        }
+        return Err(fail(ticket, err));
+    }
+}

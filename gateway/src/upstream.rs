@@ -1,0 +1,222 @@
+//! The Ollama servers behind the gateway and the choice between them for one request.
+//!
+//! Local models go to `OLLAMA_URL` while it has places ([`LocalCapacity`]); when its queue
+//! is deeper than the catalog's `queue_failover_depth`, to the model's cloud fallback while
+//! the day's cloud budget lasts; otherwise they wait in the priority queue. Cloud models
+//! (`…:cloud`, `…-cloud`) go to `OLLAMA_CLOUD_URL` (Ollama's cloud API, which names them
+//! without the suffix) within the same budget.
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode};
+use bytes::Bytes;
+use domain::catalog::{Model, ModelKind};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::capacity::{Slot, WaitError};
+use crate::error::ApiError;
+use crate::State;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Local,
+    Cloud,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Local => "local",
+            Provider::Cloud => "cloud",
+        }
+    }
+}
+
+pub struct Upstream {
+    base: String,
+    client: reqwest::Client,
+    auth: Option<HeaderValue>,
+}
+
+impl Upstream {
+    pub fn new(base: &str, api_key: Option<&SecretString>) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            // Without it every stream's last event waits ~40 ms for the delayed ACK.
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(256)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        let auth = api_key
+            .and_then(|k| HeaderValue::from_str(&format!("Bearer {}", k.expose_secret())).ok())
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            client,
+            auth,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// POSTs a JSON body. Connection failures and 429/503 answers are [`Sent::Busy`];
+    /// other failures are mapped to an OpenAI-shaped error.
+    pub async fn send(&self, path: &str, body: Bytes) -> Sent {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(auth) = &self.auth {
+            req = req.header("authorization", auth.clone());
+        }
+        let res = match req.send().await {
+            Ok(res) => res,
+            Err(e) => {
+                tracing::warn!(upstream = %self.base, "upstream unreachable: {e}");
+                return Sent::Down;
+            }
+        };
+        let status = res.status();
+        if status.is_success() {
+            return Sent::Ok(res);
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+            tracing::info!(upstream = %self.base, %status, "upstream busy");
+            return Sent::Busy;
+        }
+        let body = res.bytes().await.unwrap_or_default();
+        if status.is_client_error() {
+            return Sent::Failed(ApiError::from_upstream(status, error_message(&body)));
+        }
+        tracing::warn!(upstream = %self.base, %status, body = %String::from_utf8_lossy(&body), "upstream error");
+        Sent::Failed(ApiError::upstream_failed())
+    }
+}
+
+/// The message of an Ollama error body (`{"error":"…"}` or `{"error":{"message":"…"}}`).
+fn error_message(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    v.pointer("/error/message")
+        .or_else(|| v.get("error"))
+        .and_then(|m| m.as_str())
+        .unwrap_or("The model server refused the request.")
+        .to_owned()
+}
+
+pub enum Sent {
+    Ok(reqwest::Response),
+    /// Could not connect: counts as busy (failover), reported as unreachable.
+    Down,
+    /// 503 / 429 from the upstream.
+    Busy,
+    Failed(ApiError),
+}
+
+/// Where one request goes.
+pub struct Route {
+    pub provider: Provider,
+    /// The catalog id of the model that serves the request (the fallback after failover).
+    pub served: String,
+    /// The name the upstream knows the model by.
+    pub upstream_model: String,
+    /// The local place held while the request runs.
+    pub slot: Option<Slot>,
+}
+
+/// `qwen3.5:cloud` → `qwen3.5`, `gpt-oss:120b-cloud` → `gpt-oss:120b`.
+pub fn cloud_name(id: &str) -> &str {
+    id.strip_suffix(":cloud")
+        .or_else(|| id.strip_suffix("-cloud"))
+        .unwrap_or(id)
+}
+
+fn cloud_route(model_id: &str) -> Route {
+    Route {
+        provider: Provider::Cloud,
+        served: model_id.to_owned(),
+        upstream_model: cloud_name(model_id).to_owned(),
+        slot: None,
+    }
+}
+
+/// Chooses the upstream for a request to `model` from a plan of `priority`.
+pub async fn choose(st: &State, model: &Model, priority: u8) -> Result<Route, ApiError> {
+    if model.kind == ModelKind::Cloud {
+        if st.cloud.is_none() {
+            return Err(ApiError::cloud_unavailable());
+        }
+        if !st.budget.try_take().await {
+            return Err(cloud_exhausted());
+        }
+        return Ok(cloud_route(&model.id));
+    }
+    if let Some(slot) = st.capacity.acquire_now().await {
+        return Ok(Route {
+            provider: Provider::Local,
+            served: model.id.clone(),
+            upstream_model: model.id.clone(),
+            slot: Some(slot),
+        });
+    }
+    if let Some(route) = failover(st, model).await {
+        return Ok(route);
+    }
+    match st.capacity.wait(priority).await {
+        Ok(slot) => Ok(Route {
+            provider: Provider::Local,
+            served: model.id.clone(),
+            upstream_model: model.id.clone(),
+            slot: Some(slot),
+        }),
+        Err(WaitError::Full) => Err(ApiError::busy(2)),
+        Err(WaitError::Timeout) => Err(ApiError::busy(5)),
+    }
+}
+
+/// The model's cloud fallback, if it has one, cloud is configured and today's budget
+/// allows one more request.
+pub async fn failover(st: &State, model: &Model) -> Option<Route> {
+    let fallback = model.cloud_fallback.as_deref()?;
+    st.cloud.as_ref()?;
+    if !st.budget.try_take().await {
+        return None;
+    }
+    tracing::info!(model = %model.id, fallback, "local queue full: failing over to cloud");
+    Some(cloud_route(fallback))
+}
+
+fn cloud_exhausted() -> ApiError {
+    ApiError::cloud_exhausted(crate::budget::seconds_to_kuwait_midnight(
+        domain::time::now(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_names_lose_their_suffix_for_the_cloud_api() {
+        assert_eq!(cloud_name("qwen3.5:cloud"), "qwen3.5");
+        assert_eq!(cloud_name("gpt-oss:120b-cloud"), "gpt-oss:120b");
+        assert_eq!(cloud_name("llama3.2:3b"), "llama3.2:3b");
+    }
+
+    #[test]
+    fn ollama_error_bodies_of_both_shapes_give_their_message() {
+        assert_eq!(
+            error_message(br#"{"error":"model 'x' not found"}"#),
+            "model 'x' not found"
+        );
+        assert_eq!(error_message(br#"{"error":{"message":"bad"}}"#), "bad");
+        assert_eq!(
+            error_message(b"oops"),
+            "The model server refused the request."
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! The gateway over real HTTP, in-process, against fake Ollama servers (local and cloud).
+//! Redis tests use the Redis at 127.0.0.1:6379 with a unique key prefix per test.
+mod admission;
+mod billing;
+mod completions;
+mod helpers;
+mod upstreams;
