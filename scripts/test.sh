@@ -26,6 +26,15 @@ trap cleanup EXIT
 export TEST_DATABASE_URL="postgres://postgres@$PGHOST:5432/$db"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
+# The official OpenAI Python SDK, for the API tests that drive the portal with it.
+venv="${RESAYIL_VENV:-$HOME/.cache/resayil-venv}"
+if ! "$venv/bin/python" -c "import openai" 2>/dev/null; then
+  step "creating the Python virtualenv with the openai SDK"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check openai
+fi
+export RESAYIL_SDK_PYTHON="$venv/bin/python"
+
 step "unit, domain and API tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 

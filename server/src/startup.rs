@@ -15,6 +15,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     services: Services,
+    /// The `/v1` gateway, kept to drain its streams and usage rows at shutdown.
+    gateway: gateway::Gateway,
 }
 
 impl Application {
@@ -27,11 +29,15 @@ impl Application {
         let listener = TcpListener::bind(leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", leptos.site_addr))?;
-        let router = router(services.clone(), leptos);
+        let gateway = gateway::Gateway::new(services.clone())
+            .await
+            .context("starting the gateway")?;
+        let router = router(services.clone(), leptos, &gateway);
         Ok(Self {
             listener,
             router,
             services,
+            gateway,
         })
     }
 
@@ -51,20 +57,34 @@ impl Application {
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
         let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-        crate::jobs::spawn(self.services.clone(), jobs_stopped);
-        axum::serve(
+        crate::jobs::spawn(self.services.clone(), jobs_stopped.clone());
+        let serve = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await?;
-        let _ = stop_jobs.send(true);
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_jobs.send(true);
+        });
+        // Open requests (streams included) may finish, up to the gateway's deadline.
+        let mut stopped = jobs_stopped;
+        let deadline = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(gateway::SHUTDOWN_DEADLINE).await;
+        };
+        tokio::select! {
+            served = serve => served?,
+            _ = deadline => tracing::warn!("shutdown deadline passed; closing open connections"),
+        }
+        self.gateway
+            .shutdown_within(std::time::Duration::from_secs(1))
+            .await;
         Ok(())
     }
 }
 
-fn router(services: Services, leptos: LeptosOptions) -> Router {
+fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway) -> Router {
     let routes = generate_route_list(App);
     let ctx = services.clone();
     let pages = Router::new()
@@ -81,7 +101,7 @@ fn router(services: Services, leptos: LeptosOptions) -> Router {
         ))
         .with_state(leptos);
 
-    Router::new()
+    let site = Router::new()
         .route("/healthz", get(health))
         .with_state(services.clone())
         .merge(crate::webhooks::routes(services.clone()))
@@ -92,7 +112,10 @@ fn router(services: Services, leptos: LeptosOptions) -> Router {
         ))
         .layer(middleware::from_fn(security::same_origin))
         .layer(middleware::from_fn(lang::choose))
-        .layer(middleware::from_fn(security::headers))
+        .layer(middleware::from_fn(security::headers));
+    // The API keeps its own middleware (request id, key, rate limit…): none of the
+    // browser-facing layers above run on its hot path.
+    Router::new().nest("/v1", gateway.router()).merge(site)
 }
 
 async fn health(

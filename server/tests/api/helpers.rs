@@ -8,6 +8,8 @@ use server::Application;
 pub struct TestApp {
     pub addr: String,
     pub client: Client,
+    /// The app's database, for the operator CLI (`resayil …`) in tests.
+    pub database_url: String,
     /// Keeps the SQLite file alive for the test's duration.
     _dir: tempfile::TempDir,
 }
@@ -29,22 +31,33 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    each_app_with(|s| s, test).await
+}
+
+/// Like [`each_app`], with settings adjusted by `configure` (fake upstreams and so on).
+pub async fn each_app_with<C, F, Fut>(configure: C, test: F)
+where
+    C: Fn(Settings) -> Settings,
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let probe = tempfile::tempdir().expect("tempdir");
     for n in 0..database_urls(&probe).len() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = database_urls(&dir)[n].clone();
-        test(spawn_app(url, dir).await).await;
+        let database_url = database_urls(&dir)[n].clone();
+        let settings = configure(Settings {
+            database_url,
+            ..Settings::default()
+        });
+        test(spawn_app(settings, dir).await).await;
     }
 }
 
-async fn spawn_app(database_url: String, dir: tempfile::TempDir) -> TestApp {
+async fn spawn_app(settings: Settings, dir: tempfile::TempDir) -> TestApp {
     // Several tests may migrate one PostgreSQL database at once; one at a time.
     static START: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let guard = START.lock().await;
-    let settings = Settings {
-        database_url,
-        ..Settings::default()
-    };
+    let database_url = settings.database_url.clone();
     let leptos = LeptosOptions::builder()
         .output_name("resayil")
         .site_addr("127.0.0.1:0".parse::<SocketAddr>().expect("addr"))
@@ -63,6 +76,7 @@ async fn spawn_app(database_url: String, dir: tempfile::TempDir) -> TestApp {
     TestApp {
         addr,
         client,
+        database_url,
         _dir: dir,
     }
 }
@@ -139,4 +153,20 @@ impl TestApp {
         );
         email
     }
+}
+
+/// Runs the real `resayil` binary (operator commands) against the test app's database.
+pub fn resayil(app: &TestApp, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run resayil");
+    assert!(
+        out.status.success(),
+        "resayil {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

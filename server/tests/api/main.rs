@@ -5,3 +5,4 @@ mod billing;
 mod helpers;
 mod keys;
 mod pages;
+mod sdk;

@@ -1,0 +1,64 @@
+//! The official OpenAI Python SDK (`openai` from PyPI) against the real portal and a fake
+//! Ollama: completions, streams, models, embeddings and the SDK's exception types. The
+//! accounts come from the operator CLI, as the issue asks. `scripts/test.sh` makes the
+//! virtualenv and sets `RESAYIL_SDK_PYTHON`.
+use crate::helpers::{each_app_with, resayil, unique_email, unique_phone};
+
+fn python() -> String {
+    std::env::var("RESAYIL_SDK_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn account(app: &crate::helpers::TestApp, extra: &[&str]) -> String {
+    let email = unique_email();
+    let phone = unique_phone();
+    let mut args = vec![
+        "user",
+        "create",
+        "--email",
+        &email,
+        "--phone",
+        &phone,
+        "--password",
+        "password123",
+    ];
+    args.extend_from_slice(extra);
+    resayil(app, &args);
+    resayil(app, &["key", "create", "--email", &email, "--label", "sdk"])
+}
+
+#[tokio::test]
+async fn the_official_openai_python_sdk_works_unchanged() {
+    let (ollama, _handle) = fake_ollama::spawn_local(fake_ollama::Config::default())
+        .await
+        .expect("fake ollama");
+    let ollama_url = format!("http://{ollama}");
+    each_app_with(
+        |mut s| {
+            s.ollama_url = ollama_url.clone();
+            s
+        },
+        |app| async move {
+            let enterprise = account(&app, &["--plan", "enterprise", "--credits", "10"]);
+            let basic = account(&app, &["--plan", "basic"]);
+            let broke = account(&app, &["--credits", "0"]);
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/openai_sdk_check.py");
+            let out = tokio::process::Command::new(python())
+                .arg(script)
+                .env("RESAYIL_BASE_URL", format!("{}/v1", app.addr))
+                .env("KEY_ENTERPRISE", &enterprise)
+                .env("KEY_BASIC", &basic)
+                .env("KEY_BROKE", &broke)
+                .output()
+                .await
+                .expect("run python (make test creates the virtualenv with the openai SDK)");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success(),
+                "SDK checks failed:\n{stdout}\n{stderr}"
+            );
+            assert!(stdout.contains("all SDK checks passed"), "{stdout}");
+        },
+    )
+    .await;
+}
