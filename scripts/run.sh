@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the portal on http://127.0.0.1:3000 (embedded SQLite in
 # ./data/resayil.db, created and migrated on first start).
+#
+# Demo mode: when OLLAMA_URL is not set and no Ollama answers on 127.0.0.1:11434, the
+# workspace's fake Ollama is started there, so the API answers (with deterministic text).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-exec cargo leptos serve --release
+
+if [ -z "${OLLAMA_URL:-}" ] && ! curl -fsS -m 2 http://127.0.0.1:11434/ >/dev/null 2>&1; then
+  step "no Ollama on 127.0.0.1:11434: starting the fake Ollama (demo mode)"
+  cargo build --release -q -p fake-ollama
+  "$CARGO_TARGET_DIR/release/fake-ollama" --port 11434 --token-delay-ms 30 &
+  fake_pid=$!
+  trap 'kill $fake_pid 2>/dev/null || true' EXIT
+fi
+cargo leptos serve --release
