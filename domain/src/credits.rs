@@ -7,9 +7,7 @@
 //! balance allows (an underestimate never creates debt). Every movement is a ledger row
 //! written by [`ledger::apply`] with the balance column in the same transaction; a
 //! settlement that matches its reservation writes nothing.
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
 
 use crate::entities::api_key;
 use crate::{accounts, ledger, Error};
@@ -144,12 +142,12 @@ async fn key_is_live<C: ConnectionTrait>(
     key_id: i64,
     account_id: i64,
 ) -> Result<bool, Error> {
+    // By primary key only, the rest checked here: SQLite (built with STAT4) re-prepares a
+    // statement on every run when a bound value is compared to an indexed column.
     Ok(api_key::Entity::find_by_id(key_id)
-        .filter(api_key::Column::RevokedAt.is_null())
-        .filter(api_key::Column::AccountId.eq(account_id))
         .one(conn)
         .await?
-        .is_some())
+        .is_some_and(|k| k.revoked_at.is_none() && k.account_id == account_id))
 }
 
 async fn move_credits(

@@ -2,8 +2,9 @@
 //! for the notification work to send. Each has a dedupe key, unique in the table, so an
 //! event recorded by several requests or instances at once is stored once.
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, OnConflict, Query},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -103,39 +104,63 @@ pub async fn since<C: ConnectionTrait>(conn: &C, after_id: i64) -> Result<Vec<ro
         .await?)
 }
 
-/// Records the credit events a new balance calls for: exhausted at 0, a warning at or
-/// below `warning_percent` of the balance right after the last grant or purchase. Each is
+/// The account's last grant or purchase: its ledger row id and the balance right after it.
+pub async fn last_grant<C: ConnectionTrait>(
+    conn: &C,
+    account_id: i64,
+) -> Result<Option<(i64, i64)>, Error> {
+    // MAX(id) over the (account, kind) index touches only the few grant rows; ORDER BY id
+    // DESC LIMIT 1 would walk every ledger row of the account (SQLite's plan).
+    let last_id = Query::select()
+        .expr(Expr::col(ledger::Column::Id).max())
+        .from(ledger::Entity)
+        .and_where(Expr::col(ledger::Column::AccountId).eq(account_id))
+        .and_where(Expr::col(ledger::Column::Kind).is_in(["grant", "purchase"]))
+        .to_owned();
+    Ok(ledger::Entity::find()
+        .filter(ledger::Column::Id.in_subquery(last_id))
+        .one(conn)
+        .await?
+        .map(|g| (g.id, g.balance_after)))
+}
+
+/// The credit event a balance calls for, with its dedupe key: exhausted at 0, a warning
+/// at or below `warning_percent` of the balance right after the last grant. Each is
 /// recorded once per grant (the grant's ledger row id is in the dedupe key).
+pub fn credit_event(
+    account_id: i64,
+    balance: i64,
+    last_grant: Option<(i64, i64)>,
+    warning_percent: i64,
+) -> Option<(Kind, String)> {
+    let (grant_id, granted) = last_grant.unwrap_or((0, 0));
+    if balance <= 0 {
+        Some((
+            Kind::CreditsExhausted,
+            format!("credits_exhausted:{account_id}:{grant_id}"),
+        ))
+    } else if granted > 0 && balance * 100 <= granted * warning_percent {
+        Some((
+            Kind::CreditWarning,
+            format!("credit_warning:{account_id}:{grant_id}"),
+        ))
+    } else {
+        None
+    }
+}
+
+/// Records the credit event a new balance calls for, if any (see [`credit_event`]).
 pub async fn check_credits<C: ConnectionTrait>(
     conn: &C,
     account_id: i64,
     balance: i64,
     warning_percent: i64,
 ) -> Result<(), Error> {
-    let last_grant = ledger::Entity::find()
-        .filter(ledger::Column::AccountId.eq(account_id))
-        .filter(ledger::Column::Kind.is_in(["grant", "purchase"]))
-        .order_by_desc(ledger::Column::Id)
-        .limit(1)
-        .one(conn)
-        .await?;
-    let (grant_id, granted) = last_grant
-        .map(|g| (g.id, g.balance_after))
-        .unwrap_or((0, 0));
-    let payload = serde_json::json!({ "balance": balance, "after_last_grant": granted });
-    if balance <= 0 {
-        let key = format!("credits_exhausted:{account_id}:{grant_id}");
-        record(
-            conn,
-            Kind::CreditsExhausted,
-            Some(account_id),
-            &key,
-            payload,
-        )
-        .await?;
-    } else if granted > 0 && balance * 100 <= granted * warning_percent {
-        let key = format!("credit_warning:{account_id}:{grant_id}");
-        record(conn, Kind::CreditWarning, Some(account_id), &key, payload).await?;
+    let grant = last_grant(conn, account_id).await?;
+    if let Some((kind, key)) = credit_event(account_id, balance, grant, warning_percent) {
+        let granted = grant.map_or(0, |g| g.1);
+        let payload = serde_json::json!({ "balance": balance, "after_last_grant": granted });
+        record(conn, kind, Some(account_id), &key, payload).await?;
     }
     Ok(())
 }

@@ -82,14 +82,27 @@ impl UsageRecord {
     }
 }
 
-/// Writes `rows` in one statement.
+/// Writes `rows` in a few multi-row INSERTs of 256, 64, 16, 4 or 1 rows: a handful of
+/// distinct statements, so they stay in the connection's prepared-statement cache instead
+/// of pushing the hot path's statements out of it.
 pub async fn insert_batch(db: &DatabaseConnection, rows: Vec<UsageRecord>) -> Result<(), Error> {
-    if rows.is_empty() {
-        return Ok(());
+    let mut rows = rows.into_iter().peekable();
+    let mut left = rows.len();
+    while left > 0 {
+        let n = [256, 64, 16, 4, 1]
+            .into_iter()
+            .find(|n| *n <= left)
+            .unwrap_or(1);
+        let chunk: Vec<_> = rows
+            .by_ref()
+            .take(n)
+            .map(UsageRecord::into_active)
+            .collect();
+        left -= chunk.len();
+        row::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
-    row::Entity::insert_many(rows.into_iter().map(UsageRecord::into_active))
-        .exec_without_returning(db)
-        .await?;
     Ok(())
 }
 

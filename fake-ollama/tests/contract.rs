@@ -2,8 +2,18 @@
 use fake_ollama::{spawn_local, Config, ConfigPatch};
 use serde_json::{json, Value};
 
-async fn post(url: &str, body: Value) -> reqwest::Response {
+/// The workspace builds reqwest with rustls but no default crypto provider.
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
+}
+
+async fn get(url: String) -> reqwest::Response {
+    client().get(url).send().await.expect("request")
+}
+
+async fn post(url: &str, body: Value) -> reqwest::Response {
+    client()
         .post(url)
         .json(&body)
         .send()
@@ -106,21 +116,11 @@ async fn models_tags_and_embeddings_answer_in_ollama_shapes() {
     .await
     .unwrap();
     let base = format!("http://{addr}");
-    let root = reqwest::get(&base).await.unwrap().text().await.unwrap();
+    let root = get(base.clone()).await.text().await.unwrap();
     assert_eq!(root, "Ollama is running");
-    let models: Value = reqwest::get(format!("{base}/v1/models"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = get(format!("{base}/v1/models")).await.json().await.unwrap();
     assert_eq!(models["data"][1]["id"], "bge-m3");
-    let tags: Value = reqwest::get(format!("{base}/api/tags"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tags: Value = get(format!("{base}/api/tags")).await.json().await.unwrap();
     assert_eq!(tags["models"][0]["name"], "a");
     let emb: Value = post(
         &format!("{base}/v1/embeddings"),

@@ -2,8 +2,9 @@
 //! reservation is finished exactly once with an [`Outcome`]; finishing settles the
 //! reservation to the actual cost, records the threshold events and queues the usage row
 //! — in a task, off the response path, tracked so a graceful shutdown waits for it.
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use domain::catalog::Model;
 use domain::credits::{self, Reservation};
@@ -162,17 +163,7 @@ async fn settle(open: Open, outcome: Outcome) {
     let charged = match credits::settle(&st.svc.db, &open.reservation, actual).await {
         Ok(s) => {
             if s.charged > 0 {
-                let pct = catalog.gateway.credit_warning_percent;
-                if let Err(e) = domain::events::check_credits(
-                    &st.svc.db,
-                    open.caller.account_id,
-                    s.balance,
-                    pct,
-                )
-                .await
-                {
-                    tracing::error!("credit events not recorded: {e}");
-                }
+                st.grants.check(st, open.caller.account_id, s.balance).await;
             }
             s.charged
         }
@@ -202,6 +193,85 @@ async fn settle(open: Open, outcome: Outcome) {
         error: outcome.error.map(str::to_owned),
         created_at: domain::time::now(),
     });
+}
+
+/// The last grant of each account, so the credit thresholds (NOTIF-03/04) cost no query
+/// per request: refreshed after a minute, or at once when the balance is above it (a new
+/// grant or purchase came in).
+#[derive(Default)]
+pub struct GrantCache {
+    entries: Mutex<HashMap<i64, GrantEntry>>,
+}
+
+struct GrantEntry {
+    grant: Option<(i64, i64)>,
+    fetched: Instant,
+    /// Dedupe keys this instance already recorded (the table deduplicates across them).
+    recorded: Vec<String>,
+}
+
+const GRANT_TTL: Duration = Duration::from_secs(60);
+
+impl GrantCache {
+    pub async fn check(&self, st: &State, account_id: i64, balance: i64) {
+        let cached = self.entries.lock().ok().and_then(|m| {
+            m.get(&account_id)
+                .filter(|e| e.fetched.elapsed() < GRANT_TTL)
+                .filter(|e| e.grant.is_some_and(|(_, granted)| balance <= granted))
+                .map(|e| e.grant)
+        });
+        let grant = match cached {
+            Some(g) => g,
+            None => match domain::events::last_grant(&st.svc.db, account_id).await {
+                Ok(g) => {
+                    if let Ok(mut m) = self.entries.lock() {
+                        if m.len() > 100_000 {
+                            m.clear();
+                        }
+                        m.insert(
+                            account_id,
+                            GrantEntry {
+                                grant: g,
+                                fetched: Instant::now(),
+                                recorded: Vec::new(),
+                            },
+                        );
+                    }
+                    g
+                }
+                Err(e) => {
+                    tracing::error!("last grant not read: {e}");
+                    return;
+                }
+            },
+        };
+        let pct = st.svc.catalog.gateway.credit_warning_percent;
+        let Some((kind, key)) = domain::events::credit_event(account_id, balance, grant, pct)
+        else {
+            return;
+        };
+        let seen = self.entries.lock().ok().is_some_and(|m| {
+            m.get(&account_id)
+                .is_some_and(|e| e.recorded.contains(&key))
+        });
+        if seen {
+            return;
+        }
+        let payload = serde_json::json!({
+            "balance": balance,
+            "after_last_grant": grant.map_or(0, |g| g.1),
+        });
+        match domain::events::record(&st.svc.db, kind, Some(account_id), &key, payload).await {
+            Ok(_) => {
+                if let Ok(mut m) = self.entries.lock() {
+                    if let Some(e) = m.get_mut(&account_id) {
+                        e.recorded.push(key);
+                    }
+                }
+            }
+            Err(e) => tracing::error!("credit event not recorded: {e}"),
+        }
+    }
 }
 
 /// The usage row of a request refused before any reservation.

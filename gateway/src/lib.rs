@@ -86,6 +86,7 @@ pub(crate) struct State {
     capacity: Arc<LocalCapacity>,
     budget: CloudBudget,
     usage: UsageWriter,
+    grants: billing::GrantCache,
     tracker: Arc<Tracker>,
     ids: Arc<RequestIds>,
     /// Where a 402 sends the customer.
@@ -137,6 +138,7 @@ impl Gateway {
             capacity,
             budget,
             usage: UsageWriter::start(svc.db.clone()),
+            grants: billing::GrantCache::default(),
             tracker: Arc::default(),
             ids: Arc::new(RequestIds::new()),
             top_up_url: format!("{}/billing", settings.public_base_url.trim_end_matches('/')),

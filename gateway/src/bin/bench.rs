@@ -58,6 +58,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // reqwest is built with rustls and no default crypto provider in this workspace.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args = Args::parse();
     match args.cmd {
         Some(Cmd::Serve {
