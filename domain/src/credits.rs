@@ -7,10 +7,13 @@
 //! balance allows (an underestimate never creates debt). Every movement is a ledger row
 //! written by [`ledger::apply`] with the balance column in the same transaction; a
 //! settlement that matches its reservation writes nothing.
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
+};
 
-use crate::entities::api_key;
-use crate::{accounts, ledger, Error};
+use crate::entities::{account, api_key, ledger as ledger_entity};
+use crate::{accounts, ledger, time, Error};
 
 /// Credits held for one request, to be settled exactly once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,15 +68,7 @@ pub async fn reserve_for_key(
     if amount <= 0 {
         return Err(Error::Internal(format!("reservation of {amount} credits")));
     }
-    let balance_after = move_credits(
-        db,
-        account_id,
-        -amount,
-        "reservation",
-        reference,
-        Some(key_id),
-    )
-    .await?;
+    let balance_after = debit_for_key(db, key_id, account_id, amount, reference).await?;
     Ok(Reservation {
         account_id,
         amount,
@@ -135,6 +130,66 @@ pub async fn settle(
         charged: r.amount,
         balance: accounts::find(db, r.account_id).await?.credits,
     })
+}
+
+/// The reservation of a metered request, the hot path's only write before the answer:
+/// one `UPDATE … RETURNING` that checks the balance and that the key is live, and the
+/// ledger row, in one transaction (four statements with BEGIN and COMMIT, where
+/// [`ledger::apply`] plus a key check take six).
+async fn debit_for_key(
+    db: &DatabaseConnection,
+    key_id: i64,
+    account_id: i64,
+    amount: i64,
+    reference: &str,
+) -> Result<i64, Error> {
+    use sea_orm::sea_query::ExprTrait;
+    let live_key = Query::select()
+        .expr(Expr::val(1))
+        .from(api_key::Entity)
+        .and_where(Expr::col((api_key::Entity, api_key::Column::Id)).eq(key_id))
+        .and_where(
+            Expr::col((api_key::Entity, api_key::Column::AccountId))
+                .equals((account::Entity, account::Column::Id)),
+        )
+        .and_where(Expr::col((api_key::Entity, api_key::Column::RevokedAt)).is_null())
+        .to_owned();
+    let debit = Query::update()
+        .table(account::Entity)
+        .value(
+            account::Column::Credits,
+            Expr::col(account::Column::Credits).sub(amount),
+        )
+        .and_where(Expr::col(account::Column::Id).eq(account_id))
+        .and_where(Expr::col(account::Column::Credits).gte(amount))
+        .and_where(Expr::exists(live_key))
+        .returning_col(account::Column::Credits)
+        .to_owned();
+    let txn = db.begin().await?;
+    let Some(row) = txn.query_one(&debit).await? else {
+        drop(txn);
+        // Nothing changed: a revoked key learns nothing about the balance.
+        return Err(if key_is_live(db, key_id, account_id).await? {
+            Error::InsufficientCredits
+        } else {
+            Error::Unauthorized
+        });
+    };
+    let balance: i64 = row.try_get("", "credits")?;
+    ledger_entity::Entity::insert(ledger_entity::ActiveModel {
+        account_id: Set(account_id),
+        delta: Set(-amount),
+        balance_after: Set(balance),
+        kind: Set(ledger::Kind::Usage.as_str().to_owned()),
+        reason: Set(Some("reservation".to_owned())),
+        reference: Set(Some(reference.to_owned())),
+        created_at: Set(time::now()),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(balance)
 }
 
 async fn key_is_live<C: ConnectionTrait>(
