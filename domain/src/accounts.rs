@@ -150,6 +150,10 @@ pub async fn create(
         )
         .await?;
     }
+    // NOTIF-01, queued with the account so a rolled-back registration welcomes no one.
+    let welcome = serde_json::json!({ "credits": credits });
+    let key = format!("welcome:{id}");
+    crate::events::record(&txn, crate::events::Kind::Welcome, Some(id), &key, welcome).await?;
     txn.commit().await?;
     find(&svc.db, id).await
 }

@@ -16,6 +16,61 @@ pub struct Catalog {
     /// The gateway's limits: cloud budget, queue depth, reservation estimate.
     #[serde(default)]
     pub gateway: GatewayLimits,
+    /// WhatsApp messages, one per event kind that notifies someone (see [`crate::notify`]).
+    #[serde(default)]
+    pub templates: Vec<Template>,
+    /// What the messages need besides their templates.
+    #[serde(default)]
+    pub messages: Messages,
+}
+
+/// Who receives a template's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// The account the event is about, in its language.
+    User,
+    /// Every number of `ADMIN_PHONES`, in `ADMIN_LANG`.
+    Admins,
+}
+
+/// One WhatsApp message, in both languages, with `{named}` placeholders.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Template {
+    /// The event kind it announces (`events::Kind::as_str`).
+    pub kind: String,
+    pub to: Audience,
+    /// The approved template's name at Meta (the other providers send the text).
+    pub meta_name: String,
+    pub ar: String,
+    pub en: String,
+}
+
+impl Template {
+    /// The text in `lang` (`en`, else Arabic).
+    pub fn text(&self, lang: &str) -> &str {
+        if lang == "en" {
+            &self.en
+        } else {
+            &self.ar
+        }
+    }
+}
+
+/// Words in both languages.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LocalText {
+    pub ar: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Messages {
+    /// Meta's language code of each translation (`ar`, `en`, `en_US` … are distinct).
+    pub meta_languages: std::collections::BTreeMap<String, String>,
+    /// How messages name each plan.
+    pub plan_names: std::collections::BTreeMap<String, LocalText>,
 }
 
 /// Where a model runs.
@@ -134,6 +189,11 @@ impl Catalog {
 
     pub fn pack(&self, id: &str) -> Option<&Pack> {
         self.packs.iter().find(|p| p.id == id)
+    }
+
+    /// The message template announcing events of `kind`, if that kind notifies anyone.
+    pub fn template(&self, kind: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.kind == kind)
     }
 
     pub fn model(&self, id: &str) -> Option<&Model> {

@@ -52,6 +52,12 @@ pub enum Kind {
     EnterpriseCustomer,
     /// A plan lapsed and the account fell back to Basic limits.
     PlanExpired,
+    /// NOTIF-01: an account was created (the welcome grant in the payload).
+    Welcome,
+    /// NOTIF-06: the plan ends in three days (once per subscription period).
+    RenewalReminder,
+    /// NOTIF-09: fail2ban banned an IP (for the admins).
+    IpBanned,
 }
 
 impl Kind {
@@ -65,11 +71,16 @@ impl Kind {
             Kind::TopupConfirmed => "topup_confirmed",
             Kind::EnterpriseCustomer => "enterprise_customer",
             Kind::PlanExpired => "plan_expired",
+            Kind::Welcome => "welcome",
+            Kind::RenewalReminder => "renewal_reminder",
+            Kind::IpBanned => "ip_banned",
         }
     }
 }
 
 /// Records an event unless one with the same dedupe key exists. True when recorded now.
+/// A newly recorded event also queues its notification ([`crate::notify`]) on the same
+/// connection, so inside the caller's transaction both are stored or neither is.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     kind: Kind,
@@ -77,11 +88,12 @@ pub async fn record<C: ConnectionTrait>(
     dedupe_key: &str,
     payload: serde_json::Value,
 ) -> Result<bool, Error> {
+    let payload = payload.to_string();
     let res = row::Entity::insert(row::ActiveModel {
         kind: Set(kind.as_str().to_owned()),
         account_id: Set(account_id),
         dedupe_key: Set(dedupe_key.to_owned()),
-        payload: Set(payload.to_string()),
+        payload: Set(payload.clone()),
         created_at: Set(time::now()),
         ..Default::default()
     })
@@ -92,7 +104,11 @@ pub async fn record<C: ConnectionTrait>(
     )
     .exec_without_returning(conn)
     .await?;
-    Ok(res > 0)
+    if res == 0 {
+        return Ok(false);
+    }
+    crate::notify::enqueue(conn, kind.as_str(), account_id, dedupe_key, payload).await?;
+    Ok(true)
 }
 
 /// Events recorded after `after_id`, oldest first (for the notification worker).
@@ -186,7 +202,7 @@ mod tests {
                 .filter(|e| e.account_id == Some(a.id))
                 .map(|e| e.kind)
                 .collect();
-            assert_eq!(mine, ["credit_warning", "credits_exhausted"]);
+            assert_eq!(mine, ["welcome", "credit_warning", "credits_exhausted"]);
         })
         .await;
     }

@@ -7,6 +7,8 @@
 //! - [`accounts`], [`sessions`], [`keys`], [`ledger`]: the rules of each area, as functions
 //!   over the database connection.
 //! - [`catalog`]: plans, packs and models from `catalog/catalog.toml`.
+//! - [`notify`]: WhatsApp notifications — the outbox written with each event, templates,
+//!   providers, the background worker, renewal reminders and fail2ban's ban reports.
 //! - [`payments`]: orders, checkout and confirmation through MyFatoorah (or the local test
 //!   gateway), plan expiry.
 //! - [`entities`]: the sea-orm table models (private details of the modules above).
@@ -20,6 +22,7 @@ pub mod events;
 pub mod keys;
 pub mod ledger;
 pub mod models;
+pub mod notify;
 mod password;
 pub mod payments;
 pub mod sessions;

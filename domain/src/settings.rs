@@ -32,8 +32,19 @@ pub struct Settings {
     pub whatsapp_http_token: Option<SecretString>,
     pub whatsapp_meta_phone_number_id: Option<String>,
     pub whatsapp_meta_token: Option<SecretString>,
+    /// The Graph API address; tests point it at a fake.
+    pub whatsapp_meta_base_url: String,
+    /// The Graph API version (each lives about two years).
+    pub whatsapp_meta_api_version: String,
     /// Comma-separated E.164 numbers that receive admin alerts.
     pub admin_phones: String,
+    /// The language of admin alerts: `ar` (default) or `en`.
+    pub admin_lang: String,
+    /// Send every message in both Arabic and English, not only the recipient's language.
+    pub notify_both_languages: bool,
+    /// The shared token fail2ban's action sends to `POST /internal/fail2ban`; without it
+    /// the endpoint refuses everything.
+    pub fail2ban_token: Option<SecretString>,
 }
 
 impl Default for Settings {
@@ -57,7 +68,12 @@ impl Default for Settings {
             whatsapp_http_token: None,
             whatsapp_meta_phone_number_id: None,
             whatsapp_meta_token: None,
+            whatsapp_meta_base_url: "https://graph.facebook.com".into(),
+            whatsapp_meta_api_version: "v22.0".into(),
             admin_phones: String::new(),
+            admin_lang: "ar".into(),
+            notify_both_languages: false,
+            fail2ban_token: None,
         }
     }
 }
@@ -81,7 +97,12 @@ pub const ENV_VARS: &[&str] = &[
     "WHATSAPP_HTTP_TOKEN",
     "WHATSAPP_META_PHONE_NUMBER_ID",
     "WHATSAPP_META_TOKEN",
+    "WHATSAPP_META_BASE_URL",
+    "WHATSAPP_META_API_VERSION",
     "ADMIN_PHONES",
+    "ADMIN_LANG",
+    "NOTIFY_BOTH_LANGUAGES",
+    "FAIL2BAN_TOKEN",
 ];
 
 impl Settings {
@@ -108,7 +129,7 @@ impl Settings {
                             .parse()
                             .map_err(|_| format!("{name} must be a number"))?,
                     ),
-                    "trust_forwarded_for" => {
+                    "trust_forwarded_for" | "notify_both_languages" => {
                         toml::Value::Boolean(matches!(value.as_str(), "1" | "true" | "yes"))
                     }
                     _ => toml::Value::String(value),

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261126_000002_gateway;
 mod m20261126_000003_payments;
+mod m20261126_000004_notifications;
 mod m20261126_000010_ledger_grant_index;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261126_000002_gateway::Migration),
             Box::new(m20261126_000003_payments::Migration),
+            Box::new(m20261126_000004_notifications::Migration),
             Box::new(m20261126_000010_ledger_grant_index::Migration),
         ]
     }

@@ -68,6 +68,7 @@ async fn event_kinds(svc: &Services, account_id: i64) -> Vec<String> {
         .into_iter()
         .filter(|e| e.account_id == Some(account_id))
         .map(|e| e.kind)
+        .filter(|k| k != "welcome") // the registration's own event (NOTIF-01)
         .collect()
 }
 

@@ -1,0 +1,468 @@
+//! The two tables of the outbox and every change of their rows.
+//!
+//! A `notifications` row (written with its event) is *expanded* once into `outbox` rows —
+//! one per recipient and language — in one transaction that first claims it, so a crash
+//! leaves it unexpanded and two workers never expand it both (row lock / `SKIP LOCKED` on
+//! PostgreSQL; on SQLite the claiming UPDATE takes the single write lock). An `outbox` row
+//! is then claimed for one send at a time: `sending` with a random claim and a lease, and
+//! only the holder of the claim may mark it `sent`, back to `pending` (retry) or `failed`.
+//! A claim whose lease ran out (the sender died mid-send) is taken over by the next worker.
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::templates::{self, Event};
+use crate::catalog::Audience;
+use crate::entities::account;
+use crate::validate::Phone;
+use crate::{time, Error, Services};
+
+pub(crate) mod intent {
+    use sea_orm::entity::prelude::*;
+
+    /// One event that calls for messages; `expanded_at` once its outbox rows exist.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notifications")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub event_key: String,
+        pub kind: String,
+        pub account_id: Option<i64>,
+        pub payload: String,
+        pub created_at: i64,
+        pub expanded_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub(crate) mod message {
+    use sea_orm::entity::prelude::*;
+
+    /// One WhatsApp message to one number in one language.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub notification_id: i64,
+        pub kind: String,
+        pub account_id: Option<i64>,
+        /// E.164 with the leading `+`.
+        pub recipient: String,
+        pub lang: String,
+        /// The Meta template name.
+        pub template: String,
+        /// The placeholder values, a JSON array of `[name, value]` pairs.
+        pub params: String,
+        pub body: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: i64,
+        /// Who holds the row while it is `sending`.
+        pub claim: Option<String>,
+        /// When a `sending` claim may be taken over.
+        pub locked_until: Option<i64>,
+        pub last_error: Option<String>,
+        pub provider_message_id: Option<String>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub sent_at: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for `next_attempt_at` (new, or retrying after a temporary failure).
+    Pending,
+    /// A worker is sending it now.
+    Sending,
+    /// The provider accepted it.
+    Sent,
+    /// Refused for good, or retried too often; an admin may resend it.
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        match s {
+            "sending" => Status::Sending,
+            "sent" => Status::Sent,
+            "failed" => Status::Failed,
+            _ => Status::Pending,
+        }
+    }
+}
+
+/// A message as the admin view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    /// The event kind (`welcome`, `ip_banned` …).
+    pub kind: String,
+    pub account_id: Option<i64>,
+    /// The phone number, E.164.
+    pub to: String,
+    pub lang: String,
+    pub status: Status,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub body: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub next_attempt_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+impl From<message::Model> for OutboxRow {
+    fn from(m: message::Model) -> Self {
+        Self {
+            id: m.id,
+            kind: m.kind,
+            account_id: m.account_id,
+            to: m.recipient,
+            lang: m.lang,
+            status: Status::from_db(&m.status),
+            attempts: m.attempts,
+            last_error: m.last_error,
+            body: m.body,
+            created: m.created_at,
+            next_attempt_at: m.next_attempt_at,
+            sent_at: m.sent_at,
+        }
+    }
+}
+
+/// Queues the notification of a newly recorded event, on the event's connection.
+pub(crate) async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    account_id: Option<i64>,
+    event_key: &str,
+    payload: String,
+) -> Result<(), Error> {
+    intent::Entity::insert(intent::ActiveModel {
+        event_key: Set(event_key.to_owned()),
+        kind: Set(kind.to_owned()),
+        account_id: Set(account_id),
+        payload: Set(payload),
+        created_at: Set(time::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(intent::Column::EventKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// The most recent messages, newest first (the admin view).
+pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<OutboxRow>, Error> {
+    Ok(message::Entity::find()
+        .order_by_desc(message::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(OutboxRow::from)
+        .collect())
+}
+
+/// Makes a failed message due again (admin "resend"), with a fresh count of attempts.
+/// [`Error::NotFound`] for an unknown id, [`Error::Conflict`] unless it failed.
+pub async fn resend(db: &DatabaseConnection, id: i64) -> Result<(), Error> {
+    let now = time::now();
+    let res = message::Entity::update_many()
+        .col_expr(
+            message::Column::Status,
+            Expr::value(Status::Pending.as_str()),
+        )
+        .col_expr(message::Column::Attempts, Expr::value(0))
+        .col_expr(message::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(message::Column::UpdatedAt, Expr::value(now))
+        .filter(message::Column::Id.eq(id))
+        .filter(message::Column::Status.eq(Status::Failed.as_str()))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 1 {
+        return Ok(());
+    }
+    match message::Entity::find_by_id(id).one(db).await? {
+        Some(_) => Err(Error::Conflict("only a failed message can be resent")),
+        None => Err(Error::NotFound),
+    }
+}
+
+/// Expands up to `limit` queued notifications into outbox rows; returns how many
+/// notifications were expanded.
+pub(crate) async fn expand(svc: &Services, limit: u64) -> Result<usize, Error> {
+    let now = time::now();
+    let txn = svc.db.begin().await?;
+    let mut pick = Query::select();
+    pick.column(intent::Column::Id)
+        .from(intent::Entity)
+        .and_where(intent::Column::ExpandedAt.is_null())
+        .order_by(intent::Column::Id, Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let mut claim = Query::update();
+    claim
+        .table(intent::Entity)
+        .value(intent::Column::ExpandedAt, now)
+        .and_where(intent::Column::Id.in_subquery(pick))
+        .returning_all();
+    let stmt = txn.get_database_backend().build(&claim);
+    let mut claimed = intent::Entity::find().from_raw_sql(stmt).all(&txn).await?;
+    // RETURNING has no order; messages are numbered (and so sent) in event order.
+    claimed.sort_by_key(|n| n.id);
+    for n in &claimed {
+        for row in messages_for(svc, &txn, n, now).await? {
+            message::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([
+                        message::Column::NotificationId,
+                        message::Column::Recipient,
+                        message::Column::Lang,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(claimed.len())
+}
+
+/// The outbox rows of one notification: who gets it, in which languages, and the text.
+async fn messages_for<C: ConnectionTrait>(
+    svc: &Services,
+    conn: &C,
+    n: &intent::Model,
+    now: i64,
+) -> Result<Vec<message::ActiveModel>, Error> {
+    let Some(template) = svc.catalog.template(&n.kind) else {
+        return Ok(Vec::new()); // an event nobody is told about (e.g. plan_expired)
+    };
+    let account = match n.account_id {
+        Some(id) => account::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let both = svc.settings.notify_both_languages;
+    let recipients: Vec<(String, Vec<&str>)> = match template.to {
+        Audience::User => match &account {
+            Some(a) => vec![(a.phone.clone(), languages(&a.lang, both))],
+            None => {
+                tracing::warn!(kind = %n.kind, event = %n.event_key, "no account to notify");
+                Vec::new()
+            }
+        },
+        Audience::Admins => {
+            let langs = languages(&svc.settings.admin_lang, both);
+            admin_phones(&svc.settings.admin_phones)
+                .into_iter()
+                .map(|p| (p, langs.clone()))
+                .collect()
+        }
+    };
+    let payload = serde_json::from_str(&n.payload).unwrap_or(serde_json::Value::Null);
+    let event = Event {
+        payload: &payload,
+        account: account.as_ref(),
+        created_at: n.created_at,
+    };
+    let mut rows = Vec::new();
+    for (phone, langs) in recipients {
+        for lang in langs {
+            let (params, body, status, error) = match templates::render(svc, template, lang, &event)
+            {
+                Ok(r) => (r.params, r.body, Status::Pending, None),
+                Err(e) => {
+                    tracing::error!(kind = %n.kind, error = %e, "message not rendered");
+                    (Vec::new(), String::new(), Status::Failed, Some(e))
+                }
+            };
+            rows.push(message::ActiveModel {
+                notification_id: Set(n.id),
+                kind: Set(n.kind.clone()),
+                account_id: Set(n.account_id),
+                recipient: Set(phone.clone()),
+                lang: Set(lang.to_owned()),
+                template: Set(template.meta_name.clone()),
+                params: Set(serde_json::to_string(&params).unwrap_or_else(|_| "[]".into())),
+                body: Set(body),
+                status: Set(status.as_str().to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                last_error: Set(error),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The recipient's language first; the other one too when both are wanted.
+fn languages(primary: &str, both: bool) -> Vec<&'static str> {
+    let (first, other) = if primary == "en" {
+        ("en", "ar")
+    } else {
+        ("ar", "en")
+    };
+    if both {
+        vec![first, other]
+    } else {
+        vec![first]
+    }
+}
+
+/// `ADMIN_PHONES`, each in E.164; unreadable numbers are logged and skipped.
+pub(crate) fn admin_phones(list: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match Phone::parse(raw) {
+            Ok(p) if !out.iter().any(|o| o == p.as_str()) => out.push(p.as_str().to_owned()),
+            Ok(_) => {}
+            Err(_) => tracing::warn!(number = raw, "ADMIN_PHONES: not a phone number, skipped"),
+        }
+    }
+    out
+}
+
+/// Claims the oldest message due at `due_at` for one send: `sending`, a new claim, a
+/// lease of `lease_secs`, one more attempt. Due: `pending` and its time has come, or
+/// `sending` with a lease that ran out. (A pass passes its start time, so a message it
+/// reschedules waits for the next pass.)
+pub(crate) async fn claim_one(
+    db: &DatabaseConnection,
+    lease_secs: i64,
+    due_at: i64,
+) -> Result<Option<message::Model>, Error> {
+    let now = time::now();
+    let due = Condition::any()
+        .add(
+            Condition::all()
+                .add(message::Column::Status.eq(Status::Pending.as_str()))
+                .add(message::Column::NextAttemptAt.lte(due_at)),
+        )
+        .add(
+            Condition::all()
+                .add(message::Column::Status.eq(Status::Sending.as_str()))
+                .add(message::Column::LockedUntil.lt(due_at)),
+        );
+    let mut pick = Query::select();
+    pick.column(message::Column::Id)
+        .from(message::Entity)
+        .cond_where(due)
+        .order_by(message::Column::NextAttemptAt, Order::Asc)
+        .order_by(message::Column::Id, Order::Asc)
+        .limit(1)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let token = crate::keys::random_token(16);
+    let mut claim = Query::update();
+    claim
+        .table(message::Entity)
+        .value(message::Column::Status, Status::Sending.as_str())
+        .value(message::Column::Claim, token)
+        .value(
+            message::Column::Attempts,
+            Expr::col(message::Column::Attempts).add(1),
+        )
+        .value(message::Column::LockedUntil, now + lease_secs)
+        .value(message::Column::UpdatedAt, now)
+        .and_where(message::Column::Id.in_subquery(pick))
+        .returning_all();
+    let stmt = db.get_database_backend().build(&claim);
+    Ok(message::Entity::find().from_raw_sql(stmt).one(db).await?)
+}
+
+/// How a send ended.
+pub(crate) enum Outcome {
+    Sent {
+        provider_id: Option<String>,
+    },
+    /// Try again at `at` (unix seconds).
+    Retry {
+        error: String,
+        at: i64,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// Records how the send of a claimed message ended. False when the claim was lost (its
+/// lease ran out and another worker took the row), so nothing was changed.
+pub(crate) async fn finish(
+    db: &DatabaseConnection,
+    m: &message::Model,
+    outcome: Outcome,
+) -> Result<bool, Error> {
+    let now = time::now();
+    let mut update = message::Entity::update_many()
+        .col_expr(message::Column::Claim, Expr::value(Option::<String>::None))
+        .col_expr(
+            message::Column::LockedUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(message::Column::UpdatedAt, Expr::value(now));
+    update = match outcome {
+        Outcome::Sent { provider_id } => update
+            .col_expr(message::Column::Status, Expr::value(Status::Sent.as_str()))
+            .col_expr(message::Column::SentAt, Expr::value(Some(now)))
+            .col_expr(message::Column::ProviderMessageId, Expr::value(provider_id)),
+        Outcome::Retry { error, at } => update
+            .col_expr(
+                message::Column::Status,
+                Expr::value(Status::Pending.as_str()),
+            )
+            .col_expr(message::Column::NextAttemptAt, Expr::value(at))
+            .col_expr(message::Column::LastError, Expr::value(Some(clip(&error)))),
+        Outcome::Failed { error } => update
+            .col_expr(
+                message::Column::Status,
+                Expr::value(Status::Failed.as_str()),
+            )
+            .col_expr(message::Column::LastError, Expr::value(Some(clip(&error)))),
+    };
+    let res = update
+        .filter(message::Column::Id.eq(m.id))
+        .filter(message::Column::Status.eq(Status::Sending.as_str()))
+        .filter(message::Column::Claim.eq(m.claim.clone()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(1000).collect()
+}
