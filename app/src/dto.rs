@@ -189,3 +189,18 @@ pub struct OrdersPage {
     pub page: u64,
     pub per_page: u64,
 }
+
+/// One WhatsApp message of the outbox, for the admin view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub kind: String,
+    pub to: String,
+    pub lang: String,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub body: String,
+    pub created_at: i64,
+}

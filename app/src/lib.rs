@@ -3,6 +3,7 @@
 //!
 //! Layout: [`i18n`] (texts, language), [`dto`] (what crosses the wire), [`api`] (server
 //! functions), `server` (ssr-only helpers behind them), [`components`] and [`pages`].
+pub mod admin;
 pub mod api;
 pub mod billing;
 pub mod billing_api;
@@ -114,6 +115,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
                     <Route path=path!("/billing/result") view=billing::PaymentResultPage/>
                     <Route path=path!("/admin") view=billing::AdminOrdersPage/>
+                    <Route path=path!("/admin/notifications") view=admin::AdminNotificationsPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,6 @@
-//! Background jobs of the server: they run on every instance and are safe to: each is
-//! idempotent and guarded by the database (conditional updates).
+//! Background jobs of the server: the notification worker and periodic jobs. They run on
+//! every instance, which is safe: each is idempotent and guarded by the database
+//! (conditional updates, row locks).
 use std::time::Duration;
 
 use domain::Services;
