@@ -12,7 +12,7 @@
 //!
 //! Order of the steps of a request (each cheap; the first refusal answers):
 //! 1. request id and start time — every response carries `x-request-id`;
-//! 2. API key → account and plan (cached 10 s; revocations polled every 200 ms and
+//! 2. API key → account and plan (cached 2 s; revocations polled every 200 ms and
 //!    re-checked inside the reservation transaction) — 401;
 //! 3. rate limit per account per minute (Redis if configured, else in-process) — 429, and
 //!    `x-ratelimit-*` headers on every answer from here on;

@@ -112,3 +112,87 @@ async fn only_admins_see_every_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn after_a_pro_purchase_the_gateway_serves_pro_models_and_30_requests_a_minute() {
+    each_app(|app| async move {
+        app.signed_in_user().await;
+        let created: serde_json::Value = app
+            .call("keys/create", &[("label", "api")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let key = created["secret"].as_str().unwrap().to_owned();
+        let api = reqwest::Client::new();
+        let models = |key: String| {
+            let api = api.clone();
+            let url = app.url("/v1/models");
+            async move { api.get(url).bearer_auth(key).send().await.unwrap() }
+        };
+        let ids = |v: &serde_json::Value| -> Vec<String> {
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        // Used on Basic first, so any cache of the key has seen the old plan.
+        let before: serde_json::Value = models(key.clone()).await.json().await.unwrap();
+        assert!(!ids(&before).contains(&"deepseek-v3.2:cloud".to_owned()));
+
+        let url: String = app
+            .call("billing/checkout", &[("item", "pro")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let order = url.rsplit('/').next().unwrap().to_owned();
+        app.call(
+            "billing/test-pay",
+            &[("order_id", &order), ("success", "true")],
+        )
+        .await;
+
+        // The new plan applies within seconds on the API.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let res = models(key.clone()).await;
+            let v: serde_json::Value = res.json().await.unwrap();
+            if ids(&v).contains(&"deepseek-v3.2:cloud".to_owned()) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Pro models never appeared"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        // The limit counts in one-minute windows: start the burst in a window with time left.
+        let probe = models(key.clone()).await;
+        let reset: u64 = probe.headers()["x-ratelimit-reset-requests"]
+            .to_str()
+            .unwrap()
+            .trim_end_matches('s')
+            .parse()
+            .unwrap();
+        if reset < 10 {
+            tokio::time::sleep(std::time::Duration::from_secs(reset + 1)).await;
+        }
+        let first = models(key.clone()).await;
+        assert_eq!(first.status(), 200);
+        assert_eq!(first.headers()["x-ratelimit-limit-requests"], "30");
+        let remaining: u32 = first.headers()["x-ratelimit-remaining-requests"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        for _ in 0..remaining {
+            assert_eq!(models(key.clone()).await.status(), 200);
+        }
+        let last = models(key.clone()).await.status();
+        assert_eq!(last, 429, "the 31st request of the minute is refused");
+    })
+    .await;
+}
