@@ -97,9 +97,7 @@ pub async fn create(
         Some(p) => Some(
             svc.catalog
                 .plan(&p)
-                .ok_or(Error::invalid("plan", FieldCode::Required))?
-                .id
-                .clone(),
+                .ok_or(Error::invalid("plan", FieldCode::Required))?,
         ),
         None => None,
     };
@@ -118,8 +116,8 @@ pub async fn create(
         phone: Set(phone.as_str().to_owned()),
         password_hash: Set(hash),
         role: Set(choices.role.unwrap_or(Role::User).as_str().to_owned()),
-        plan_expires_at: Set(plan.as_ref().map(|_| now + 30 * 86_400)),
-        plan: Set(plan),
+        plan_expires_at: Set(plan.map(|p| now + p.period_days * 86_400)),
+        plan: Set(plan.map(|p| p.id.clone())),
         credits: Set(0),
         lang: Set(lang.to_owned()),
         created_at: Set(now),
