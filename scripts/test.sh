@@ -35,6 +35,10 @@ if ! "$venv/bin/python" -c "import openai" 2>/dev/null; then
 fi
 export RESAYIL_SDK_PYTHON="$venv/bin/python"
 
+if ! command -v fail2ban-client >/dev/null; then # the ban test runs Debian's fail2ban
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fail2ban
+fi
+
 step "unit, domain and API tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 

@@ -4,6 +4,7 @@
 //! Middleware, outermost first: security headers → language choice → cross-site request
 //! check (unsafe methods) → login wall for private pages → the routes.
 pub mod cli;
+mod internal;
 mod jobs;
 mod lang;
 mod security;

@@ -105,6 +105,7 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         .route("/healthz", get(health))
         .with_state(services.clone())
         .merge(crate::webhooks::routes(services.clone()))
+        .merge(crate::internal::routes(services.clone()))
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             services,

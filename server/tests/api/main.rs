@@ -2,6 +2,7 @@
 //! PostgreSQL too when `TEST_DATABASE_URL` is set — driven over HTTP.
 mod accounts;
 mod billing;
+mod fail2ban;
 mod helpers;
 mod keys;
 mod pages;
