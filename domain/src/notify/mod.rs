@@ -5,8 +5,8 @@
 //!   event, on the event's own connection — so the notification is written in the same
 //!   transaction as whatever caused it, and deduplicated by the event's key. Callers do
 //!   nothing else.
-//! - `outbox`: the `notifications` queue and the `outbox` of messages. The worker expands
-//!   each notification into one message per recipient and language — the account's phone
+//! - `outbox`: the `notifications` queue and the `outbox` of messages. The worker
+//!   (`expand`) turns each notification into one message per recipient and language — the account's phone
 //!   in its language (`user` templates) or every `ADMIN_PHONES` number in `ADMIN_LANG`
 //!   (`admins` templates); both languages with `NOTIFY_BOTH_LANGUAGES` — filled from the
 //!   catalog's templates by `templates`.
@@ -17,6 +17,7 @@
 //! - [`schedules`]: renewal reminders. [`bans`]: fail2ban's reports (NOTIF-09).
 //! - [`recent`] and [`resend`]: the admin view's list and its "resend" button.
 pub mod bans;
+mod expand;
 mod outbox;
 pub mod providers;
 pub mod schedules;

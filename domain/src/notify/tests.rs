@@ -363,8 +363,8 @@ async fn the_generic_provider_gets_the_phone_and_the_text_in_both_languages_when
         assert_eq!(
             texts,
             [
-                "Welcome to Resayil LLM! Your account is ready with 1,000 free credits. Create an API key and start from your dashboard: https://portal.example/dashboard",
-                "أهلاً بك في رسائل LLM! حسابك جاهز ومعه ١٬٠٠٠ رصيد مجاني. أنشئ مفتاح API وابدأ من لوحة التحكم: https://portal.example/dashboard",
+                "Welcome to Resayil LLM! Your account is ready with 1,000 free credits. Create an API key on your dashboard at https://portal.example/dashboard and start building.",
+                "أهلاً بك في رسائل LLM! حسابك جاهز ومعه ١٬٠٠٠ رصيد مجاني. أنشئ مفتاح API من لوحة التحكم https://portal.example/dashboard وابدأ العمل.",
             ]
         );
         assert!(a.phone.starts_with('+'));

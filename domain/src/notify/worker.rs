@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::expand;
 use super::outbox::{self, Outcome};
 use super::providers::{Outgoing, Provider, SendError};
 use super::schedules;
@@ -84,7 +85,7 @@ impl Worker {
     /// One pass: expands every queued notification, then sends what is due. Returns how
     /// many messages the provider accepted.
     pub async fn run_once(&self) -> Result<usize, Error> {
-        while outbox::expand(&self.svc, 100).await? > 0 {}
+        while expand::expand(&self.svc, 100).await? > 0 {}
         let Ok(provider) = &self.provider else {
             return Ok(0);
         };

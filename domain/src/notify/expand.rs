@@ -1,0 +1,153 @@
+//! Expansion: a queued notification becomes its messages — one per recipient and
+//! language, filled from the catalog's template — in one transaction that first claims
+//! it. A crash leaves it unexpanded; two workers never expand it both (row lock and
+//! `SKIP LOCKED` on PostgreSQL; on SQLite the claiming UPDATE takes the single write lock);
+//! and the unique (notification, recipient, language) index would absorb a repeat anyway.
+use sea_orm::sea_query::{LockBehavior, LockType, OnConflict, Order, Query};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, TransactionTrait};
+
+use super::outbox::{intent, message, Status};
+use super::templates::{self, Event};
+use crate::catalog::Audience;
+use crate::entities::account;
+use crate::validate::Phone;
+use crate::{time, Error, Services};
+
+/// Expands up to `limit` queued notifications into outbox rows; returns how many
+/// notifications were expanded.
+pub(crate) async fn expand(svc: &Services, limit: u64) -> Result<usize, Error> {
+    let now = time::now();
+    let txn = svc.db.begin().await?;
+    let mut pick = Query::select();
+    pick.column(intent::Column::Id)
+        .from(intent::Entity)
+        .and_where(intent::Column::ExpandedAt.is_null())
+        .order_by(intent::Column::Id, Order::Asc)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let mut claim = Query::update();
+    claim
+        .table(intent::Entity)
+        .value(intent::Column::ExpandedAt, now)
+        .and_where(intent::Column::Id.in_subquery(pick))
+        .returning_all();
+    let stmt = txn.get_database_backend().build(&claim);
+    let mut claimed = intent::Entity::find().from_raw_sql(stmt).all(&txn).await?;
+    // RETURNING has no order; messages are numbered (and so sent) in event order.
+    claimed.sort_by_key(|n| n.id);
+    for n in &claimed {
+        for row in messages_for(svc, &txn, n, now).await? {
+            message::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([
+                        message::Column::NotificationId,
+                        message::Column::Recipient,
+                        message::Column::Lang,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(claimed.len())
+}
+
+/// The outbox rows of one notification: who gets it, in which languages, and the text.
+async fn messages_for<C: ConnectionTrait>(
+    svc: &Services,
+    conn: &C,
+    n: &intent::Model,
+    now: i64,
+) -> Result<Vec<message::ActiveModel>, Error> {
+    let Some(template) = svc.catalog.template(&n.kind) else {
+        return Ok(Vec::new()); // an event nobody is told about (e.g. plan_expired)
+    };
+    let account = match n.account_id {
+        Some(id) => account::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let both = svc.settings.notify_both_languages;
+    let recipients: Vec<(String, Vec<&str>)> = match template.to {
+        Audience::User => match &account {
+            Some(a) => vec![(a.phone.clone(), languages(&a.lang, both))],
+            None => {
+                tracing::warn!(kind = %n.kind, event = %n.event_key, "no account to notify");
+                Vec::new()
+            }
+        },
+        Audience::Admins => {
+            let langs = languages(&svc.settings.admin_lang, both);
+            admin_phones(&svc.settings.admin_phones)
+                .into_iter()
+                .map(|p| (p, langs.clone()))
+                .collect()
+        }
+    };
+    let payload = serde_json::from_str(&n.payload).unwrap_or(serde_json::Value::Null);
+    let event = Event {
+        payload: &payload,
+        account: account.as_ref(),
+        created_at: n.created_at,
+    };
+    let mut rows = Vec::new();
+    for (phone, langs) in recipients {
+        for lang in langs {
+            let (params, body, status, error) = match templates::render(svc, template, lang, &event)
+            {
+                Ok(r) => (r.params, r.body, Status::Pending, None),
+                Err(e) => {
+                    tracing::error!(kind = %n.kind, error = %e, "message not rendered");
+                    (Vec::new(), String::new(), Status::Failed, Some(e))
+                }
+            };
+            rows.push(message::ActiveModel {
+                notification_id: Set(n.id),
+                kind: Set(n.kind.clone()),
+                account_id: Set(n.account_id),
+                recipient: Set(phone.clone()),
+                lang: Set(lang.to_owned()),
+                template: Set(template.meta_name.clone()),
+                params: Set(serde_json::to_string(&params).unwrap_or_else(|_| "[]".into())),
+                body: Set(body),
+                status: Set(status.as_str().to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                last_error: Set(error),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The recipient's language first; the other one too when both are wanted.
+fn languages(primary: &str, both: bool) -> Vec<&'static str> {
+    let (first, other) = if primary == "en" {
+        ("en", "ar")
+    } else {
+        ("ar", "en")
+    };
+    if both {
+        vec![first, other]
+    } else {
+        vec![first]
+    }
+}
+
+/// `ADMIN_PHONES`, each in E.164; unreadable numbers are logged and skipped.
+pub(crate) fn admin_phones(list: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match Phone::parse(raw) {
+            Ok(p) if !out.iter().any(|o| o == p.as_str()) => out.push(p.as_str().to_owned()),
+            Ok(_) => {}
+            Err(_) => tracing::warn!(number = raw, "ADMIN_PHONES: not a phone number, skipped"),
+        }
+    }
+    out
+}
