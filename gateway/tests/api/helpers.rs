@@ -30,6 +30,8 @@ pub struct Options {
     pub cloud: bool,
     /// The local upstream is a closed port.
     pub local_down: bool,
+    /// Use these upstreams instead of this app's own fakes (to share them between apps).
+    pub shared_upstreams: Option<(Handle, SocketAddr, Handle, SocketAddr)>,
     pub catalog: fn(&mut Catalog),
 }
 
@@ -41,6 +43,7 @@ impl Default for Options {
             database_url: None,
             cloud: true,
             local_down: false,
+            shared_upstreams: None,
             catalog: |_| {},
         }
     }
@@ -56,19 +59,39 @@ async fn closed_port() -> SocketAddr {
     l.local_addr().unwrap()
 }
 
+pub fn cloud_config() -> Config {
+    Config {
+        models: vec!["qwen3.5".into(), "deepseek-v3.2".into()],
+        ..Config::default()
+    }
+}
+
+/// A local and a cloud fake for several apps to share.
+pub async fn shared_upstreams() -> (Handle, SocketAddr, Handle, SocketAddr) {
+    let (local_addr, local) = spawn_local(Config::default()).await.unwrap();
+    let (cloud_addr, cloud) = spawn_local(cloud_config()).await.unwrap();
+    (local, local_addr, cloud, cloud_addr)
+}
+
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:016x}", rand::random::<u64>())
 }
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
+    // RUST_LOG=gateway=debug shows the gateway's logs for a failing test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().unwrap();
-    let (local_addr, local) = spawn_local(Config::default()).await.unwrap();
-    let (cloud_addr, cloud) = spawn_local(Config {
-        models: vec!["qwen3.5".into(), "deepseek-v3.2".into()],
-        ..Config::default()
-    })
-    .await
-    .unwrap();
+    let (local, local_addr, cloud, cloud_addr) = match opts.shared_upstreams {
+        Some(shared) => shared,
+        None => {
+            let (local_addr, local) = spawn_local(Config::default()).await.unwrap();
+            let (cloud_addr, cloud) = spawn_local(cloud_config()).await.unwrap();
+            (local, local_addr, cloud, cloud_addr)
+        }
+    };
     let ollama = if opts.local_down {
         closed_port().await
     } else {

@@ -4,7 +4,9 @@ use fake_ollama::ConfigPatch;
 use futures::StreamExt;
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, events, hello, spawn_app, spawn_app_with, stream, Options};
+use crate::helpers::{
+    error_of, events, hello, shared_upstreams, spawn_app, spawn_app_with, stream, unique, Options,
+};
 
 #[tokio::test]
 async fn a_busy_upstream_without_cloud_is_a_503_with_retry_after_and_costs_nothing() {
@@ -330,4 +332,69 @@ async fn a_client_that_leaves_mid_stream_pays_for_what_was_generated() {
     );
     assert_eq!(row.credits, 1);
     assert_eq!(app.balance(a.id).await, 99);
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_share_the_local_queue_and_the_cloud_cap() {
+    let upstreams = shared_upstreams().await;
+    let (local, cloud) = (upstreams.0.clone(), upstreams.2.clone());
+    let prefix = unique("shared");
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+    let app = |upstreams| {
+        spawn_app_with(Options {
+            redis: true,
+            redis_prefix: Some(prefix.clone()),
+            database_url: Some(db.clone()),
+            shared_upstreams: Some(upstreams),
+            catalog: |c| c.gateway.cloud_daily_cap = 5,
+            ..Options::default()
+        })
+    };
+    let one = app(upstreams.clone()).await;
+    let two = app(upstreams).await;
+    let (_, key) = one.account(Some("enterprise"), 1000).await;
+    local.update(ConfigPatch {
+        token_delay_ms: Some(25),
+        ..Default::default()
+    });
+    cloud.update(ConfigPatch {
+        token_delay_ms: Some(25),
+        ..Default::default()
+    });
+    let mut tasks = Vec::new();
+    for n in 0..7 {
+        let app = if n % 2 == 0 { &one } else { &two };
+        let (client, url, key) = (
+            app.client.clone(),
+            format!("{}/chat/completions", app.base),
+            key.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let res = client
+                .post(url)
+                .bearer_auth(key)
+                .json(&stream("llama3.2:3b", true))
+                .send()
+                .await
+                .unwrap();
+            // Read to the end: a client that leaves frees its place at once.
+            (
+                res.status().as_u16(),
+                res.text().await.unwrap().ends_with("[DONE]\n\n"),
+            )
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), (200, true));
+    }
+    // One local queue of 1 + 3 across both instances; the rest went to the cloud.
+    assert_eq!(local.stats().max_in_flight, 4);
+    assert_eq!(cloud.stats().chat_requests, 3);
+    // The cloud cap (5) is shared too: 3 used, 2 left between both instances.
+    assert_eq!(one.chat(&key, hello("qwen3.5:cloud")).await.status(), 200);
+    assert_eq!(two.chat(&key, hello("qwen3.5:cloud")).await.status(), 200);
+    assert_eq!(one.chat(&key, hello("qwen3.5:cloud")).await.status(), 503);
+    assert_eq!(two.chat(&key, hello("qwen3.5:cloud")).await.status(), 503);
+    assert_eq!(two.gw.cloud_used_today().await, 5);
 }
