@@ -1,6 +1,6 @@
 //! The connection pool: SQLite (WAL, file created on first start) or PostgreSQL.
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::Error;
 
@@ -25,18 +25,20 @@ pub async fn connect_only(url: &str) -> Result<DatabaseConnection, Error> {
     opts.sqlx_logging(false);
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's rule; a small pool plus a busy timeout keeps
-        // concurrent writers waiting instead of failing.
+        // concurrent writers waiting instead of failing. The pragmas are set on every
+        // pooled connection (a statement after connecting would reach only one of them).
         opts.max_connections(8).min_connections(1);
+        opts.map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(std::time::Duration::from_secs(10))
+                .foreign_keys(true)
+        });
     } else {
         opts.max_connections(32).min_connections(2);
     }
     let db = Database::connect(opts).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared(
-            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
-        )
-        .await?;
-    }
     Ok(db)
 }
 
