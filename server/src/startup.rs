@@ -58,8 +58,13 @@ impl Application {
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
         let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
         crate::jobs::spawn(self.services.clone(), jobs_stopped.clone());
+        // TCP_NODELAY on every accepted socket: without it a stream's last small write
+        // waits for the client's delayed ACK (~40 ms).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let serve = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

@@ -196,3 +196,88 @@ async fn after_a_pro_purchase_the_gateway_serves_pro_models_and_30_requests_a_mi
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_myfatoorah_payment_is_confirmed_by_callback_and_signed_webhook_exactly_once() {
+    let (mf_url, mf) = fake_myfatoorah::spawn(fake_myfatoorah::Config::default())
+        .await
+        .expect("fake MyFatoorah");
+    let config = mf.config();
+    crate::helpers::each_app_with(
+        |mut s| {
+            s.myfatoorah_base_url = Some(mf_url.clone());
+            s.myfatoorah_api_token = Some(secrecy::SecretString::from(config.token.clone()));
+            s.myfatoorah_webhook_secret =
+                Some(secrecy::SecretString::from(config.webhook_secret.clone()));
+            s
+        },
+        |app| {
+            let mf = mf.clone();
+            async move {
+                app.signed_in_user().await;
+                let url: String = app
+                    .call(
+                        "billing/checkout",
+                        &[("item", "pack-5k"), ("method", "knet")],
+                    )
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                assert!(
+                    url.contains("/pay/"),
+                    "redirect to the MyFatoorah payment page: {url}"
+                );
+                let invoice = mf
+                    .invoices()
+                    .into_iter()
+                    .map(|i| i.id)
+                    .max()
+                    .expect("an invoice");
+                let payment_id = mf.pay(invoice).expect("paid");
+
+                // The signed webhook and the browser callback both arrive; one credits.
+                let hook = app.url("/webhooks/myfatoorah");
+                assert_eq!(mf.send_webhook(&hook, invoice).await.unwrap(), 200);
+                let res = app
+                    .call("billing/result", &[("payment_id", &payment_id)])
+                    .await;
+                let view: serde_json::Value = res.json().await.unwrap();
+                assert_eq!(view["status"], "paid");
+                assert_eq!(
+                    mf.send_webhook(&hook, invoice).await.unwrap(),
+                    200,
+                    "a replay is a no-op"
+                );
+                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+                assert_eq!(me["credits"], 6000);
+
+                // With MyFatoorah configured, the local test gateway is closed.
+                let url: String = app
+                    .call("billing/checkout", &[("item", "pack-5k")])
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                assert!(!url.starts_with("/billing/test-pay/"));
+                let order = app
+                    .call("billing", &[])
+                    .await
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()["orders"][0]["id"]
+                    .to_string();
+                let res = app
+                    .call(
+                        "billing/test-pay",
+                        &[("order_id", &order), ("success", "true")],
+                    )
+                    .await;
+                assert!(res.status().is_client_error(), "{}", res.status());
+                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+                assert_eq!(me["credits"], 6000);
+            }
+        },
+    )
+    .await;
+}
