@@ -6,8 +6,11 @@ use std::time::Duration;
 use domain::Services;
 use tokio::sync::watch;
 
-/// Starts the periodic jobs; they stop when `shutdown` turns true.
+/// Starts the notification worker and the periodic jobs; they stop when `shutdown` turns
+/// true.
 pub fn spawn(svc: Services, shutdown: watch::Receiver<bool>) {
+    // Sends the outbox and queues renewal reminders (hourly) itself.
+    tokio::spawn(domain::notify::run(svc.clone(), shutdown.clone()));
     every(
         Duration::from_secs(60),
         shutdown.clone(),
