@@ -20,7 +20,7 @@ use leptos_meta::MetaTags;
 use leptos_meta::{provide_meta_context, Link, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 pub use i18n::Lang;
@@ -114,8 +114,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
                     <Route path=path!("/billing/result") view=billing::PaymentResultPage/>
-                    <Route path=path!("/admin") view=billing::AdminOrdersPage/>
-                    <Route path=path!("/admin/notifications") view=admin::AdminNotificationsPage/>
+                    <Route path=path!("/admin") view=billing::AdminOrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/notifications") view=admin::AdminNotificationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
