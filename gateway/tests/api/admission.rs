@@ -2,7 +2,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{error_of, hello, spawn_app, spawn_app_with, unique, Options};
+use crate::helpers::{
+    error_of, hello, in_one_rate_window, spawn_app, spawn_app_with, unique, Options,
+};
 
 #[tokio::test]
 async fn missing_malformed_unknown_and_revoked_keys_get_401_invalid_api_key() {
@@ -185,6 +187,7 @@ async fn too_few_credits_is_402_with_a_top_up_url_and_no_retry() {
 async fn the_rate_limit_answers_429_with_retry_after_past_the_plan_limit() {
     let app = spawn_app().await;
     let (_, key) = app.account(None, 100).await;
+    in_one_rate_window().await;
     for n in 0..10 {
         let res = app.get("/models", &key).await;
         assert_eq!(res.status(), 200, "request {n}");
@@ -202,8 +205,12 @@ async fn the_rate_limit_answers_429_with_retry_after_past_the_plan_limit() {
 #[tokio::test]
 async fn two_instances_sharing_redis_allow_exactly_the_plan_limit_together() {
     let prefix = unique("shared");
+    // One database for both: PostgreSQL when the test command provides it.
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+    let db = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("sqlite://{}/shared.db?mode=rwc", dir.path().display()));
     let one = spawn_app_with(Options {
         redis: true,
         redis_prefix: Some(prefix.clone()),
@@ -219,6 +226,7 @@ async fn two_instances_sharing_redis_allow_exactly_the_plan_limit_together() {
     })
     .await;
     let (_, key) = one.account(None, 100).await;
+    in_one_rate_window().await;
     let mut tasks = Vec::new();
     for n in 0..30 {
         let app = if n % 2 == 0 { &one } else { &two };

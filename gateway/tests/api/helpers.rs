@@ -232,3 +232,16 @@ pub async fn error_of(res: reqwest::Response) -> Value {
     let v: Value = res.json().await.unwrap();
     v["error"].clone()
 }
+
+/// Rate limits count in one-minute windows aligned to the clock: a test that must stay in
+/// one window waits for a fresh one when fewer than five seconds are left.
+pub async fn in_one_rate_window() {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+        % 60.0;
+    if secs > 55.0 {
+        tokio::time::sleep(std::time::Duration::from_secs_f64(60.0 - secs + 0.1)).await;
+    }
+}
