@@ -6,20 +6,14 @@ use axum::extract::State as AxState;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::billing::{record_refusal, Outcome, Usage};
+use crate::billing::record_refusal;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::metered::{self, Outgoing, CHAT};
 use crate::relay::Relay;
 use crate::{body, State};
-
-#[derive(Deserialize)]
-struct WithUsage {
-    usage: Option<Usage>,
-}
 
 pub async fn completions(
     AxState(st): AxState<Arc<State>>,
@@ -95,31 +89,5 @@ async fn run(
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
         return Ok(response);
     }
-    let bytes = match res.bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(request_id = %ctx.request_id, "upstream body failed: {e}");
-            let err = ApiError::upstream_failed();
-            ticket.finish(Outcome::failed(&err));
-            return Err(err);
-        }
-    };
-    drop(route.slot);
-    let usage = serde_json::from_slice::<WithUsage>(&bytes)
-        .ok()
-        .and_then(|w| w.usage)
-        // An answer without usage is charged for its estimated input.
-        .unwrap_or(Usage {
-            prompt_tokens: prompt_estimate,
-            ..Usage::default()
-        });
-    ticket.finish(Outcome::answered(usage));
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response())
+    metered::answer_json(ctx, res, ticket, route.slot, prompt_estimate).await
 }

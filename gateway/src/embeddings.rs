@@ -3,23 +3,17 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State as AxState;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::billing::{record_refusal, Outcome, Usage};
+use crate::billing::record_refusal;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::metered::{self, Outgoing, EMBEDDINGS};
 use crate::{body, State};
-
-#[derive(Deserialize)]
-struct WithUsage {
-    usage: Option<Usage>,
-}
 
 pub async fn create(
     AxState(st): AxState<Arc<State>>,
@@ -88,30 +82,5 @@ async fn run(
     let Some(ticket) = ticket else {
         return Err(ApiError::internal());
     };
-    let bytes = match res.bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(request_id = %ctx.request_id, "upstream body failed: {e}");
-            let err = ApiError::upstream_failed();
-            ticket.finish(Outcome::failed(&err));
-            return Err(err);
-        }
-    };
-    drop(route.slot);
-    let usage = serde_json::from_slice::<WithUsage>(&bytes)
-        .ok()
-        .and_then(|w| w.usage)
-        .unwrap_or(Usage {
-            prompt_tokens: prompt_estimate,
-            ..Usage::default()
-        });
-    ticket.finish(Outcome::answered(usage));
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response())
+    metered::answer_json(ctx, res, ticket, route.slot, prompt_estimate).await
 }

@@ -8,8 +8,9 @@ use domain::catalog::Model;
 use domain::models::{plan_name, Access};
 
 use crate::auth::Caller;
-use crate::billing::{record_refusal, NewTicket, Outcome, Ticket};
+use crate::billing::{record_refusal, NewTicket, Outcome, Ticket, Usage};
 use crate::body::{self, Object};
+use crate::capacity::Slot;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::upstream::{self, Provider, Route, Sent};
@@ -162,4 +163,48 @@ pub async fn send(
         }
         return Err(fail(ticket, err));
     }
+}
+
+#[derive(serde::Deserialize)]
+struct WithUsage {
+    usage: Option<Usage>,
+}
+
+/// Reads a non-stream answer, frees the local slot, settles to the answer's usage (an
+/// answer without usage is charged for its estimated input) and relays it as JSON.
+pub async fn answer_json(
+    ctx: &Ctx,
+    res: reqwest::Response,
+    ticket: Ticket,
+    slot: Option<Slot>,
+    prompt_estimate: u64,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let bytes = match res.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(request_id = %ctx.request_id, "upstream body failed: {e}");
+            let err = ApiError::upstream_failed();
+            ticket.finish(Outcome::failed(&err));
+            return Err(err);
+        }
+    };
+    drop(slot);
+    let usage = serde_json::from_slice::<WithUsage>(&bytes)
+        .ok()
+        .and_then(|w| w.usage)
+        .unwrap_or(Usage {
+            prompt_tokens: prompt_estimate,
+            ..Usage::default()
+        });
+    ticket.finish(Outcome::answered(usage));
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        bytes,
+    )
+        .into_response())
 }
