@@ -85,15 +85,19 @@ pub fn session_token() -> Option<String> {
 
 /// Reads one cookie from the request.
 pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name).map(str::to_owned)
+}
+
+/// Reads one cookie from request headers (also used by the server's middleware).
+pub fn cookie_in<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .find_map(|c| {
             let (k, v) = c.trim().split_once('=')?;
-            (k == name).then(|| v.to_owned())
+            (k == name).then_some(v)
         })
 }
 

@@ -10,14 +10,7 @@ pub async fn choose(mut req: Request, next: Next) -> Response {
             .find_map(|p| p.strip_prefix("lang="))
             .and_then(Lang::from_code)
     });
-    let from_cookie = || {
-        req.headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix("lang=").and_then(Lang::from_code))
-    };
+    let from_cookie = || app::server::cookie_in(req.headers(), "lang").and_then(Lang::from_code);
     let lang = from_query.or_else(from_cookie).unwrap_or_else(|| {
         Lang::from_accept_language(
             req.headers()

@@ -50,20 +50,9 @@ pub async fn login_wall(State(svc): State<Services>, req: Request, next: Next) -
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if private {
-        let token = req
-            .headers()
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| {
-                c.trim()
-                    .strip_prefix(domain::sessions::COOKIE)
-                    .and_then(|r| r.strip_prefix('='))
-                    .map(str::to_owned)
-            });
+        let token = app::server::cookie_in(req.headers(), domain::sessions::COOKIE);
         let live = match token {
-            Some(t) => domain::sessions::account(&svc.db, &t).await.is_ok(),
+            Some(t) => domain::sessions::account(&svc.db, t).await.is_ok(),
             None => false,
         };
         if !live {
