@@ -195,14 +195,14 @@ pub async fn admin_orders(page: u64) -> Result<OrdersPage, AppError> {
     let total = domain::payments::count_all_orders(&svc.db)
         .await
         .map_err(fail)?;
-    let mut rows = Vec::with_capacity(orders.len());
-    for o in &orders {
-        let email = domain::accounts::find(&svc.db, o.account_id)
-            .await
-            .ok()
-            .map(|a| a.email);
-        rows.push(map::order(o, lang, email));
-    }
+    let ids: Vec<i64> = orders.iter().map(|o| o.account_id).collect();
+    let emails = domain::accounts::emails(&svc.db, &ids)
+        .await
+        .map_err(fail)?;
+    let rows = orders
+        .iter()
+        .map(|o| map::order(o, lang, emails.get(&o.account_id).cloned()))
+        .collect();
     Ok(OrdersPage {
         orders: rows,
         total,

@@ -191,6 +191,20 @@ pub async fn find(db: &DatabaseConnection, id: i64) -> Result<Account, Error> {
         .ok_or(Error::NotFound)
 }
 
+/// The e-mail addresses of several accounts at once (admin lists), by id.
+pub async fn emails(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, Error> {
+    Ok(account::Entity::find()
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.email))
+        .collect())
+}
+
 pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Account, Error> {
     let email = Email::parse(email).map_err(|_| Error::NotFound)?;
     account::Entity::find()
