@@ -289,3 +289,79 @@ async fn a_myfatoorah_payment_is_confirmed_by_callback_and_signed_webhook_exactl
     )
     .await;
 }
+
+#[tokio::test]
+async fn while_myfatoorah_is_down_the_customer_is_told_we_are_confirming_and_nothing_is_lost() {
+    let (mf_url, mf) = fake_myfatoorah::spawn(fake_myfatoorah::Config::default())
+        .await
+        .expect("fake MyFatoorah");
+    let config = mf.config();
+    crate::helpers::each_app_with(
+        |mut s| {
+            s.myfatoorah_base_url = Some(mf_url.clone());
+            s.myfatoorah_api_token = Some(secrecy::SecretString::from(config.token.clone()));
+            s.myfatoorah_webhook_secret =
+                Some(secrecy::SecretString::from(config.webhook_secret.clone()));
+            s
+        },
+        |app| {
+            let mf = mf.clone();
+            async move {
+                app.signed_in_user().await;
+                let _: String = app
+                    .call("billing/checkout", &[("item", "pack-5k")])
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                let invoice = mf
+                    .invoices()
+                    .into_iter()
+                    .map(|i| i.id)
+                    .max()
+                    .expect("an invoice");
+                let payment_id = mf.pay(invoice).expect("paid");
+
+                mf.set_status_mode(fake_myfatoorah::Mode::ServerError);
+                let view: serde_json::Value = app
+                    .call("billing/result", &[("payment_id", &payment_id)])
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(view["status"], "confirming");
+                let page = app
+                    .get(&format!("/billing/callback?paymentId={payment_id}&lang=en"))
+                    .await
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(
+                    page.contains("We are confirming your payment"),
+                    "the page says so"
+                );
+                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+                assert_eq!(me["credits"], 1000, "nothing credited yet");
+                let billing: serde_json::Value =
+                    app.call("billing", &[]).await.json().await.unwrap();
+                assert_eq!(
+                    billing["orders"][0]["status"], "pending",
+                    "the order stays pending"
+                );
+
+                // MyFatoorah is back: the next confirmation credits the payment.
+                mf.set_status_mode(fake_myfatoorah::Mode::Normal);
+                let view: serde_json::Value = app
+                    .call("billing/result", &[("payment_id", &payment_id)])
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(view["status"], "paid");
+                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+                assert_eq!(me["credits"], 6000);
+            }
+        },
+    )
+    .await;
+}
