@@ -207,161 +207,128 @@ async fn after_a_pro_purchase_the_gateway_serves_pro_models_and_30_requests_a_mi
 
 #[tokio::test]
 async fn a_myfatoorah_payment_is_confirmed_by_callback_and_signed_webhook_exactly_once() {
-    let (mf_url, mf) = fake_myfatoorah::spawn(fake_myfatoorah::Config::default())
-        .await
-        .expect("fake MyFatoorah");
-    let config = mf.config();
-    crate::helpers::each_app_with(
-        |mut s| {
-            s.myfatoorah_base_url = Some(mf_url.clone());
-            s.myfatoorah_api_token = Some(secrecy::SecretString::from(config.token.clone()));
-            s.myfatoorah_webhook_secret =
-                Some(secrecy::SecretString::from(config.webhook_secret.clone()));
-            s
-        },
-        |app| {
-            let mf = mf.clone();
-            async move {
-                app.signed_in_user().await;
-                let url: String = app
-                    .call(
-                        "billing/checkout",
-                        &[("item", "pack-5k"), ("method", "knet")],
-                    )
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                assert!(
-                    url.contains("/pay/"),
-                    "redirect to the MyFatoorah payment page: {url}"
-                );
-                let invoice = mf
-                    .invoices()
-                    .into_iter()
-                    .map(|i| i.id)
-                    .max()
-                    .expect("an invoice");
-                let payment_id = mf.pay(invoice).expect("paid");
+    crate::helpers::each_app_with_myfatoorah(|app, mf| async move {
+        app.signed_in_user().await;
+        let url: String = app
+            .call(
+                "billing/checkout",
+                &[("item", "pack-5k"), ("method", "knet")],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            url.contains("/pay/"),
+            "redirect to the MyFatoorah payment page: {url}"
+        );
+        let invoice = mf
+            .invoices()
+            .into_iter()
+            .map(|i| i.id)
+            .max()
+            .expect("an invoice");
+        let payment_id = mf.pay(invoice).expect("paid");
 
-                // The signed webhook and the browser callback both arrive; one credits.
-                let hook = app.url("/webhooks/myfatoorah");
-                assert_eq!(mf.send_webhook(&hook, invoice).await.unwrap(), 200);
-                let res = app
-                    .call("billing/result", &[("payment_id", &payment_id)])
-                    .await;
-                let view: serde_json::Value = res.json().await.unwrap();
-                assert_eq!(view["status"], "paid");
-                assert_eq!(
-                    mf.send_webhook(&hook, invoice).await.unwrap(),
-                    200,
-                    "a replay is a no-op"
-                );
-                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-                assert_eq!(me["credits"], 6000);
+        // The signed webhook and the browser callback both arrive; one credits.
+        let hook = app.url("/webhooks/myfatoorah");
+        assert_eq!(mf.send_webhook(&hook, invoice).await.unwrap(), 200);
+        let res = app
+            .call("billing/result", &[("payment_id", &payment_id)])
+            .await;
+        let view: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(view["status"], "paid");
+        assert_eq!(
+            mf.send_webhook(&hook, invoice).await.unwrap(),
+            200,
+            "a replay is a no-op"
+        );
+        let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+        assert_eq!(me["credits"], 6000);
 
-                // With MyFatoorah configured, the local test gateway is closed.
-                let url: String = app
-                    .call("billing/checkout", &[("item", "pack-5k")])
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                assert!(!url.starts_with("/billing/test-pay/"));
-                let order = app
-                    .call("billing", &[])
-                    .await
-                    .json::<serde_json::Value>()
-                    .await
-                    .unwrap()["orders"][0]["id"]
-                    .to_string();
-                let res = app
-                    .call(
-                        "billing/test-pay",
-                        &[("order_id", &order), ("success", "true")],
-                    )
-                    .await;
-                assert!(res.status().is_client_error(), "{}", res.status());
-                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-                assert_eq!(me["credits"], 6000);
-            }
-        },
-    )
+        // With MyFatoorah configured, the local test gateway is closed.
+        let url: String = app
+            .call("billing/checkout", &[("item", "pack-5k")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(!url.starts_with("/billing/test-pay/"));
+        let order = app
+            .call("billing", &[])
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["orders"][0]["id"]
+            .to_string();
+        let res = app
+            .call(
+                "billing/test-pay",
+                &[("order_id", &order), ("success", "true")],
+            )
+            .await;
+        assert!(res.status().is_client_error(), "{}", res.status());
+        let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+        assert_eq!(me["credits"], 6000);
+    })
     .await;
 }
 
 #[tokio::test]
 async fn while_myfatoorah_is_down_the_customer_is_told_we_are_confirming_and_nothing_is_lost() {
-    let (mf_url, mf) = fake_myfatoorah::spawn(fake_myfatoorah::Config::default())
-        .await
-        .expect("fake MyFatoorah");
-    let config = mf.config();
-    crate::helpers::each_app_with(
-        |mut s| {
-            s.myfatoorah_base_url = Some(mf_url.clone());
-            s.myfatoorah_api_token = Some(secrecy::SecretString::from(config.token.clone()));
-            s.myfatoorah_webhook_secret =
-                Some(secrecy::SecretString::from(config.webhook_secret.clone()));
-            s
-        },
-        |app| {
-            let mf = mf.clone();
-            async move {
-                app.signed_in_user().await;
-                let _: String = app
-                    .call("billing/checkout", &[("item", "pack-5k")])
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                let invoice = mf
-                    .invoices()
-                    .into_iter()
-                    .map(|i| i.id)
-                    .max()
-                    .expect("an invoice");
-                let payment_id = mf.pay(invoice).expect("paid");
+    crate::helpers::each_app_with_myfatoorah(|app, mf| async move {
+        app.signed_in_user().await;
+        let _: String = app
+            .call("billing/checkout", &[("item", "pack-5k")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let invoice = mf
+            .invoices()
+            .into_iter()
+            .map(|i| i.id)
+            .max()
+            .expect("an invoice");
+        let payment_id = mf.pay(invoice).expect("paid");
 
-                mf.set_status_mode(fake_myfatoorah::Mode::ServerError);
-                let view: serde_json::Value = app
-                    .call("billing/result", &[("payment_id", &payment_id)])
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                assert_eq!(view["status"], "confirming");
-                let page = app
-                    .get(&format!("/billing/callback?paymentId={payment_id}&lang=en"))
-                    .await
-                    .text()
-                    .await
-                    .unwrap();
-                assert!(
-                    page.contains("We are confirming your payment"),
-                    "the page says so"
-                );
-                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-                assert_eq!(me["credits"], 1000, "nothing credited yet");
-                let billing: serde_json::Value =
-                    app.call("billing", &[]).await.json().await.unwrap();
-                assert_eq!(
-                    billing["orders"][0]["status"], "pending",
-                    "the order stays pending"
-                );
+        mf.set_status_mode(fake_myfatoorah::Mode::ServerError);
+        let view: serde_json::Value = app
+            .call("billing/result", &[("payment_id", &payment_id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["status"], "confirming");
+        let page = app
+            .get(&format!("/billing/callback?paymentId={payment_id}&lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("We are confirming your payment"),
+            "the page says so"
+        );
+        let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+        assert_eq!(me["credits"], 1000, "nothing credited yet");
+        let billing: serde_json::Value = app.call("billing", &[]).await.json().await.unwrap();
+        assert_eq!(
+            billing["orders"][0]["status"], "pending",
+            "the order stays pending"
+        );
 
-                // MyFatoorah is back: the next confirmation credits the payment.
-                mf.set_status_mode(fake_myfatoorah::Mode::Normal);
-                let view: serde_json::Value = app
-                    .call("billing/result", &[("payment_id", &payment_id)])
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                assert_eq!(view["status"], "paid");
-                let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-                assert_eq!(me["credits"], 6000);
-            }
-        },
-    )
+        // MyFatoorah is back: the next confirmation credits the payment.
+        mf.set_status_mode(fake_myfatoorah::Mode::Normal);
+        let view: serde_json::Value = app
+            .call("billing/result", &[("payment_id", &payment_id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["status"], "paid");
+        let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
+        assert_eq!(me["credits"], 6000);
+    })
     .await;
 }

@@ -170,3 +170,27 @@ pub fn resayil(app: &TestApp, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+/// Runs `test` once per database with the app configured for a fresh fake MyFatoorah
+/// (token and webhook secret shared with the fake).
+pub async fn each_app_with_myfatoorah<F, Fut>(test: F)
+where
+    F: Fn(TestApp, fake_myfatoorah::Handle) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (mf_url, mf) = fake_myfatoorah::spawn(fake_myfatoorah::Config::default())
+        .await
+        .expect("fake MyFatoorah");
+    let config = mf.config();
+    each_app_with(
+        |mut s| {
+            s.myfatoorah_base_url = Some(mf_url.clone());
+            s.myfatoorah_api_token = Some(secrecy::SecretString::from(config.token.clone()));
+            s.myfatoorah_webhook_secret =
+                Some(secrecy::SecretString::from(config.webhook_secret.clone()));
+            s
+        },
+        |app| test(app, mf.clone()),
+    )
+    .await
+}
