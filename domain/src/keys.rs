@@ -102,6 +102,16 @@ pub async fn list(db: &DatabaseConnection, account_id: i64) -> Result<Vec<KeyInf
         .collect())
 }
 
+/// Keys revoked in this process, as they are revoked: the gateway drops them from its
+/// cache at once and fans them out to the other instances (Redis).
+static REVOKED: std::sync::LazyLock<tokio::sync::broadcast::Sender<i64>> =
+    std::sync::LazyLock::new(|| tokio::sync::broadcast::channel(1024).0);
+
+/// Every key id revoked in this process from now on.
+pub fn revocations() -> tokio::sync::broadcast::Receiver<i64> {
+    REVOKED.subscribe()
+}
+
 /// Revokes one of the account's own keys; someone else's key is `NotFound`.
 pub async fn revoke(db: &DatabaseConnection, account_id: i64, key_id: i64) -> Result<(), Error> {
     let res = api_key::Entity::update_many()
@@ -112,6 +122,8 @@ pub async fn revoke(db: &DatabaseConnection, account_id: i64, key_id: i64) -> Re
         .exec(db)
         .await?;
     if res.rows_affected == 1 {
+        // Nobody listening (no gateway in this process) is fine.
+        let _ = REVOKED.send(key_id);
         Ok(())
     } else {
         Err(Error::NotFound)

@@ -21,6 +21,7 @@ mod error;
 pub mod events;
 pub mod keys;
 pub mod ledger;
+pub mod meter;
 pub mod models;
 pub mod notify;
 mod password;

@@ -1,11 +1,9 @@
-//! One usage row per API request (success or failure), written off the request path by a
-//! bounded, batched [`UsageWriter`] that drains everything on [`UsageWriter::shutdown`].
-use std::time::Duration;
-
+//! One usage row per API request (success or failure), written off the request path in
+//! batches by the writer of [`crate::meter::Meter`], together with the request's charge.
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter,
 };
-use tokio::sync::{mpsc, oneshot};
 
 use crate::Error;
 
@@ -85,7 +83,7 @@ impl UsageRecord {
 /// Writes `rows` in a few multi-row INSERTs of 256, 64, 16, 4 or 1 rows: a handful of
 /// distinct statements, so they stay in the connection's prepared-statement cache instead
 /// of pushing the hot path's statements out of it.
-pub async fn insert_batch(db: &DatabaseConnection, rows: Vec<UsageRecord>) -> Result<(), Error> {
+pub async fn insert_batch<C: ConnectionTrait>(db: &C, rows: Vec<UsageRecord>) -> Result<(), Error> {
     let mut rows = rows.into_iter().peekable();
     let mut left = rows.len();
     while left > 0 {
@@ -129,103 +127,6 @@ pub async fn for_account(
         .await?)
 }
 
-enum Msg {
-    Row(Box<UsageRecord>),
-    /// Answer once everything received before this message is written.
-    Flush(oneshot::Sender<()>),
-}
-
-/// A cheap handle to the background writer.
-#[derive(Clone)]
-pub struct UsageWriter {
-    tx: mpsc::Sender<Msg>,
-}
-
-/// Rows per INSERT, and how long a row may wait for its batch to fill.
-const BATCH: usize = 256;
-const MAX_WAIT: Duration = Duration::from_millis(200);
-/// Rows queued at most; past it `record` waits (in a task, off the request path).
-const CAPACITY: usize = 16_384;
-
-impl UsageWriter {
-    /// Starts the writer task on the current runtime.
-    pub fn start(db: DatabaseConnection) -> Self {
-        let (tx, rx) = mpsc::channel(CAPACITY);
-        tokio::spawn(run(db, rx));
-        Self { tx }
-    }
-
-    /// Queues a row without waiting; when the queue is full the row waits in a task.
-    pub fn record(&self, row: UsageRecord) {
-        match self.tx.try_send(Msg::Row(Box::new(row))) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(msg)) => {
-                let tx = self.tx.clone();
-                tokio::spawn(async move {
-                    if tx.send(msg).await.is_err() {
-                        tracing::error!("usage row dropped: writer stopped");
-                    }
-                });
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                tracing::error!("usage row dropped: writer stopped");
-            }
-        }
-    }
-
-    /// Waits until every row recorded before this call is in the database.
-    pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.tx.send(Msg::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
-    }
-}
-
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Msg>) {
-    let mut batch: Vec<UsageRecord> = Vec::with_capacity(BATCH);
-    loop {
-        let first = rx.recv().await;
-        let mut waiters = Vec::new();
-        match first {
-            None => return,
-            Some(Msg::Row(r)) => batch.push(*r),
-            Some(Msg::Flush(w)) => waiters.push(w),
-        }
-        // Fill the batch with what is already queued, waiting a little for more.
-        let deadline = tokio::time::Instant::now() + MAX_WAIT;
-        while batch.len() < BATCH && waiters.is_empty() {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(Msg::Row(r))) => batch.push(*r),
-                Ok(Some(Msg::Flush(w))) => waiters.push(w),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        write(&db, std::mem::take(&mut batch)).await;
-        batch.reserve(BATCH);
-        for w in waiters {
-            let _ = w.send(());
-        }
-    }
-}
-
-/// Writes a batch, retrying a few times before giving up (and saying so in the log).
-async fn write(db: &DatabaseConnection, rows: Vec<UsageRecord>) {
-    if rows.is_empty() {
-        return;
-    }
-    for attempt in 1..=5u32 {
-        match insert_batch(db, rows.clone()).await {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(attempt, rows = rows.len(), "usage batch failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
-            }
-        }
-    }
-    tracing::error!(rows = rows.len(), "usage batch lost after retries");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,7 +136,7 @@ mod tests {
     async fn recorded_rows_are_written_in_batches_and_flush_waits_for_them() {
         each_db(|svc| async move {
             let a = new_account(&svc).await;
-            let writer = UsageWriter::start(svc.db.clone());
+            let writer = crate::meter::Meter::start(svc.db.clone(), 20);
             for n in 0..600 {
                 writer.record(UsageRecord {
                     request_id: format!("r{n}"),

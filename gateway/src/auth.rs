@@ -1,10 +1,11 @@
 //! Bearer key → account and plan, cached briefly.
 //!
-//! Revocation wins in two ways: every instance polls the database for keys revoked in the
-//! last seconds ([`REVOCATION_POLL`]) and drops them from its cache, and the credit
-//! reservation of every metered request re-checks in its transaction that the key is live
-//! (`domain::credits::reserve_for_key`), so a revoked key never gets another answer from a
-//! model, whatever any cache says.
+//! A revoked key stops working at once, on every instance: a revocation in this process
+//! drops the key from the cache as it happens (`domain::keys::revocations`) and is
+//! published on Redis, where every other instance is subscribed and drops it too. Behind
+//! that, every instance polls the database for keys revoked in the last seconds
+//! ([`REVOCATION_POLL`]; revocations by the CLI, or while Redis was away), and the direct
+//! credit reservation of small balances re-checks in its transaction that the key is live.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use domain::{DatabaseConnection, Services};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::error::ApiError;
+use crate::shared::Redis;
 
 /// How long a looked-up key is trusted before the next database lookup: plan changes (a
 /// purchase, an expiry) take at most this long to apply. One indexed lookup per active
@@ -22,6 +24,8 @@ use crate::error::ApiError;
 const CACHE_TTL: Duration = Duration::from_secs(2);
 /// How often revocations are polled.
 const REVOCATION_POLL: Duration = Duration::from_millis(200);
+/// The Redis channel (under the deployment's prefix) of revoked key ids.
+const REVOKED_CHANNEL: &str = "revoked-keys";
 /// A cache larger than this is cleared (bounded memory under key-guessing traffic).
 const MAX_ENTRIES: usize = 100_000;
 
@@ -58,13 +62,17 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 }
 
 impl KeyCache {
-    /// A cache with its revocation watcher running on the current runtime.
-    pub fn start(db: DatabaseConnection) -> Arc<Self> {
+    /// A cache with its revocation watchers running on the current runtime.
+    pub fn start(db: DatabaseConnection, redis: Option<Redis>) -> Arc<Self> {
         let cache = Arc::new(Self {
             entries: RwLock::default(),
             touched: Mutex::default(),
         });
-        tokio::spawn(watch_revocations(Arc::downgrade(&cache), db));
+        tokio::spawn(poll_revocations(Arc::downgrade(&cache), db));
+        tokio::spawn(local_revocations(Arc::downgrade(&cache), redis.clone()));
+        if let Some(redis) = redis {
+            tokio::spawn(remote_revocations(Arc::downgrade(&cache), redis));
+        }
         cache
     }
 
@@ -160,7 +168,48 @@ impl KeyCache {
     }
 }
 
-async fn watch_revocations(cache: Weak<KeyCache>, db: DatabaseConnection) {
+/// Revocations in this process: forgotten here, published for the other instances.
+async fn local_revocations(cache: Weak<KeyCache>, redis: Option<Redis>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut revoked = domain::keys::revocations();
+    loop {
+        let id = match revoked.recv().await {
+            Ok(id) => id,
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        };
+        let Some(c) = cache.upgrade() else { return };
+        c.forget(&[id]);
+        if let Some(r) = &redis {
+            if let Err(e) = r.publish(&r.key(REVOKED_CHANNEL), id).await {
+                tracing::warn!(key_id = id, "revocation not published: {e}");
+            }
+        }
+    }
+}
+
+/// Revocations published by the other instances.
+async fn remote_revocations(cache: Weak<KeyCache>, redis: Redis) {
+    let channel = redis.key(REVOKED_CHANNEL);
+    loop {
+        let res = redis
+            .subscribe(&channel, |id| {
+                if let Some(c) = cache.upgrade() {
+                    c.forget(&[id]);
+                }
+            })
+            .await;
+        if cache.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = res {
+            tracing::warn!("revocation subscription lost, resubscribing: {e}");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn poll_revocations(cache: Weak<KeyCache>, db: DatabaseConnection) {
     let mut since = domain::time::now() - 5;
     let mut tick = tokio::time::interval(REVOCATION_POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -1,13 +1,12 @@
 //! What happens after admission: the [`Ticket`] of a request that holds a credit
-//! reservation is finished exactly once with an [`Outcome`]; finishing settles the
-//! reservation to the actual cost, records the threshold events and queues the usage row
-//! — in a task, off the response path, tracked so a graceful shutdown waits for it.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+//! reservation is finished exactly once with an [`Outcome`]; finishing hands the actual
+//! cost and the usage row to the meter (`domain::meter`), whose writer charges, records
+//! the threshold events and writes the row — off the response path, without waiting.
+use std::sync::Arc;
+use std::time::Instant;
 
 use domain::catalog::Model;
-use domain::credits::{self, Reservation};
+use domain::meter::Reservation;
 use domain::usage::UsageRecord;
 use serde::Deserialize;
 
@@ -127,7 +126,7 @@ impl Ticket {
 
     pub fn finish(mut self, outcome: Outcome) {
         if let Some(open) = self.0.take() {
-            tokio::spawn(settle(open, outcome));
+            settle(open, outcome);
         }
     }
 }
@@ -145,39 +144,24 @@ impl Drop for Ticket {
                 charge: called,
                 error: Some("client_closed"),
             };
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(settle(open, outcome));
-            }
+            settle(open, outcome);
         }
     }
 }
 
-async fn settle(open: Open, outcome: Outcome) {
+/// Hands the request's cost and usage row to the meter: no await, no database.
+fn settle(open: Open, outcome: Outcome) {
     let st = &open.st;
-    let catalog = &st.svc.catalog;
     let actual = if outcome.charge {
-        catalog.cost(&open.model, outcome.usage.total())
+        st.svc.catalog.cost(&open.model, outcome.usage.total())
     } else {
         0
-    };
-    let charged = match credits::settle(&st.svc.db, &open.reservation, actual).await {
-        Ok(s) => {
-            if s.charged > 0 {
-                st.grants.check(st, open.caller.account_id, s.balance).await;
-            }
-            s.charged
-        }
-        Err(e) => {
-            // The reservation stays debited: the customer paid the estimate.
-            tracing::error!(request_id = %open.request_id, "settlement failed: {e}");
-            open.reservation.amount
-        }
     };
     let (served, provider) = match open.served {
         Some((m, p)) => (Some(m), Some(p.as_str())),
         None => (None, None),
     };
-    st.usage.record(UsageRecord {
+    let row = UsageRecord {
         request_id: open.request_id.to_string(),
         account_id: Some(open.caller.account_id),
         key_id: Some(open.caller.key_id),
@@ -187,91 +171,14 @@ async fn settle(open: Open, outcome: Outcome) {
         provider,
         prompt_tokens: outcome.usage.prompt_tokens as i64,
         completion_tokens: outcome.usage.completion_tokens as i64,
-        credits: charged,
+        // Set by the meter's writer to what was charged in the end.
+        credits: 0,
         latency_ms: open.started.elapsed().as_millis() as i64,
         status: outcome.status,
         error: outcome.error.map(str::to_owned),
         created_at: domain::time::now(),
-    });
-}
-
-/// The last grant of each account, so the credit thresholds (NOTIF-03/04) cost no query
-/// per request: refreshed after a minute, or at once when the balance is above it (a new
-/// grant or purchase came in).
-#[derive(Default)]
-pub struct GrantCache {
-    entries: Mutex<HashMap<i64, GrantEntry>>,
-}
-
-struct GrantEntry {
-    grant: Option<(i64, i64)>,
-    fetched: Instant,
-    /// Dedupe keys this instance already recorded (the table deduplicates across them).
-    recorded: Vec<String>,
-}
-
-const GRANT_TTL: Duration = Duration::from_secs(60);
-
-impl GrantCache {
-    pub async fn check(&self, st: &State, account_id: i64, balance: i64) {
-        let cached = self.entries.lock().ok().and_then(|m| {
-            m.get(&account_id)
-                .filter(|e| e.fetched.elapsed() < GRANT_TTL)
-                .filter(|e| e.grant.is_some_and(|(_, granted)| balance <= granted))
-                .map(|e| e.grant)
-        });
-        let grant = match cached {
-            Some(g) => g,
-            None => match domain::events::last_grant(&st.svc.db, account_id).await {
-                Ok(g) => {
-                    if let Ok(mut m) = self.entries.lock() {
-                        if m.len() > 100_000 {
-                            m.clear();
-                        }
-                        m.insert(
-                            account_id,
-                            GrantEntry {
-                                grant: g,
-                                fetched: Instant::now(),
-                                recorded: Vec::new(),
-                            },
-                        );
-                    }
-                    g
-                }
-                Err(e) => {
-                    tracing::error!("last grant not read: {e}");
-                    return;
-                }
-            },
-        };
-        let pct = st.svc.catalog.gateway.credit_warning_percent;
-        let Some((kind, key)) = domain::events::credit_event(account_id, balance, grant, pct)
-        else {
-            return;
-        };
-        let seen = self.entries.lock().ok().is_some_and(|m| {
-            m.get(&account_id)
-                .is_some_and(|e| e.recorded.contains(&key))
-        });
-        if seen {
-            return;
-        }
-        let payload = serde_json::json!({
-            "balance": balance,
-            "after_last_grant": grant.map_or(0, |g| g.1),
-        });
-        match domain::events::record(&st.svc.db, kind, Some(account_id), &key, payload).await {
-            Ok(_) => {
-                if let Ok(mut m) = self.entries.lock() {
-                    if let Some(e) = m.get_mut(&account_id) {
-                        e.recorded.push(key);
-                    }
-                }
-            }
-            Err(e) => tracing::error!("credit event not recorded: {e}"),
-        }
-    }
+    };
+    st.meter.settle(open.reservation, actual, row);
 }
 
 /// The usage row of a request refused before any reservation.
@@ -283,7 +190,7 @@ pub fn record_refusal(
     requested: &str,
     e: &ApiError,
 ) {
-    st.usage.record(UsageRecord {
+    st.meter.record(UsageRecord {
         request_id: ctx.request_id.to_string(),
         account_id: caller.map(|c| c.account_id),
         key_id: caller.map(|c| c.key_id),

@@ -12,18 +12,21 @@
 //!
 //! Order of the steps of a request (each cheap; the first refusal answers):
 //! 1. request id and start time — every response carries `x-request-id`;
-//! 2. API key → account and plan (cached 2 s; revocations polled every 200 ms and
-//!    re-checked inside the reservation transaction) — 401;
+//! 2. API key → account and plan (cached 2 s; a revocation drops it at once, on every
+//!    instance — see `auth`) — 401;
 //! 3. rate limit per account per minute (Redis if configured, else in-process) — 429, and
 //!    `x-ratelimit-*` headers on every answer from here on;
 //! 4. body: size (413), JSON and the required fields (400 naming the field);
 //! 5. model access: unknown or denied 404 `model_not_found`, higher plan 403;
-//! 6. credit reservation, atomic, never below zero — 402 with `top_up_url`;
+//! 6. credit reservation, atomic, never below zero — 402 with `top_up_url`: in memory
+//!    against this instance's credit hold, or a ledger debit for small balances
+//!    (`domain::meter`);
 //! 7. upstream choice: cloud models within the daily cloud cap; local models while the
 //!    local queue is at most `queue_failover_depth` deep, else the cloud fallback, else the
 //!    priority wait queue — 503 with `retry-after`;
-//! 8. the answer (SSE relayed as it arrives), then — off the response path — settlement
-//!    to the actual cost, threshold events, and the usage row through the batched writer.
+//! 8. the answer (SSE relayed as it arrives), then — off the response path — the actual
+//!    cost and the usage row go to the meter's batched writer (charge, ledger row,
+//!    threshold events).
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +35,7 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use domain::usage::UsageWriter;
+use domain::meter::Meter;
 use domain::Services;
 
 mod auth;
@@ -85,8 +88,8 @@ pub(crate) struct State {
     cloud: Option<Upstream>,
     capacity: Arc<LocalCapacity>,
     budget: CloudBudget,
-    usage: UsageWriter,
-    grants: billing::GrantCache,
+    /// Credit holds, charges and usage rows.
+    meter: Meter,
     tracker: Arc<Tracker>,
     ids: Arc<RequestIds>,
     /// Where a 402 sends the customer.
@@ -131,14 +134,13 @@ impl Gateway {
         )
         .await?;
         let st = State {
-            keys: KeyCache::start(svc.db.clone()),
+            keys: KeyCache::start(svc.db.clone(), redis.clone()),
             limiter: Limiter::new(redis),
             local,
             cloud,
             capacity,
             budget,
-            usage: UsageWriter::start(svc.db.clone()),
-            grants: billing::GrantCache::default(),
+            meter: Meter::start(svc.db.clone(), limits.credit_warning_percent),
             tracker: Arc::default(),
             ids: Arc::new(RequestIds::new()),
             top_up_url: format!("{}/billing", settings.public_base_url.trim_end_matches('/')),
@@ -175,7 +177,7 @@ impl Gateway {
                 "shutdown deadline passed with requests still open"
             );
         }
-        self.st.usage.flush().await;
+        self.st.meter.shutdown().await;
     }
 
     /// Cloud requests counted today (Asia/Kuwait day), for the admin dashboard.

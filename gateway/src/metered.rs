@@ -51,14 +51,10 @@ pub async fn admit(
         return Err(refuse(ApiError::bad_request(Some("model"), msg)));
     }
     let amount = catalog.cost(model, prompt_estimate.saturating_add(max_output));
-    let reservation = match domain::credits::reserve_for_key(
-        &st.svc.db,
-        caller.key_id,
-        caller.account_id,
-        amount,
-        &ctx.request_id,
-    )
-    .await
+    let reservation = match st
+        .meter
+        .reserve(caller.key_id, caller.account_id, amount, &ctx.request_id)
+        .await
     {
         Ok(r) => r,
         Err(domain::Error::InsufficientCredits) => {

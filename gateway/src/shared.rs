@@ -10,6 +10,7 @@ use redis::Script;
 /// A Redis connection (multiplexed, reconnecting) and the key prefix of this deployment.
 #[derive(Clone)]
 pub struct Redis {
+    client: redis::Client,
     conn: ConnectionManager,
     prefix: String,
 }
@@ -38,8 +39,9 @@ static ACQUIRE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ACQUIRE_S
 impl Redis {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let conn = ConnectionManager::new(client).await?;
+        let conn = ConnectionManager::new(client.clone()).await?;
         Ok(Self {
+            client,
             conn,
             prefix: prefix.to_owned(),
         })
@@ -110,6 +112,37 @@ impl Redis {
             .arg(member)
             .query_async::<()>(&mut conn)
             .await
+    }
+
+    pub async fn publish(&self, channel: &str, message: i64) -> Result<(), redis::RedisError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(message)
+            .query_async::<()>(&mut conn)
+            .await
+    }
+
+    /// Calls `each` with every message published on `channel` from now on, until the
+    /// connection breaks (an error then).
+    pub async fn subscribe(
+        &self,
+        channel: &str,
+        mut each: impl FnMut(i64),
+    ) -> Result<(), redis::RedisError> {
+        use futures::StreamExt;
+        let mut pubsub = self.client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        let mut messages = pubsub.on_message();
+        while let Some(msg) = messages.next().await {
+            if let Ok(n) = msg.get_payload::<i64>() {
+                each(n);
+            }
+        }
+        Err(redis::RedisError::from(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "subscription ended",
+        )))
     }
 
     pub async fn slots_in_use(&self, key: &str) -> Result<u64, redis::RedisError> {

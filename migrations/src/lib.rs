@@ -7,6 +7,7 @@ mod m20261126_000002_gateway;
 mod m20261126_000003_payments;
 mod m20261126_000004_notifications;
 mod m20261126_000010_ledger_grant_index;
+mod m20261126_000011_credit_holds;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_payments::Migration),
             Box::new(m20261126_000004_notifications::Migration),
             Box::new(m20261126_000010_ledger_grant_index::Migration),
+            Box::new(m20261126_000011_credit_holds::Migration),
         ]
     }
 }

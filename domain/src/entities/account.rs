@@ -12,6 +12,8 @@ pub struct Model {
     pub plan: Option<String>,
     pub plan_expires_at: Option<i64>,
     pub credits: i64,
+    /// Credits set aside by gateway instances' holds (`crate::meter`); not spent yet.
+    pub held: i64,
     pub lang: String,
     pub created_at: i64,
 }

@@ -247,6 +247,7 @@ mod tests {
                 plan: Some("pro".into()),
                 plan_expires_at: Some(1_795_640_400),
                 credits: 150,
+                held: 0,
                 lang: "ar".into(),
                 created_at: 0,
             };

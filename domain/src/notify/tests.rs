@@ -17,7 +17,7 @@ use super::templates::{kuwait_date, number};
 use super::*;
 use crate::accounts::{self, Account, NewAccount};
 use crate::testing::{each_db, unique_email, unique_phone};
-use crate::{credits, events, payments, time, Error, Services, Settings};
+use crate::{events, payments, time, Error, Services, Settings};
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -117,16 +117,18 @@ async fn pay(svc: &Services, a: &Account, item: &str) -> i64 {
     c.order_id
 }
 
-/// Takes `amount` credits the way the gateway does, then checks the thresholds.
+/// Takes `amount` credits the way the gateway does (its meter's writer checks the
+/// thresholds after writing the charge).
 async fn spend(svc: &Services, a: &Account, amount: i64) {
-    let r = credits::reserve(&svc.db, a.id, amount, &keys_token())
+    let (key, _) = crate::keys::create(svc, a, "spend").await.expect("key");
+    let meter =
+        crate::meter::Meter::start(svc.db.clone(), svc.catalog.gateway.credit_warning_percent);
+    let r = meter
+        .reserve(key.id, a.id, amount, &keys_token())
         .await
         .expect("reserve");
-    let s = credits::settle(&svc.db, &r, amount).await.expect("settle");
-    let pct = svc.catalog.gateway.credit_warning_percent;
-    events::check_credits(&svc.db, a.id, s.balance, pct)
-        .await
-        .expect("check");
+    meter.settle(r, amount, crate::usage::UsageRecord::default());
+    meter.shutdown().await;
 }
 
 fn keys_token() -> String {

@@ -53,8 +53,10 @@ async fn missing_malformed_unknown_and_revoked_keys_get_401_invalid_api_key() {
     }
     app.settled().await;
     assert_eq!(app.balance(a.id).await, 99);
+    // The refusals' usage rows name no account: a revoked key identifies nobody.
     let rows = app.usage(a.id).await;
-    assert_eq!(rows[0].status, 401);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].status, 200);
 }
 
 #[tokio::test]
@@ -200,6 +202,61 @@ async fn the_rate_limit_answers_429_with_retry_after_past_the_plan_limit() {
     assert_eq!(h["x-ratelimit-remaining-requests"], "0");
     assert_eq!(h["x-ratelimit-limit-requests"], "10");
     assert_eq!(error_of(res).await["code"], "rate_limit_exceeded");
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_refused_at_once_even_when_its_credits_are_held_in_memory() {
+    let app = spawn_app().await;
+    // A balance large enough for a credit hold: reservations need no database.
+    let (a, key) = app.account(Some("enterprise"), 1_000_000).await;
+    assert_eq!(app.chat(&key, hello("llama3.2:3b")).await.status(), 200);
+    let id = domain::keys::list(&app.svc.db, a.id).await.unwrap()[0].id;
+    domain::keys::revoke(&app.svc.db, a.id, id).await.unwrap();
+    // The revocation reaches the cache before `revoke` returns to its caller's next step.
+    tokio::task::yield_now().await;
+    assert_eq!(app.chat(&key, hello("llama3.2:3b")).await.status(), 401);
+    assert_eq!(app.get("/models", &key).await.status(), 401);
+    app.settled().await;
+    assert_eq!(app.balance(a.id).await, 1_000_000 - 1);
+    assert_eq!(app.ledger_sum(a.id).await, 1_000_000 - 1);
+}
+
+#[tokio::test]
+async fn a_revocation_published_by_another_instance_on_redis_is_applied_at_once() {
+    let prefix = unique("revoke");
+    let app = spawn_app_with(Options {
+        redis: true,
+        redis_prefix: Some(prefix.clone()),
+        ..Options::default()
+    })
+    .await;
+    let (a, key) = app.account(Some("enterprise"), 1_000_000).await;
+    assert_eq!(app.chat(&key, hello("llama3.2:3b")).await.status(), 200);
+    let id = domain::keys::list(&app.svc.db, a.id).await.unwrap()[0].id;
+    // Another instance revokes: the row changes in the shared database (not through this
+    // process) and the id is published on Redis.
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    domain::entities::api_key::Entity::update_many()
+        .col_expr(
+            domain::entities::api_key::Column::RevokedAt,
+            Expr::value(domain::time::now()),
+        )
+        .filter(domain::entities::api_key::Column::Id.eq(id))
+        .exec(&app.svc.db)
+        .await
+        .unwrap();
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let receivers: i64 = redis::cmd("PUBLISH")
+        .arg(format!("{prefix}:revoked-keys"))
+        .arg(id)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(receivers, 1, "the instance is subscribed");
+    // Well before the database poll (every 200 ms) would notice.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(app.chat(&key, hello("llama3.2:3b")).await.status(), 401);
 }
 
 #[tokio::test]
