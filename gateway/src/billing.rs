@@ -181,6 +181,22 @@ fn settle(open: Open, outcome: Outcome) {
     st.meter.settle(open.reservation, actual, row);
 }
 
+/// The usage row of an unmetered request that passed admission (model lists, unknown
+/// routes): no tokens, no credits.
+pub fn record_answer(st: &State, ctx: &Ctx, endpoint: &'static str, caller: &Caller, status: u16) {
+    st.meter.record(UsageRecord {
+        request_id: ctx.request_id.to_string(),
+        account_id: Some(caller.account_id),
+        key_id: Some(caller.key_id),
+        endpoint,
+        latency_ms: ctx.started.elapsed().as_millis() as i64,
+        status,
+        error: (status >= 400).then(|| format!("http_{status}")),
+        created_at: domain::time::now(),
+        ..UsageRecord::default()
+    });
+}
+
 /// The usage row of a request refused before any reservation.
 pub fn record_refusal(
     st: &State,

@@ -56,6 +56,7 @@ mod upstream;
 
 pub use budget::{kuwait_day, seconds_to_kuwait_midnight};
 pub use error::ApiError;
+pub use ratelimit::FAILED_KEYS_PER_MINUTE;
 
 use auth::KeyCache;
 use budget::CloudBudget;
@@ -191,19 +192,41 @@ impl Gateway {
     }
 }
 
-/// Which metered endpoint a path is (for the usage rows of refusals).
-fn endpoint_of(path: &str) -> Option<&'static str> {
+/// The endpoint a path is, as usage rows name it.
+fn endpoint_of(path: &str) -> &'static str {
     if path.ends_with("/chat/completions") {
-        Some(metered::CHAT)
+        metered::CHAT
     } else if path.ends_with("/embeddings") {
-        Some(metered::EMBEDDINGS)
+        metered::EMBEDDINGS
+    } else if path.ends_with("/models") || path.contains("/models/") {
+        models::MODELS
     } else {
-        None
+        "other"
     }
 }
 
+/// The client's IP: the socket peer, or the first `X-Forwarded-For` address when the
+/// settings trust a proxy.
+fn client_ip(st: &State, req: &Request) -> std::net::IpAddr {
+    if st.svc.settings.trust_forwarded_for {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |ci| ci.0.ip())
+}
+
 /// Steps 2 and 3: key, then rate limit; the caller goes into the request's extensions and
-/// the rate-limit headers onto the response.
+/// the rate-limit headers onto the response. Every answer gets a usage row: the metered
+/// endpoints write their own once admitted, this writes the rest.
 async fn admission(
     axum::extract::State(st): axum::extract::State<Arc<State>>,
     mut req: Request,
@@ -211,26 +234,49 @@ async fn admission(
 ) -> Response {
     let ctx = req.extensions().get::<context::Ctx>().cloned();
     let endpoint = endpoint_of(req.uri().path());
+    let metered = endpoint == metered::CHAT || endpoint == metered::EMBEDDINGS;
     let refuse = |caller: Option<&auth::Caller>, e: &ApiError| {
-        if let (Some(ctx), Some(endpoint)) = (&ctx, endpoint) {
+        if let Some(ctx) = &ctx {
             billing::record_refusal(&st, ctx, endpoint, caller, "", e);
         }
     };
     let caller = match st.keys.authenticate(&st.svc, req.headers()).await {
         Ok(c) => c,
         Err(e) => {
+            // Counted per client IP: the limit of requests without a valid key.
+            let subject = ratelimit::Subject::Ip(client_ip(&st, &req));
+            let decision = st
+                .limiter
+                .check(subject, ratelimit::FAILED_KEYS_PER_MINUTE)
+                .await;
+            let e = if decision.allowed {
+                e
+            } else {
+                ApiError::rate_limited(decision.limit, decision.reset_secs)
+            };
             refuse(None, &e);
-            return e.into_response();
+            let mut res = e.into_response();
+            decision.write_headers(res.headers_mut());
+            return res;
         }
     };
     let plan = &st.svc.catalog.plans[caller.plan];
     let decision = st
         .limiter
-        .check(caller.account_id, plan.requests_per_minute)
+        .check(
+            ratelimit::Subject::Account(caller.account_id),
+            plan.requests_per_minute,
+        )
         .await;
     let mut res = if decision.allowed {
-        req.extensions_mut().insert(caller);
-        next.run(req).await
+        req.extensions_mut().insert(caller.clone());
+        let res = next.run(req).await;
+        if !metered {
+            if let Some(ctx) = &ctx {
+                billing::record_answer(&st, ctx, endpoint, &caller, res.status().as_u16());
+            }
+        }
+        res
     } else {
         let e = ApiError::rate_limited(decision.limit, decision.reset_secs);
         refuse(Some(&caller), &e);

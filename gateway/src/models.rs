@@ -13,6 +13,9 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::State;
 
+/// The endpoint's name in usage rows.
+pub const MODELS: &str = "models";
+
 /// The catalog has no dates; a fixed `created` keeps answers stable.
 const CREATED: i64 = 1_764_028_800;
 

@@ -1,6 +1,9 @@
 //! Requests per minute per account (RATE-01..03): a fixed one-minute window, counted in
-//! Redis when configured (exact across instances) or in this process.
+//! Redis when configured (exact across instances) or in this process. Requests without a
+//! valid key are counted per client IP against [`FAILED_KEYS_PER_MINUTE`], so they too
+//! carry the `x-ratelimit-*` headers, and a flood of guessed keys is cut off with 429s.
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use axum::http::{HeaderMap, HeaderValue};
@@ -31,10 +34,21 @@ impl Decision {
     }
 }
 
+/// Requests with a missing or invalid key one client IP may make per minute.
+pub const FAILED_KEYS_PER_MINUTE: u32 = 30;
+
+/// Who a window counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Account(i64),
+    /// Requests without a valid key, by client IP.
+    Ip(IpAddr),
+}
+
 pub struct Limiter {
     redis: Option<Redis>,
-    /// account → (window, count); windows are whole minutes since the epoch.
-    local: Mutex<HashMap<i64, (u64, u32)>>,
+    /// subject → (window, count); windows are whole minutes since the epoch.
+    local: Mutex<HashMap<Subject, (u64, u32)>>,
 }
 
 impl Limiter {
@@ -45,23 +59,26 @@ impl Limiter {
         }
     }
 
-    pub async fn check(&self, account_id: i64, limit: u32) -> Decision {
+    pub async fn check(&self, subject: Subject, limit: u32) -> Decision {
         let now = domain::time::now().max(0) as u64;
         let window = now / 60;
         let reset_secs = 60 - now % 60;
         let used = match &self.redis {
             Some(r) => {
-                let key = r.key(&format!("rl:{account_id}:{window}"));
+                let key = match subject {
+                    Subject::Account(id) => r.key(&format!("rl:{id}:{window}")),
+                    Subject::Ip(ip) => r.key(&format!("rl:ip:{ip}:{window}")),
+                };
                 match r.incr_window(&key, 120).await {
                     Ok(n) => n,
                     Err(e) => {
                         // Degrade to this instance's count rather than refuse everything.
                         tracing::warn!("rate limit via Redis failed, counting locally: {e}");
-                        self.count_locally(account_id, window)
+                        self.count_locally(subject, window)
                     }
                 }
             }
-            None => self.count_locally(account_id, window),
+            None => self.count_locally(subject, window),
         };
         let used = u32::try_from(used).unwrap_or(u32::MAX);
         Decision {
@@ -72,14 +89,14 @@ impl Limiter {
         }
     }
 
-    fn count_locally(&self, account_id: i64, window: u64) -> u64 {
+    fn count_locally(&self, subject: Subject, window: u64) -> u64 {
         let Ok(mut map) = self.local.lock() else {
             return 0;
         };
         if map.len() > 100_000 {
             map.retain(|_, (w, _)| *w == window);
         }
-        let entry = map.entry(account_id).or_insert((window, 0));
+        let entry = map.entry(subject).or_insert((window, 0));
         if entry.0 != window {
             *entry = (window, 0);
         }

@@ -23,6 +23,9 @@ use serde::Deserialize;
 use crate::billing::{Outcome, Ticket, Usage};
 use crate::capacity::Slot;
 
+/// Bytes gathered into one write at most.
+const COALESCE_MAX: usize = 16 * 1024;
+
 const BROKEN: &[u8] = b"data: {\"error\":{\"message\":\"The model stopped before finishing the answer. Only the generated part is charged.\",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_stream_broken\"}}\n\n";
 
 pub struct Relay {
@@ -156,6 +159,13 @@ impl Relay {
         }
     }
 
+    /// Ends a stream that failed after output: the error event, and only what was
+    /// generated is charged.
+    fn broken(&mut self, out: &mut BytesMut) {
+        self.finish(502, Some("upstream_stream_broken"));
+        out.extend_from_slice(BROKEN);
+    }
+
     fn finish(&mut self, status: u16, error: Option<&'static str>) {
         self.ended = true;
         let (usage, charge) = match (error, self.usage) {
@@ -185,38 +195,38 @@ fn event_data(event: &[u8]) -> &[u8] {
 impl Stream for Relay {
     type Item = Result<Bytes, std::convert::Infallible>;
 
+    /// Everything the upstream already sent goes out in one write (one syscall and one TCP
+    /// segment for a burst of tokens, not one each); then it waits for more.
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        let mut out = BytesMut::new();
         loop {
             if this.ended {
-                return Poll::Ready(None);
+                return Poll::Ready((!out.is_empty()).then(|| Ok(out.freeze())));
             }
-            let mut out = BytesMut::new();
-            let ok = this.drain(&mut out);
-            if !ok {
-                this.finish(502, Some("upstream_stream_broken"));
-                out.extend_from_slice(BROKEN);
-                return Poll::Ready(Some(Ok(out.freeze())));
+            if !this.drain(&mut out) {
+                this.broken(&mut out);
+                continue;
             }
             if this.done {
                 this.finish(200, None);
+                continue;
             }
-            if !out.is_empty() {
+            if out.len() >= COALESCE_MAX {
                 return Poll::Ready(Some(Ok(out.freeze())));
             }
             match this.upstream.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(b))) => this.buf.extend_from_slice(&b),
                 Poll::Ready(Some(Err(e))) => {
                     tracing::warn!("upstream stream failed: {e}");
-                    this.finish(502, Some("upstream_stream_broken"));
-                    return Poll::Ready(Some(Ok(Bytes::from_static(BROKEN))));
+                    this.broken(&mut out);
                 }
                 Poll::Ready(None) => {
                     tracing::warn!("upstream stream ended before [DONE]");
-                    this.finish(502, Some("upstream_stream_broken"));
-                    return Poll::Ready(Some(Ok(Bytes::from_static(BROKEN))));
+                    this.broken(&mut out);
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending if out.is_empty() => return Poll::Pending,
+                Poll::Pending => return Poll::Ready(Some(Ok(out.freeze()))),
             }
         }
     }

@@ -5,6 +5,8 @@
 //! the day's cloud budget lasts; otherwise they wait in the priority queue. Cloud models
 //! (`…:cloud`, `…-cloud`) go to `OLLAMA_CLOUD_URL` (Ollama's cloud API, which names them
 //! without the suffix) within the same budget.
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode};
@@ -33,6 +35,8 @@ impl Provider {
 
 pub struct Upstream {
     base: String,
+    /// The endpoints' URLs, parsed once (parsing one per request showed in the profile).
+    urls: Mutex<HashMap<&'static str, reqwest::Url>>,
     client: reqwest::Client,
     auth: Option<HeaderValue>,
 }
@@ -54,6 +58,7 @@ impl Upstream {
             });
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
+            urls: Mutex::default(),
             client,
             auth,
         })
@@ -63,12 +68,26 @@ impl Upstream {
         &self.base
     }
 
+    fn url(&self, path: &'static str) -> Option<reqwest::Url> {
+        let mut urls = self.urls.lock().ok()?;
+        if let Some(u) = urls.get(path) {
+            return Some(u.clone());
+        }
+        let u = reqwest::Url::parse(&format!("{}{path}", self.base)).ok()?;
+        urls.insert(path, u.clone());
+        Some(u)
+    }
+
     /// POSTs a JSON body. Connection failures and 429/503 answers are [`Sent::Busy`];
     /// other failures are mapped to an OpenAI-shaped error.
-    pub async fn send(&self, path: &str, body: Bytes) -> Sent {
+    pub async fn send(&self, path: &'static str, body: Bytes) -> Sent {
+        let Some(url) = self.url(path) else {
+            tracing::error!(upstream = %self.base, path, "not a valid upstream URL");
+            return Sent::Down;
+        };
         let mut req = self
             .client
-            .post(format!("{}{path}", self.base))
+            .post(url)
             .header("content-type", "application/json")
             .body(body);
         if let Some(auth) = &self.auth {

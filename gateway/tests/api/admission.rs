@@ -205,6 +205,49 @@ async fn the_rate_limit_answers_429_with_retry_after_past_the_plan_limit() {
 }
 
 #[tokio::test]
+async fn requests_without_a_valid_key_carry_rate_limit_headers_and_are_cut_off_per_ip() {
+    in_one_rate_window().await;
+    let app = spawn_app().await;
+    let limit = gateway::FAILED_KEYS_PER_MINUTE;
+    for n in 1..=limit {
+        let res = app.chat("rsl_guessed", hello("llama3.2:3b")).await;
+        assert_eq!(res.status(), 401);
+        let h = res.headers();
+        assert_eq!(h["x-ratelimit-limit-requests"], limit.to_string().as_str());
+        assert_eq!(
+            h["x-ratelimit-remaining-requests"],
+            (limit - n).to_string().as_str()
+        );
+        assert!(h.contains_key("x-ratelimit-reset-requests"));
+    }
+    let res = app.get("/models", "rsl_guessed").await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(error_of(res).await["code"], "rate_limit_exceeded");
+    // A valid key is counted on its account, not on the IP.
+    let (_, key) = app.account(Some("basic"), 100).await;
+    let res = app.get("/models", &key).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-ratelimit-limit-requests"], "10");
+}
+
+#[tokio::test]
+async fn model_lists_and_lookups_write_usage_rows_too() {
+    let app = spawn_app().await;
+    let (a, key) = app.account(Some("basic"), 100).await;
+    assert_eq!(app.get("/models", &key).await.status(), 200);
+    assert_eq!(app.get("/models/qwen3.5:cloud", &key).await.status(), 403);
+    app.settled().await;
+    let rows = app.usage(a.id).await;
+    let seen: Vec<(&str, i32, i64)> = rows
+        .iter()
+        .map(|r| (r.endpoint.as_str(), r.status, r.credits))
+        .collect();
+    assert_eq!(seen, [("models", 403, 0), ("models", 200, 0)]);
+    assert!(rows.iter().all(|r| r.key_id.is_some()));
+}
+
+#[tokio::test]
 async fn a_revoked_key_is_refused_at_once_even_when_its_credits_are_held_in_memory() {
     let app = spawn_app().await;
     // A balance large enough for a credit hold: reservations need no database.
