@@ -12,6 +12,7 @@
 //!   (so Ollama stops generating) and the request is charged the reservation's input
 //!   estimate plus one token per content chunk relayed — the usage chunk never comes.
 use std::pin::Pin;
+use std::sync::LazyLock;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -22,6 +23,15 @@ use serde::Deserialize;
 
 use crate::billing::{Outcome, Ticket, Usage};
 use crate::capacity::Slot;
+
+// Searchers built once: building one per search showed in the stream profile.
+static EVENT_END: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\n\n"));
+static USAGE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"usage\":{"));
+static CONTENT: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"content\":\""));
+static EMPTY_CONTENT: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"content\":\"\""));
 
 /// Bytes gathered into one write at most.
 const COALESCE_MAX: usize = 16 * 1024;
@@ -79,7 +89,7 @@ impl Relay {
     /// nothing charged.
     pub async fn prime(&mut self) -> Result<(), PrimeError> {
         loop {
-            if let Some(end) = memmem::find(&self.buf, b"\n\n") {
+            if let Some(end) = EVENT_END.find(&self.buf) {
                 let data = event_data(&self.buf[..end]);
                 if data.starts_with(b"{\"error\"") {
                     tracing::warn!(event = %String::from_utf8_lossy(data), "upstream error before output");
@@ -118,7 +128,7 @@ impl Relay {
 
     /// Moves every complete event of the buffer to `out`. False when an error line came.
     fn drain(&mut self, out: &mut BytesMut) -> bool {
-        while let Some(end) = memmem::find(&self.buf, b"\n\n") {
+        while let Some(end) = EVENT_END.find(&self.buf) {
             let event = self.buf.split_to(end + 2);
             let data = event_data(&event[..end]);
             if data == b"[DONE]" {
@@ -130,7 +140,7 @@ impl Relay {
                 tracing::warn!(event = %String::from_utf8_lossy(data), "upstream error mid-stream");
                 return false;
             }
-            if memmem::find(data, b"\"usage\":{").is_some() {
+            if USAGE.find(data).is_some() {
                 if let Ok(chunk) = serde_json::from_slice::<UsageChunk>(data) {
                     self.usage = chunk.usage.or(self.usage);
                     let usage_only = chunk.choices.is_some_and(|c| c.is_empty());
@@ -139,8 +149,8 @@ impl Relay {
                     }
                 }
             }
-            if memmem::find(data, b"\"content\":\"").is_some()
-                && memmem::find(data, b"\"content\":\"\"").is_none()
+            if CONTENT.find(data).is_some()
+                && EMPTY_CONTENT.find(data).is_none()
             {
                 self.chunks += 1;
             }
