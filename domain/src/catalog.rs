@@ -1,10 +1,22 @@
-//! The product catalog (plans, packs, models, grants) from `catalog/catalog.toml`.
+//! The product catalog: plans, packs, models, the deny list, grants and gateway limits.
 //! Nothing else may hard-code these numbers.
+//!
+//! `catalog/catalog.toml` is the one data file. The migration `m20261126_000020_catalog`
+//! seeds it into tables, and [`Catalog::load`] (used by `Services::build`) reads them back
+//! into this struct, so the database is what the portal serves and bills. The message
+//! templates and texts (`[[templates]]`, `[messages]`) have no tables: they must match the
+//! wording approved at Meta, so they come from the file built in ([`Catalog::builtin`]).
+//!
+//! A later change of `catalog.toml` reaches a fresh database at once (the migration seeds
+//! the current file) but an existing one only through a new migration that writes it.
 use serde::{Deserialize, Serialize};
+
+mod load;
+mod rows;
 
 const BUILTIN: &str = include_str!("../../catalog/catalog.toml");
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     pub welcome_credits: i64,
     pub denied_models: Vec<String>,
@@ -35,7 +47,7 @@ pub enum Audience {
 }
 
 /// One WhatsApp message, in both languages, with `{named}` placeholders.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {
     /// The event kind it announces (`events::Kind::as_str`).
     pub kind: String,
@@ -58,13 +70,13 @@ impl Template {
 }
 
 /// Words in both languages.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LocalText {
     pub ar: String,
     pub en: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Messages {
     /// Meta's language code of each translation (`ar`, `en`, `en_US` … are distinct).
@@ -92,7 +104,7 @@ impl ModelKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     pub id: String,
     pub kind: ModelKind,
@@ -107,7 +119,7 @@ pub struct Model {
     pub embedding: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GatewayLimits {
     pub cloud_daily_cap: u64,
@@ -141,7 +153,7 @@ impl Default for GatewayLimits {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub id: String,
     pub price_fils: i64,
@@ -160,7 +172,7 @@ fn default_period_days() -> i64 {
     30
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pack {
     pub id: String,
     pub credits: i64,
@@ -168,7 +180,8 @@ pub struct Pack {
 }
 
 impl Catalog {
-    /// The catalog shipped with this build.
+    /// The catalog of the file shipped with this build (what a fresh database is seeded
+    /// with); the portal serves the database's, [`Catalog::load`].
     pub fn builtin() -> Self {
         // The file is part of the source tree and checked by a unit test, so a parse
         // failure here is a build defect, not a runtime condition.

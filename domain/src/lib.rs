@@ -6,7 +6,8 @@
 //! - [`validate`]: "parse, don't validate" newtypes for everything a user types.
 //! - [`accounts`], [`sessions`], [`keys`], [`ledger`]: the rules of each area, as functions
 //!   over the database connection.
-//! - [`catalog`]: plans, packs and models from `catalog/catalog.toml`.
+//! - [`catalog`]: plans, packs, models and the deny list, seeded from
+//!   `catalog/catalog.toml` into the database by a migration and loaded from there.
 //! - [`notify`]: WhatsApp notifications — the outbox written with each event, templates,
 //!   providers, the background worker, renewal reminders and fail2ban's ban reports.
 //! - [`payments`]: orders, checkout and confirmation through MyFatoorah (or the local test
@@ -46,7 +47,7 @@ pub struct Services {
     pub db: DatabaseConnection,
     /// Settings loaded at start-up (defaults → file → environment).
     pub settings: Arc<Settings>,
-    /// The product catalog (plans, packs, models).
+    /// The product catalog (plans, packs, models), as the database held it at start-up.
     pub catalog: Arc<catalog::Catalog>,
     /// Failed-login counters per account and per IP.
     pub throttle: Arc<throttle::LoginThrottle>,
@@ -58,10 +59,11 @@ impl Services {
     /// Connects to the database, runs migrations and loads the catalog.
     pub async fn build(settings: Settings) -> Result<Self, Error> {
         let db = db::connect(&settings.database_url).await?;
+        let catalog = catalog::Catalog::load(&db).await?;
         Ok(Self {
             db,
             settings: Arc::new(settings),
-            catalog: Arc::new(catalog::Catalog::builtin()),
+            catalog: Arc::new(catalog),
             throttle: Arc::new(throttle::LoginThrottle::default()),
             http: payments::http_client()?,
         })

@@ -1,5 +1,7 @@
 //! Database migrations, one file per change; a file is never edited after it lands.
 //! They run at server start and with `resayil migrate`, on SQLite and PostgreSQL alike.
+//! The catalog migration seeds `catalog/catalog.toml` as it is when built; a later change of
+//! that file needs a new migration to reach databases migrated before (see its doc).
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_accounts;
@@ -8,6 +10,7 @@ mod m20261126_000003_payments;
 mod m20261126_000004_notifications;
 mod m20261126_000010_ledger_grant_index;
 mod m20261126_000011_credit_holds;
+mod m20261126_000020_catalog;
 
 pub struct Migrator;
 
@@ -21,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_notifications::Migration),
             Box::new(m20261126_000010_ledger_grant_index::Migration),
             Box::new(m20261126_000011_credit_holds::Migration),
+            Box::new(m20261126_000020_catalog::Migration),
         ]
     }
 }

@@ -1,0 +1,288 @@
+//! [`Catalog::load`]: the catalog from its tables (migration `m20261126_000020_catalog`), in
+//! the order of the file.
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+
+use super::rows::{denied_model, model, pack, plan, plan_model, value};
+use super::{Catalog, GatewayLimits, Model, ModelKind, Pack, Plan};
+use crate::Error;
+
+impl Catalog {
+    /// The catalog the database holds: seeded from `catalog/catalog.toml`, perhaps edited
+    /// since. The message templates and texts, which have no tables, come from the file
+    /// built in, and so does any `[gateway]` value the table lacks.
+    ///
+    /// The file's deny list stays in force whatever `catalog_denied_models` says: the table
+    /// can add models to it, never take one away (PRODUCT.md: "whatever an admin says").
+    pub async fn load<C: ConnectionTrait>(db: &C) -> Result<Self, Error> {
+        let file = Self::builtin();
+        let plans = load_plans(db).await?;
+        if plans.is_empty() {
+            return Err(Error::Internal(
+                "catalog_plans is empty: the portal needs at least one plan".into(),
+            ));
+        }
+        let mut denied_models = load_denied(db).await?;
+        for id in &file.denied_models {
+            if !denied_models.contains(id) {
+                denied_models.push(id.clone());
+            }
+        }
+        let (welcome_credits, gateway) = load_values(db, &file).await?;
+        Ok(Self {
+            welcome_credits,
+            denied_models,
+            plans,
+            packs: load_packs(db).await?,
+            models: load_models(db).await?,
+            gateway,
+            templates: file.templates,
+            messages: file.messages,
+        })
+    }
+}
+
+async fn load_plans<C: ConnectionTrait>(db: &C) -> Result<Vec<Plan>, Error> {
+    let mut lists: HashMap<String, Vec<String>> = HashMap::new();
+    let listed = plan_model::Entity::find()
+        .order_by_asc(plan_model::Column::Position)
+        .order_by_asc(plan_model::Column::Model)
+        .all(db)
+        .await?;
+    for row in listed {
+        lists.entry(row.plan_id).or_default().push(row.model);
+    }
+    let rows = plan::Entity::find()
+        .order_by_asc(plan::Column::Position)
+        .order_by_asc(plan::Column::Id)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Plan {
+                requests_per_minute: narrow(
+                    row.requests_per_minute,
+                    "requests_per_minute",
+                    &row.id,
+                )?,
+                max_keys: narrow(row.max_keys, "max_keys", &row.id)?,
+                priority: narrow(row.priority, "priority", &row.id)?,
+                models: lists.remove(&row.id).unwrap_or_default(),
+                price_fils: row.price_fils,
+                credits: row.credits,
+                period_days: row.period_days,
+                id: row.id,
+            })
+        })
+        .collect()
+}
+
+async fn load_packs<C: ConnectionTrait>(db: &C) -> Result<Vec<Pack>, Error> {
+    let rows = pack::Entity::find()
+        .order_by_asc(pack::Column::Position)
+        .order_by_asc(pack::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Pack {
+            id: row.id,
+            credits: row.credits,
+            price_fils: row.price_fils,
+        })
+        .collect())
+}
+
+async fn load_models<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>, Error> {
+    let rows = model::Entity::find()
+        .order_by_asc(model::Column::Position)
+        .order_by_asc(model::Column::Id)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let kind = match row.kind.as_str() {
+                "local" => ModelKind::Local,
+                "cloud" => ModelKind::Cloud,
+                other => {
+                    return Err(Error::Internal(format!(
+                        "catalog_models: {} has kind {other:?}",
+                        row.id
+                    )))
+                }
+            };
+            Ok(Model {
+                id: row.id,
+                kind,
+                multiplier: row.multiplier,
+                cloud_fallback: row.cloud_fallback,
+                embedding: row.embedding,
+            })
+        })
+        .collect()
+}
+
+async fn load_denied<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, Error> {
+    let rows = denied_model::Entity::find()
+        .order_by_asc(denied_model::Column::Position)
+        .order_by_asc(denied_model::Column::Model)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| row.model).collect())
+}
+
+/// `welcome_credits` and the gateway limits: each row of `catalog_values` over the file's
+/// value, typed by the same serde types that read the file.
+async fn load_values<C: ConnectionTrait>(
+    db: &C,
+    file: &Catalog,
+) -> Result<(i64, GatewayLimits), Error> {
+    let bad = |name: &str, e: &dyn std::fmt::Display| {
+        Error::Internal(format!("catalog_values {name}: {e}"))
+    };
+    let mut welcome_credits = file.welcome_credits;
+    let mut gateway = match toml::Value::try_from(&file.gateway) {
+        Ok(toml::Value::Table(t)) => t,
+        Ok(other) => return Err(bad("gateway", &other.type_str())),
+        Err(e) => return Err(bad("gateway", &e)),
+    };
+    for row in value::Entity::find().all(db).await? {
+        let parsed: toml::Value = row.value.parse().map_err(|e| bad(&row.name, &e))?;
+        if row.name == "welcome_credits" {
+            welcome_credits = parsed
+                .as_integer()
+                .ok_or_else(|| bad(&row.name, &"not an integer"))?;
+        } else if let Some(key) = row.name.strip_prefix("gateway.") {
+            gateway.insert(key.to_owned(), parsed);
+        } else {
+            tracing::warn!(name = %row.name, "catalog_values: unknown name, ignored");
+        }
+    }
+    let gateway = toml::Value::Table(gateway)
+        .try_into()
+        .map_err(|e| bad("gateway", &e))?;
+    Ok((welcome_credits, gateway))
+}
+
+/// A `BIGINT` column into the catalog's narrower type, refusing what does not fit.
+fn narrow<T: TryFrom<i64>>(value: i64, column: &str, plan: &str) -> Result<T, Error> {
+    T::try_from(value).map_err(|_| {
+        Error::Internal(format!(
+            "catalog_plans: {column} of {plan} is out of range ({value})"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{
+        ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+    };
+
+    use std::sync::Arc;
+
+    use super::super::rows::{denied_model, model, plan, plan_model};
+    use crate::catalog::Catalog;
+    use crate::models::Access;
+    use crate::testing::{each_db, new_account};
+    use crate::{payments, Services};
+
+    #[tokio::test]
+    async fn a_fresh_database_holds_the_catalog_of_the_file_and_the_services_use_it() {
+        each_db(|svc| async move {
+            let loaded = Catalog::load(&svc.db).await.unwrap();
+            assert_eq!(loaded, Catalog::builtin());
+            assert_eq!(*svc.catalog, loaded);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_plan_price_changed_in_the_table_is_the_price_an_order_charges() {
+        each_db(|svc| async move {
+            // In a transaction rolled back at once: other tests share the PostgreSQL
+            // database and must keep seeing the seeded prices.
+            let txn = svc.db.begin().await.unwrap();
+            plan::Entity::update_many()
+                .col_expr(plan::Column::PriceFils, Expr::value(17_500_i64))
+                .filter(plan::Column::Id.eq("pro"))
+                .exec(&txn)
+                .await
+                .unwrap();
+            let catalog = Catalog::load(&txn).await.unwrap();
+            txn.rollback().await.unwrap();
+            assert_eq!(catalog.plan("pro").map(|p| p.price_fils), Some(17_500));
+
+            let svc = Services {
+                catalog: Arc::new(catalog),
+                ..svc
+            };
+            let buyer = new_account(&svc).await;
+            let started = payments::checkout(&svc, &buyer, "pro", "en").await.unwrap();
+            let order = payments::order_for_account(&svc.db, buyer.id, started.order_id)
+                .await
+                .unwrap();
+            assert_eq!(order.amount_fils, 17_500);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn denied_models_are_seeded_and_stay_refused_when_deleted_from_the_table() {
+        each_db(|svc| async move {
+            let seeded: Vec<String> = denied_model::Entity::find()
+                .all(&svc.db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|row| row.model)
+                .collect();
+            for id in ["glm-4.7-flash", "bge-m3", "nomic-embed-text"] {
+                assert!(seeded.iter().any(|m| m == id), "{id} is not in the table");
+            }
+
+            // Someone empties the deny list and offers bge-m3 to Enterprise.
+            let txn = svc.db.begin().await.unwrap();
+            denied_model::Entity::delete_many()
+                .exec(&txn)
+                .await
+                .unwrap();
+            model::Entity::insert(model::ActiveModel {
+                id: Set("bge-m3".into()),
+                position: Set(100),
+                kind: Set("local".into()),
+                multiplier: Set(None),
+                cloud_fallback: Set(None),
+                embedding: Set(true),
+            })
+            .exec(&txn)
+            .await
+            .unwrap();
+            plan_model::Entity::insert(plan_model::ActiveModel {
+                plan_id: Set("enterprise".into()),
+                model: Set("bge-m3".into()),
+                position: Set(0),
+            })
+            .exec(&txn)
+            .await
+            .unwrap();
+            assert_eq!(denied_model::Entity::find().count(&txn).await.unwrap(), 0);
+            let catalog = Catalog::load(&txn).await.unwrap();
+            txn.rollback().await.unwrap();
+
+            let enterprise = catalog.plan("enterprise").unwrap();
+            assert!(enterprise.models.iter().any(|m| m == "bge-m3"));
+            for id in ["glm-4.7-flash", "bge-m3", "nomic-embed-text"] {
+                assert!(catalog.is_denied(id), "{id}");
+                assert!(matches!(catalog.access(enterprise, id), Access::NotFound));
+            }
+            assert!(catalog
+                .models_for_plan(enterprise)
+                .iter()
+                .all(|m| m.id != "bge-m3"));
+        })
+        .await;
+    }
+}
