@@ -30,13 +30,14 @@
 //! [`Meter::shutdown`] after the last charge is written. What a crash costs the customer:
 //! nothing — charges not yet written are lost to us, not to them.
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -55,6 +56,9 @@ const SAFETY: Duration = Duration::from_secs(20);
 /// Smallest and largest block taken at once.
 const MIN_BLOCK: i64 = 256;
 const MAX_BLOCK: i64 = 50_000;
+/// After too few credits for a block, the direct path is used this long before trying again
+/// (a purchase meanwhile is noticed then).
+const RETRY_GROW_AFTER: Duration = Duration::from_secs(2);
 /// A block lasting less than this is followed by one twice as large.
 const GROW_FASTER_BELOW: Duration = Duration::from_secs(5);
 
@@ -98,6 +102,9 @@ struct Holding {
     grown_at: Option<Instant>,
     /// Taken by whoever grows the hold, so concurrent requests wait for one round trip.
     grower: Arc<tokio::sync::Mutex<()>>,
+    /// When growing last failed (too few credits): small balances do not try again on
+    /// every request.
+    refused_at: Option<Instant>,
 }
 
 impl Holding {
@@ -111,6 +118,7 @@ impl Holding {
             block: MIN_BLOCK,
             grown_at: None,
             grower: Arc::default(),
+            refused_at: None,
         }
     }
 
@@ -148,6 +156,8 @@ enum Msg {
 struct Inner {
     db: DatabaseConnection,
     instance: String,
+    /// Database errors met on the way (a hold not grown, a batch attempt that failed).
+    failures: Arc<AtomicU64>,
     holdings: Mutex<HashMap<i64, Holding>>,
     tx: mpsc::Sender<Msg>,
 }
@@ -163,13 +173,15 @@ impl Meter {
     /// the credit-warning threshold (share of the balance after the last grant).
     pub fn start(db: DatabaseConnection, warning_percent: i64) -> Self {
         let (tx, rx) = mpsc::channel(CAPACITY);
+        let failures = Arc::new(AtomicU64::new(0));
         let inner = Arc::new(Inner {
             db: db.clone(),
             instance: format!("{}-{}", std::process::id(), crate::keys::random_token(12)),
+            failures: failures.clone(),
             holdings: Mutex::default(),
             tx,
         });
-        tokio::spawn(write_loop(db, rx, warning_percent));
+        tokio::spawn(write_loop(db, rx, warning_percent, failures));
         tokio::spawn(keep_holds(Arc::downgrade(&inner)));
         Self { inner }
     }
@@ -197,9 +209,18 @@ impl Meter {
             if let Some(r) = self.take(account_id, amount, reference) {
                 return Ok(r);
             }
-            if self.grow(account_id, amount).await? {
-                if let Some(r) = self.take(account_id, amount, reference) {
-                    return Ok(r);
+            match self.grow(account_id, amount).await {
+                Ok(true) => {
+                    if let Some(r) = self.take(account_id, amount, reference) {
+                        return Ok(r);
+                    }
+                }
+                Ok(false) => {}
+                // The direct path below still answers (and fails itself if the database
+                // is down).
+                Err(e) => {
+                    self.inner.failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(account_id, "credit hold not grown: {e}");
                 }
             }
         }
@@ -287,6 +308,11 @@ impl Meter {
         self.flush().await;
     }
 
+    /// Database errors met so far (each was retried or fell back to the direct path).
+    pub fn failures(&self) -> u64 {
+        self.inner.failures.load(Ordering::Relaxed)
+    }
+
     /// Credits this instance holds and has not reserved, per account (tests, admin).
     pub fn free_in_holds(&self, account_id: i64) -> i64 {
         self.inner
@@ -346,6 +372,12 @@ impl Meter {
     /// when the account's unheld credits do not cover two blocks (the direct path then).
     async fn grow(&self, account_id: i64, amount: i64) -> Result<bool, Error> {
         use sea_orm::sea_query::ExprTrait;
+        let recently_refused = self.holding(account_id, |h| {
+            h.refused_at.is_some_and(|t| t.elapsed() < RETRY_GROW_AFTER)
+        });
+        if recently_refused {
+            return Ok(false);
+        }
         let (hold_id, block) = self.holding(account_id, |h| {
             let faster = h.grown_at.is_some_and(|t| t.elapsed() < GROW_FASTER_BELOW);
             if faster {
@@ -357,24 +389,9 @@ impl Meter {
         if block < amount {
             return Ok(false);
         }
+        // Lock order everywhere: hold rows (ascending id), then account rows (ascending id).
         let db = &self.inner.db;
         let txn = db.begin().await?;
-        let taken = Query::update()
-            .table(account::Entity)
-            .value(
-                account::Column::Held,
-                Expr::col(account::Column::Held).add(block),
-            )
-            .and_where(Expr::col(account::Column::Id).eq(account_id))
-            .and_where(
-                Expr::col(account::Column::Credits)
-                    .sub(Expr::col(account::Column::Held))
-                    .gte(block * 2),
-            )
-            .to_owned();
-        if txn.execute(&taken).await?.rows_affected() != 1 {
-            return Ok(false);
-        }
         let expires = time::now() + HOLD_TTL.as_secs() as i64;
         let mut kept = None;
         if let Some(id) = hold_id {
@@ -392,9 +409,28 @@ impl Meter {
                 kept = Some(id);
             }
         }
+        let taken = Query::update()
+            .table(account::Entity)
+            .value(
+                account::Column::Held,
+                Expr::col(account::Column::Held).add(block),
+            )
+            .and_where(Expr::col(account::Column::Id).eq(account_id))
+            .and_where(
+                Expr::col(account::Column::Credits)
+                    .sub(Expr::col(account::Column::Held))
+                    .gte(block * 2),
+            )
+            .to_owned();
+        if txn.execute(&taken).await?.rows_affected() != 1 {
+            // Dropping the transaction undoes the extension.
+            self.holding(account_id, |h| h.refused_at = Some(Instant::now()));
+            return Ok(false);
+        }
         let id = match kept {
             Some(id) => id,
             None => {
+                // A new row locks nothing anyone else waits for.
                 hold::Entity::insert(hold::ActiveModel {
                     account_id: Set(account_id),
                     instance: Set(self.inner.instance.clone()),
@@ -483,32 +519,39 @@ async fn keep_holds(inner: std::sync::Weak<Inner>) {
 
 async fn renew(inner: &Inner) -> Result<(), Error> {
     let started = Instant::now();
-    hold::Entity::update_many()
-        .col_expr(
-            hold::Column::ExpiresAt,
-            Expr::value(time::now() + HOLD_TTL.as_secs() as i64),
-        )
-        .filter(hold::Column::Instance.eq(inner.instance.as_str()))
-        .exec(&inner.db)
-        .await?;
-    let live: Vec<i64> = hold::Entity::find()
-        .select_only()
-        .column(hold::Column::Id)
-        .filter(hold::Column::Instance.eq(inner.instance.as_str()))
-        .into_tuple()
-        .all(&inner.db)
-        .await?;
+    let mut mine: Vec<i64> = match inner.holdings.lock() {
+        Ok(map) => map.values().filter_map(|h| h.hold_id).collect(),
+        Err(_) => return Ok(()),
+    };
+    mine.sort_unstable();
+    // One row per statement, so renewing never holds two row locks (no deadlock with the
+    // writer, which locks several).
+    let expires = time::now() + HOLD_TTL.as_secs() as i64;
+    let (mut renewed, mut gone) = (Vec::new(), Vec::new());
+    for id in mine {
+        let res = hold::Entity::update_many()
+            .col_expr(hold::Column::ExpiresAt, Expr::value(expires))
+            .filter(hold::Column::Id.eq(id))
+            .filter(hold::Column::Instance.eq(inner.instance.as_str()))
+            .exec(&inner.db)
+            .await?;
+        if res.rows_affected == 1 {
+            renewed.push(id);
+        } else {
+            gone.push(id);
+        }
+    }
     if let Ok(mut map) = inner.holdings.lock() {
         for h in map.values_mut() {
             match h.hold_id {
-                Some(id) if live.contains(&id) => h.usable_until = started + HOLD_TTL - SAFETY,
-                Some(_) => {
+                Some(id) if renewed.contains(&id) => h.usable_until = started + HOLD_TTL - SAFETY,
+                Some(id) if gone.contains(&id) => {
                     // Swept while this instance was not renewing: its credits are free
                     // again, so nothing may be reserved against it any more.
                     h.hold_id = None;
                     h.free = 0;
                 }
-                None => {}
+                _ => {}
             }
         }
     }
@@ -524,23 +567,22 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<u64, Error> {
     let mut n = 0;
     for h in expired {
         let txn = db.begin().await?;
-        release_in(&txn, h.id).await?;
+        if let Some((account_id, amount)) = delete_hold(&txn, h.id).await? {
+            free_held(&txn, account_id, amount).await?;
+        }
         txn.commit().await?;
         n += 1;
     }
     Ok(n)
 }
 
-/// Deletes hold `id` and takes what it still held off its account's `held`.
-async fn release_in(txn: &DatabaseTransaction, id: i64) -> Result<(), Error> {
+/// Deletes hold `id`: the account and what the hold still held, if it existed.
+async fn delete_hold(txn: &DatabaseTransaction, id: i64) -> Result<Option<(i64, i64)>, Error> {
     let Some(h) = hold::Entity::find_by_id(id).one(txn).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let gone = hold::Entity::delete_by_id(id).exec(txn).await?;
-    if gone.rows_affected == 1 {
-        free_held(txn, h.account_id, h.amount).await?;
-    }
-    Ok(())
+    Ok((gone.rows_affected == 1).then_some((h.account_id, h.amount)))
 }
 
 async fn free_held(txn: &DatabaseTransaction, account_id: i64, amount: i64) -> Result<(), Error> {
@@ -561,7 +603,12 @@ async fn free_held(txn: &DatabaseTransaction, account_id: i64, amount: i64) -> R
     Ok(())
 }
 
-async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Msg>, warning_percent: i64) {
+async fn write_loop(
+    db: DatabaseConnection,
+    mut rx: mpsc::Receiver<Msg>,
+    warning_percent: i64,
+    failures: Arc<AtomicU64>,
+) {
     let mut thresholds = Thresholds::default();
     let mut batch: Vec<Msg> = Vec::with_capacity(BATCH);
     loop {
@@ -582,7 +629,7 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Msg>, warning
         }
         let items = std::mem::take(&mut batch);
         if !items.is_empty() {
-            let balances = write_with_retries(&db, items).await;
+            let balances = write_with_retries(&db, items, &failures).await;
             for (account_id, balance) in balances {
                 thresholds
                     .check(&db, account_id, balance, warning_percent)
@@ -598,11 +645,16 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Msg>, warning
 
 /// Writes a batch, retrying a few times before giving up (and saying so in the log).
 /// The balances to check for thresholds, per account charged.
-async fn write_with_retries(db: &DatabaseConnection, items: Vec<Msg>) -> Vec<(i64, i64)> {
+async fn write_with_retries(
+    db: &DatabaseConnection,
+    items: Vec<Msg>,
+    failures: &AtomicU64,
+) -> Vec<(i64, i64)> {
     for attempt in 1..=5u32 {
         match write(db, &items).await {
             Ok(balances) => return balances,
             Err(e) => {
+                failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(attempt, items = items.len(), "usage batch failed: {e}");
                 tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
             }
@@ -613,7 +665,9 @@ async fn write_with_retries(db: &DatabaseConnection, items: Vec<Msg>) -> Vec<(i6
 }
 
 /// One transaction: charges (per account one balance update, per request one ledger
-/// row), released holds, usage rows (in the order they came).
+/// row), released holds, usage rows (in the order they came). Rows are locked in one
+/// order, as everywhere in this module: hold rows by ascending id, then account rows by
+/// ascending id — so it never deadlocks with a hold being grown, renewed or swept.
 async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>, Error> {
     use sea_orm::sea_query::ExprTrait;
     let charges: Vec<&Charge> = items
@@ -623,26 +677,55 @@ async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>
             _ => None,
         })
         .collect();
-    let txn = db.begin().await?;
-    // Holds first: which still exist decides whether a charge comes off `held`.
     let mut per_hold: HashMap<i64, i64> = HashMap::new();
     for c in &charges {
         if let Some((id, n)) = c.hold {
             *per_hold.entry(id).or_default() += n;
         }
     }
+    let released: Vec<i64> = items
+        .iter()
+        .filter_map(|m| match m {
+            Msg::Release(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let mut hold_ids: Vec<i64> = per_hold
+        .keys()
+        .copied()
+        .chain(released.iter().copied())
+        .collect();
+    hold_ids.sort_unstable();
+    hold_ids.dedup();
+
+    let txn = db.begin().await?;
+    // Phase 1, hold rows: charges come off them (a charge comes off `held` only if its
+    // hold still exists), then released ones are deleted with what they still held.
     let mut live_holds = Vec::with_capacity(per_hold.len());
-    for (&id, &n) in &per_hold {
-        let res = hold::Entity::update_many()
-            .col_expr(hold::Column::Amount, Expr::col(hold::Column::Amount).sub(n))
-            .filter(hold::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        if res.rows_affected == 1 {
-            live_holds.push(id);
+    let mut freed: HashMap<i64, i64> = HashMap::new();
+    for id in hold_ids {
+        if let Some(&n) = per_hold.get(&id) {
+            let res = hold::Entity::update_many()
+                .col_expr(hold::Column::Amount, Expr::col(hold::Column::Amount).sub(n))
+                .filter(hold::Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+            if res.rows_affected == 1 {
+                live_holds.push(id);
+            }
+        }
+        if released.contains(&id) {
+            if let Some((account_id, amount)) = delete_hold(&txn, id).await? {
+                *freed.entry(account_id).or_default() += amount;
+            }
         }
     }
-    let mut accounts: Vec<i64> = charges.iter().map(|c| c.account_id).collect();
+    // Phase 2, account rows.
+    let mut accounts: Vec<i64> = charges
+        .iter()
+        .map(|c| c.account_id)
+        .chain(freed.keys().copied())
+        .collect();
     accounts.sort_unstable();
     accounts.dedup();
     // What each charge (by its position in `charges`) cost in the end.
@@ -659,9 +742,13 @@ async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>
             .filter_map(|i| charges[*i].hold)
             .filter(|(id, _)| live_holds.contains(id))
             .map(|(_, n)| n)
-            .sum();
+            .sum::<i64>()
+            + freed.get(&account_id).copied().unwrap_or(0);
         let list: Vec<&Charge> = mine.iter().map(|i| charges[*i]).collect();
         let applied = apply_charges(&txn, account_id, &list, held_off).await?;
+        if list.is_empty() {
+            continue;
+        }
         let mut balance = applied.balance_before;
         let mut lowest_positive = None;
         for (i, delta) in mine.iter().zip(&applied.per_charge) {
@@ -714,8 +801,7 @@ async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>
                 nth_charge += 1;
                 usage.push(row);
             }
-            Msg::Release(id) => release_in(&txn, *id).await?,
-            Msg::Flush(_) => {}
+            Msg::Release(_) | Msg::Flush(_) => {}
         }
     }
     insert_batch(&txn, usage).await?;
@@ -1028,6 +1114,33 @@ mod tests {
             c.shutdown().await;
             assert_eq!(x + y + z, 1_500, "every credit is usable, none twice");
             assert_eq!(books(&svc, id).await, (0, 0, 0));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn instances_growing_holds_while_their_writers_charge_meet_no_deadlock() {
+        // Holds grow (hold row, then account row) while the writers charge (hold rows,
+        // then account rows): one lock order, so PostgreSQL never reports a deadlock (a
+        // failure would still be retried or fall back to the direct path: counted here).
+        each_db(|svc| async move {
+            let (id, key) = account_with(&svc, 10_000_000).await;
+            let meters: Vec<Meter> = (0..3).map(|_| Meter::start(svc.db.clone(), 20)).collect();
+            let mut total = 0;
+            for round in 0..4 {
+                let runs = meters.iter().map(|m| race(m, key, id, 400, 40 + round, 30));
+                total += futures::future::join_all(runs).await.iter().sum::<i64>();
+            }
+            for m in &meters {
+                m.shutdown().await;
+                assert_eq!(m.failures(), 0, "database errors on the way");
+            }
+            assert_eq!(total, 3 * 4 * 400);
+            let charged = total * 30;
+            assert_eq!(
+                books(&svc, id).await,
+                (10_000_000 - charged, 10_000_000 - charged, 0)
+            );
         })
         .await;
     }

@@ -25,7 +25,8 @@ use crate::billing::{Outcome, Ticket, Usage};
 use crate::capacity::Slot;
 
 // Searchers built once: building one per search showed in the stream profile.
-static EVENT_END: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\n\n"));
+static EVENT_END: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\n\n"));
 static USAGE: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"\"usage\":{"));
 static CONTENT: LazyLock<memmem::Finder<'static>> =
@@ -149,9 +150,7 @@ impl Relay {
                     }
                 }
             }
-            if CONTENT.find(data).is_some()
-                && EMPTY_CONTENT.find(data).is_none()
-            {
+            if CONTENT.find(data).is_some() && EMPTY_CONTENT.find(data).is_none() {
                 self.chunks += 1;
             }
             out.extend_from_slice(&event);

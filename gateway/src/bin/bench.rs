@@ -35,6 +35,10 @@ struct Args {
     /// Redis for the gateway's shared counters (default: in-process counters).
     #[arg(long)]
     redis_url: Option<String>,
+    /// Worker threads of the gateway's runtime (`TOKIO_WORKER_THREADS`, which the
+    /// `resayil` server honours too; default: one per core).
+    #[arg(long)]
+    gateway_workers: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -73,6 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &args.concurrency,
                 args.database_url,
                 args.redis_url,
+                args.gateway_workers,
             )
             .await
         }
@@ -278,6 +283,7 @@ async fn run(
     levels: &[usize],
     database_url: Option<String>,
     redis_url: Option<String>,
+    gateway_workers: Option<usize>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let port = {
@@ -303,6 +309,9 @@ async fn run(
         .stdout(Stdio::piped());
     if let Some(r) = &redis_url {
         serve.args(["--redis-url", r]);
+    }
+    if let Some(n) = gateway_workers {
+        serve.env("TOKIO_WORKER_THREADS", n.to_string());
     }
     let mut gw = Proc(serve.spawn()?);
     let stdout = gw.0.stdout.take().ok_or("no stdout")?;
