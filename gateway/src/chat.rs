@@ -79,7 +79,7 @@ async fn run(
         if relay.prime().await.is_err() {
             return Err(ApiError::upstream_failed());
         }
-        let mut response = Body::from_stream(relay).into_response();
+        let mut response = Body::new(relay).into_response();
         let h = response.headers_mut();
         h.insert(
             header::CONTENT_TYPE,

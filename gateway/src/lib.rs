@@ -45,6 +45,7 @@ mod budget;
 mod capacity;
 mod chat;
 mod context;
+mod direct;
 mod embeddings;
 mod error;
 mod metered;

@@ -13,7 +13,7 @@ use crate::body::{self, Object};
 use crate::capacity::Slot;
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::upstream::{self, Provider, Route, Sent};
+use crate::upstream::{self, Answer, Provider, Route, Sent};
 use crate::State;
 
 /// Endpoint names in usage rows.
@@ -114,7 +114,7 @@ pub async fn send(
     priority: u8,
     ticket: &mut Option<Ticket>,
     out: Outgoing<'_>,
-) -> Result<(reqwest::Response, Route), ApiError> {
+) -> Result<(Answer, Route), ApiError> {
     let fail = |ticket: &mut Option<Ticket>, e: ApiError| {
         if let Some(t) = ticket.take() {
             t.finish(Outcome::failed(&e));
@@ -170,7 +170,7 @@ struct WithUsage {
 /// answer without usage is charged for its estimated input) and relays it as JSON.
 pub async fn answer_json(
     ctx: &Ctx,
-    res: reqwest::Response,
+    res: Answer,
     ticket: Ticket,
     slot: Option<Slot>,
     prompt_estimate: u64,

@@ -17,12 +17,13 @@ use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures::stream::BoxStream;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
 use memchr::memmem;
 use serde::Deserialize;
 
 use crate::billing::{Outcome, Ticket, Usage};
 use crate::capacity::Slot;
+use crate::upstream::Answer;
 
 // Searchers built once: building one per search showed in the stream profile.
 static EVENT_END: LazyLock<memmem::Finder<'static>> =
@@ -40,7 +41,7 @@ const COALESCE_MAX: usize = 16 * 1024;
 const BROKEN: &[u8] = b"data: {\"error\":{\"message\":\"The model stopped before finishing the answer. Only the generated part is charged.\",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_stream_broken\"}}\n\n";
 
 pub struct Relay {
-    upstream: BoxStream<'static, reqwest::Result<Bytes>>,
+    upstream: BoxStream<'static, Result<Bytes, String>>,
     buf: BytesMut,
     client_wants_usage: bool,
     usage: Option<Usage>,
@@ -67,14 +68,9 @@ struct UsageChunk {
 }
 
 impl Relay {
-    pub fn new(
-        res: reqwest::Response,
-        ticket: Ticket,
-        slot: Option<Slot>,
-        client_wants_usage: bool,
-    ) -> Self {
+    pub fn new(res: Answer, ticket: Ticket, slot: Option<Slot>, client_wants_usage: bool) -> Self {
         Self {
-            upstream: res.bytes_stream().boxed(),
+            upstream: res.into_stream(),
             buf: BytesMut::with_capacity(4096),
             client_wants_usage,
             usage: None,
@@ -201,17 +197,34 @@ fn event_data(event: &[u8]) -> &[u8] {
     data.strip_suffix(b"\r").unwrap_or(data)
 }
 
-impl Stream for Relay {
-    type Item = Result<Bytes, std::convert::Infallible>;
+/// The response body. It says when it has ended ([`http_body::Body::is_end_stream`]), so
+/// hyper writes the last events and the end of the chunked body in one write.
+impl http_body::Body for Relay {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
 
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        self.poll_events(cx)
+            .map(|events| events.map(|bytes| Ok(http_body::Frame::data(bytes))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended
+    }
+}
+
+impl Relay {
     /// Everything the upstream already sent goes out in one write (one syscall and one TCP
     /// segment for a burst of tokens, not one each); then it waits for more.
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
+    fn poll_events(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let this = self;
         let mut out = BytesMut::new();
         loop {
             if this.ended {
-                return Poll::Ready((!out.is_empty()).then(|| Ok(out.freeze())));
+                return Poll::Ready((!out.is_empty()).then(|| out.freeze()));
             }
             if !this.drain(&mut out) {
                 this.broken(&mut out);
@@ -222,7 +235,7 @@ impl Stream for Relay {
                 continue;
             }
             if out.len() >= COALESCE_MAX {
-                return Poll::Ready(Some(Ok(out.freeze())));
+                return Poll::Ready(Some(out.freeze()));
             }
             match this.upstream.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(b))) => this.buf.extend_from_slice(&b),
@@ -235,7 +248,7 @@ impl Stream for Relay {
                     this.broken(&mut out);
                 }
                 Poll::Pending if out.is_empty() => return Poll::Pending,
-                Poll::Pending => return Poll::Ready(Some(Ok(out.freeze()))),
+                Poll::Pending => return Poll::Ready(Some(out.freeze())),
             }
         }
     }

@@ -15,6 +15,7 @@ use domain::catalog::{Model, ModelKind};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::capacity::{Slot, WaitError};
+use crate::direct::{DirectClient, DirectResponse};
 use crate::error::ApiError;
 use crate::State;
 
@@ -33,8 +34,43 @@ impl Provider {
     }
 }
 
+/// An upstream's answer, whichever client fetched it.
+pub enum Answer {
+    Pooled(reqwest::Response),
+    Direct(DirectResponse),
+}
+
+impl Answer {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Answer::Pooled(r) => r.status(),
+            Answer::Direct(r) => r.status(),
+        }
+    }
+
+    pub async fn bytes(self) -> Result<Bytes, String> {
+        match self {
+            Answer::Pooled(r) => r.bytes().await.map_err(|e| e.to_string()),
+            Answer::Direct(r) => r.bytes().await,
+        }
+    }
+
+    pub fn into_stream(self) -> futures::stream::BoxStream<'static, Result<Bytes, String>> {
+        use futures::StreamExt;
+        match self {
+            Answer::Pooled(r) => r
+                .bytes_stream()
+                .map(|c| c.map_err(|e| e.to_string()))
+                .boxed(),
+            Answer::Direct(r) => r.into_stream().boxed(),
+        }
+    }
+}
+
 pub struct Upstream {
     base: String,
+    /// Plain-http upstreams without a key (the local Ollama): see [`crate::direct`].
+    direct: Option<DirectClient>,
     /// The endpoints' URLs, parsed once (parsing one per request showed in the profile).
     urls: Mutex<HashMap<&'static str, reqwest::Url>>,
     client: reqwest::Client,
@@ -58,6 +94,11 @@ impl Upstream {
             });
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
+            direct: if auth.is_none() {
+                DirectClient::new(base)
+            } else {
+                None
+            },
             urls: Mutex::default(),
             client,
             auth,
@@ -81,24 +122,18 @@ impl Upstream {
     /// POSTs a JSON body. Connection failures and 429/503 answers are [`Sent::Busy`];
     /// other failures are mapped to an OpenAI-shaped error.
     pub async fn send(&self, path: &'static str, body: Bytes) -> Sent {
-        let Some(url) = self.url(path) else {
-            tracing::error!(upstream = %self.base, path, "not a valid upstream URL");
-            return Sent::Down;
-        };
-        let mut req = self
-            .client
-            .post(url)
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(auth) = &self.auth {
-            req = req.header("authorization", auth.clone());
-        }
-        let res = match req.send().await {
-            Ok(res) => res,
-            Err(e) => {
-                tracing::warn!(upstream = %self.base, "upstream unreachable: {e}");
-                return Sent::Down;
-            }
+        let res = match &self.direct {
+            Some(direct) => match direct.post(path, body).await {
+                Ok(res) => Answer::Direct(res),
+                Err(e) => {
+                    tracing::warn!(upstream = %self.base, "upstream unreachable: {e}");
+                    return Sent::Down;
+                }
+            },
+            None => match self.send_pooled(path, body).await {
+                Some(res) => Answer::Pooled(res),
+                None => return Sent::Down,
+            },
         };
         let status = res.status();
         if status.is_success() {
@@ -115,6 +150,29 @@ impl Upstream {
         tracing::warn!(upstream = %self.base, %status, body = %String::from_utf8_lossy(&body), "upstream error");
         Sent::Failed(ApiError::upstream_failed())
     }
+
+    /// Through reqwest's pool (https, or with a key); None when unreachable.
+    async fn send_pooled(&self, path: &'static str, body: Bytes) -> Option<reqwest::Response> {
+        let Some(url) = self.url(path) else {
+            tracing::error!(upstream = %self.base, path, "not a valid upstream URL");
+            return None;
+        };
+        let mut req = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(auth) = &self.auth {
+            req = req.header("authorization", auth.clone());
+        }
+        match req.send().await {
+            Ok(res) => Some(res),
+            Err(e) => {
+                tracing::warn!(upstream = %self.base, "upstream unreachable: {e}");
+                None
+            }
+        }
+    }
 }
 
 /// The message of an Ollama error body (`{"error":"…"}` or `{"error":{"message":"…"}}`).
@@ -128,7 +186,7 @@ fn error_message(body: &[u8]) -> String {
 }
 
 pub enum Sent {
-    Ok(reqwest::Response),
+    Ok(Answer),
     /// Could not connect: counts as busy (failover), reported as unreachable.
     Down,
     /// 503 / 429 from the upstream.

@@ -1,0 +1,337 @@
+//! A small HTTP/1.1 client for a plain-`http` upstream (the local Ollama) whose connection
+//! is driven by the request's own task.
+//!
+//! Why not reqwest here: a pooled hyper connection runs in a task of its own and hands the
+//! response body over one chunk at a time, each hand-off a task wake-up — for a stream,
+//! one per token, often across threads. Polling the connection from the task that reads
+//! the body decodes every chunk already received in one go, so the relay writes them to
+//! the client in one syscall and no thread is woken in between (measured in
+//! BENCHMARKS.md). The cloud upstream (https) keeps reqwest.
+//!
+//! Connections are kept alive in a small pool; one found closed when reused, before the
+//! request went out, is replaced by a fresh one.
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::{header, HeaderValue, Method, Request, StatusCode};
+use http_body::Body as _;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, Connection, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+type Conn = Connection<TokioIo<TcpStream>, Full<Bytes>>;
+
+/// Idle connections kept at most.
+const MAX_IDLE: usize = 256;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct Pooled {
+    sender: SendRequest<Full<Bytes>>,
+    conn: Pin<Box<Conn>>,
+}
+
+impl Pooled {
+    /// Drives the connection; false once it has ended (closed or failed).
+    fn drive(&mut self, cx: &mut Context<'_>) -> bool {
+        self.conn.as_mut().poll(cx).is_pending()
+    }
+}
+
+/// Why a request got no response.
+#[derive(Debug)]
+pub enum DirectError {
+    /// Nothing listens, or the connection failed before an answer.
+    Connect(String),
+}
+
+impl std::fmt::Display for DirectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DirectError::Connect(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+pub struct DirectClient {
+    /// `host:port` to connect to, and the `Host` header.
+    addr: String,
+    host: HeaderValue,
+    idle: Arc<Mutex<Vec<Pooled>>>,
+}
+
+impl DirectClient {
+    /// For `http://host[:port]` (no path); None for anything else.
+    pub fn new(base: &str) -> Option<Self> {
+        let rest = base.strip_prefix("http://")?.trim_end_matches('/');
+        if rest.is_empty() || rest.contains('/') || rest.contains('@') {
+            return None;
+        }
+        let addr = if rest
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            && !rest.ends_with(']')
+        {
+            rest.to_owned()
+        } else {
+            format!("{rest}:80")
+        };
+        Some(Self {
+            host: HeaderValue::from_str(rest).ok()?,
+            addr,
+            idle: Arc::default(),
+        })
+    }
+
+    async fn connect(&self) -> Result<Pooled, DirectError> {
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.addr))
+            .await
+            .map_err(|_| DirectError::Connect("connect timed out".into()))?
+            .map_err(|e| DirectError::Connect(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let (sender, conn) = http1::handshake(TokioIo::new(tcp))
+            .await
+            .map_err(|e| DirectError::Connect(e.to_string()))?;
+        Ok(Pooled {
+            sender,
+            conn: Box::pin(conn),
+        })
+    }
+
+    fn take_idle(&self) -> Option<Pooled> {
+        self.idle.lock().ok()?.pop()
+    }
+
+    /// POSTs `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: Bytes) -> Result<DirectResponse, DirectError> {
+        let mut reused = self.take_idle();
+        loop {
+            let fresh = reused.is_none();
+            let mut c = match reused.take() {
+                Some(c) => c,
+                None => self.connect().await?,
+            };
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri(path)
+                .header(header::HOST, self.host.clone())
+                .header(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )
+                .body(Full::new(body.clone()))
+                .map_err(|e| DirectError::Connect(e.to_string()))?;
+            match send(&mut c, req).await {
+                Ok(res) => {
+                    return Ok(DirectResponse {
+                        status: res.status(),
+                        body: res.into_body(),
+                        conn: Some(c),
+                        idle: self.idle.clone(),
+                    });
+                }
+                // A kept-alive connection the upstream had closed: the request never went
+                // out, so it is safe to send it again on a new one.
+                Err(SendFail::Unsent) if !fresh => continue,
+                Err(SendFail::Unsent) => {
+                    return Err(DirectError::Connect("connection closed".into()));
+                }
+                Err(SendFail::Failed(e)) => return Err(DirectError::Connect(e)),
+            }
+        }
+    }
+}
+
+enum SendFail {
+    /// The request did not go out: it may be sent again.
+    Unsent,
+    /// It went out (or may have) and no response came.
+    Failed(String),
+}
+
+/// Sends `req`, driving the connection until the response head arrives.
+async fn send(
+    c: &mut Pooled,
+    req: Request<Full<Bytes>>,
+) -> Result<http::Response<Incoming>, SendFail> {
+    // Ready (or closed) first: a reused connection may have been closed by the upstream.
+    let ready = std::future::poll_fn(|cx| {
+        if !c.drive(cx) {
+            return Poll::Ready(false);
+        }
+        c.sender.poll_ready(cx).map(|r| r.is_ok())
+    })
+    .await;
+    if !ready {
+        return Err(SendFail::Unsent);
+    }
+    let mut fut = std::pin::pin!(c.sender.try_send_request(req));
+    let mut conn_alive = true;
+    std::future::poll_fn(|cx| {
+        if conn_alive {
+            conn_alive = c.conn.as_mut().poll(cx).is_pending();
+        }
+        fut.as_mut().poll(cx).map(|r| {
+            r.map_err(|e| {
+                if e.message().is_some() {
+                    SendFail::Unsent
+                } else {
+                    SendFail::Failed(e.error().to_string())
+                }
+            })
+        })
+    })
+    .await
+}
+
+/// A response whose body is read by polling its connection in the same task.
+pub struct DirectResponse {
+    status: StatusCode,
+    body: Incoming,
+    /// Back to the pool once the body has been read to the end.
+    conn: Option<Pooled>,
+    idle: Arc<Mutex<Vec<Pooled>>>,
+}
+
+impl DirectResponse {
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The whole body.
+    pub async fn bytes(mut self) -> Result<Bytes, String> {
+        let mut all = BytesMut::new();
+        loop {
+            match std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
+                Some(Ok(b)) => all.extend_from_slice(&b),
+                Some(Err(e)) => return Err(e),
+                None => return Ok(all.freeze()),
+            }
+        }
+    }
+
+    /// The next piece of the body: the connection is driven first, so whatever it has
+    /// received is decoded before the body is asked.
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, String>>> {
+        loop {
+            if let Some(c) = &mut self.conn {
+                if !c.drive(cx) {
+                    // Ended: whatever it decoded is still in the body; nothing to reuse.
+                    self.conn = None;
+                }
+            }
+            match Pin::new(&mut self.body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) if data.is_empty() => continue,
+                    Ok(data) => return Poll::Ready(Some(Ok(data))),
+                    // Trailers: nothing the gateway uses.
+                    Err(_) => continue,
+                },
+                Poll::Ready(Some(Err(e))) => {
+                    self.conn = None;
+                    return Poll::Ready(Some(Err(e.to_string())));
+                }
+                Poll::Ready(None) => {
+                    self.give_back();
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn give_back(&mut self) {
+        if let Some(c) = self.conn.take() {
+            if !c.sender.is_closed() {
+                if let Ok(mut idle) = self.idle.lock() {
+                    if idle.len() < MAX_IDLE {
+                        idle.push(c);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The body as a stream of pieces.
+    pub fn into_stream(mut self) -> impl futures::Stream<Item = Result<Bytes, String>> + Send {
+        futures::stream::poll_fn(move |cx| self.poll_chunk(cx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DirectClient;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An upstream that answers one request per connection and then closes it, as a
+    /// server whose keep-alive ran out does.
+    async fn one_answer_per_connection() -> (String, tokio::task::JoinHandle<usize>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let mut served = 0;
+            while served < 3 {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = vec![0u8; 4096];
+                let mut got = Vec::new();
+                while !String::from_utf8_lossy(&got).contains("{}") {
+                    let n = s.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                }
+                s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await
+                    .unwrap();
+                served += 1;
+                // Closed right after the answer.
+            }
+            served
+        });
+        (base, task)
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_closed_by_the_upstream_is_replaced() {
+        let (base, server) = one_answer_per_connection().await;
+        let c = DirectClient::new(&base).unwrap();
+        for _ in 0..3 {
+            let res = c
+                .post("/v1/x", bytes::Bytes::from_static(b"{}"))
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(&res.bytes().await.unwrap()[..], b"ok");
+            // Let the close arrive before the next request.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(server.await.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_an_error_not_a_hang() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        drop(l);
+        let c = DirectClient::new(&base).unwrap();
+        assert!(c.post("/v1/x", bytes::Bytes::new()).await.is_err());
+    }
+
+    #[test]
+    fn only_plain_http_bases_are_taken() {
+        let c = DirectClient::new("http://127.0.0.1:11434").unwrap();
+        assert_eq!(c.addr, "127.0.0.1:11434");
+        assert_eq!(
+            DirectClient::new("http://ollama/").unwrap().addr,
+            "ollama:80"
+        );
+        assert!(DirectClient::new("https://ollama.com").is_none());
+        assert!(DirectClient::new("http://host/prefix").is_none());
+    }
+}
