@@ -8,6 +8,8 @@
 //! - `auth`, `ratelimit`, `shared` (Redis): who calls and how often.
 //! - `metered`, `chat`, `embeddings`, `models`, `body`: the endpoints.
 //! - `upstream`, `capacity`, `budget`: where a request goes (local, cloud, wait queue).
+//! - `direct`: the HTTP/1.1 client of the local Ollama (its connection driven by the
+//!   request's own task); the cloud goes through reqwest.
 //! - `relay`, `billing`: streaming, settlement and usage rows after the answer.
 //!
 //! Order of the steps of a request (each cheap; the first refusal answers):
