@@ -253,6 +253,7 @@ async fn a_revoked_key_is_refused_at_once_even_when_its_credits_are_held_in_memo
     // A balance large enough for a credit hold: reservations need no database.
     let (a, key) = app.account(Some("enterprise"), 1_000_000).await;
     assert_eq!(app.chat(&key, hello("llama3.2:3b")).await.status(), 200);
+    assert!(held(&app, a.id).await > 0, "served from a credit hold");
     let id = domain::keys::list(&app.svc.db, a.id).await.unwrap()[0].id;
     domain::keys::revoke(&app.svc.db, a.id, id).await.unwrap();
     // The revocation reaches the cache before `revoke` returns to its caller's next step.
@@ -262,6 +263,18 @@ async fn a_revoked_key_is_refused_at_once_even_when_its_credits_are_held_in_memo
     app.settled().await;
     assert_eq!(app.balance(a.id).await, 1_000_000 - 1);
     assert_eq!(app.ledger_sum(a.id).await, 1_000_000 - 1);
+    assert_eq!(held(&app, a.id).await, 0, "the shutdown gave the hold back");
+}
+
+/// Credits the account's gateway holds set aside.
+async fn held(app: &crate::helpers::TestApp, account_id: i64) -> i64 {
+    use sea_orm::EntityTrait;
+    domain::entities::account::Entity::find_by_id(account_id)
+        .one(&app.svc.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .held
 }
 
 #[tokio::test]
