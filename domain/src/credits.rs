@@ -109,29 +109,9 @@ async fn key_is_live<C: ConnectionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{self, create, NewAccount, OperatorChoices};
-    use crate::testing::{each_db, unique_email, unique_phone};
+    use crate::accounts;
+    use crate::testing::{each_db, enterprise_account};
     use crate::Services;
-
-    async fn account_with(svc: &Services, credits: i64) -> i64 {
-        create(
-            svc,
-            NewAccount {
-                email: &unique_email(),
-                phone: &unique_phone(),
-                password: "password1",
-                lang: "en",
-            },
-            OperatorChoices {
-                plan: Some("enterprise".into()),
-                credits: Some(credits),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id
-    }
 
     async fn balance_and_ledger(svc: &Services, id: i64) -> (i64, i64) {
         let balance = accounts::find(&svc.db, id).await.unwrap().credits;
@@ -141,8 +121,8 @@ mod tests {
     #[tokio::test]
     async fn a_revoked_key_cannot_reserve_even_past_a_cache() {
         each_db(|svc| async move {
-            let id = account_with(&svc, 10).await;
-            let owner = accounts::find(&svc.db, id).await.unwrap();
+            let owner = enterprise_account(&svc, 10).await;
+            let id = owner.id;
             let (key, _) = crate::keys::create(&svc, &owner, "k").await.unwrap();
             assert_eq!(
                 reserve_for_key(&svc.db, key.id, id, 1, "a").await.unwrap(),

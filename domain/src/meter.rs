@@ -970,29 +970,13 @@ impl Thresholds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::{create, NewAccount, OperatorChoices};
-    use crate::testing::{each_db, unique_email, unique_phone};
+    use crate::testing::{each_db, enterprise_account};
     use crate::Services;
     use sea_orm::PaginatorTrait;
 
     /// An Enterprise account with `credits` and one API key: (account id, key id).
     async fn account_with(svc: &Services, credits: i64) -> (i64, i64) {
-        let a = create(
-            svc,
-            NewAccount {
-                email: &unique_email(),
-                phone: &unique_phone(),
-                password: "password1",
-                lang: "en",
-            },
-            OperatorChoices {
-                plan: Some("enterprise".into()),
-                credits: Some(credits),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let a = enterprise_account(svc, credits).await;
         let (key, _) = crate::keys::create(svc, &a, "k").await.unwrap();
         (a.id, key.id)
     }

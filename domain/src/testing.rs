@@ -69,3 +69,23 @@ pub async fn new_account(svc: &Services) -> Account {
     .await
     .expect("register")
 }
+
+/// An Enterprise account whose grant is `credits` (instead of the welcome credits).
+pub async fn enterprise_account(svc: &Services, credits: i64) -> Account {
+    accounts::create(
+        svc,
+        NewAccount {
+            email: &unique_email(),
+            phone: &unique_phone(),
+            password: "password1",
+            lang: "en",
+        },
+        accounts::OperatorChoices {
+            plan: Some("enterprise".into()),
+            credits: Some(credits),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("create")
+}
