@@ -133,11 +133,9 @@ pub fn client_ip(svc: &Services) -> String {
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+            .and_then(domain::throttle::forwarded_for)
         {
-            return ip.to_owned();
+            return ip.to_string();
         }
     }
     parts

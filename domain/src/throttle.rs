@@ -6,6 +6,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The client address a proxy put first in `X-Forwarded-For` (only to be used when the
+/// settings trust that proxy: `trust_forwarded_for`).
+pub fn forwarded_for(header: &str) -> Option<std::net::IpAddr> {
+    header.split(',').next()?.trim().parse().ok()
+}
+
 /// Failures within this window count.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// From this many failures on, each attempt waits a little (slowed).
@@ -76,6 +82,15 @@ impl LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_forwarded_address_is_the_client() {
+        assert_eq!(
+            forwarded_for(" 203.0.113.7 , 10.0.0.1"),
+            Some([203, 0, 113, 7].into())
+        );
+        assert_eq!(forwarded_for("not-an-ip"), None);
+    }
 
     #[test]
     fn failures_first_slow_then_block_an_account() {

@@ -216,8 +216,7 @@ fn client_ip(st: &State, req: &Request) -> std::net::IpAddr {
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
+            .and_then(domain::throttle::forwarded_for);
         if let Some(ip) = forwarded {
             return ip;
         }
