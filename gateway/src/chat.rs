@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use crate::auth::Caller;
-use crate::billing::record_refusal;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::metered::{self, Outgoing, CHAT};
@@ -36,13 +35,8 @@ async fn run(
     body: Body,
 ) -> Result<Response, ApiError> {
     let limits = &st.svc.catalog.gateway;
-    let (original, mut object) = body::read_object(headers, body, limits.max_body_bytes)
-        .await
-        .inspect_err(|e| record_refusal(st, ctx, CHAT, Some(caller), "", e))?;
-    let req = body::chat(&object).inspect_err(|e| {
-        let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("");
-        record_refusal(st, ctx, CHAT, Some(caller), model, e)
-    })?;
+    let (original, mut object, req) =
+        metered::read_body(st, ctx, caller, CHAT, headers, body, body::chat).await?;
     let prompt_estimate = (original.len() as u64).div_ceil(4);
     let max_output = req.max_tokens.unwrap_or(limits.default_max_tokens);
     let (model, ticket) = metered::admit(

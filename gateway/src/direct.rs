@@ -43,21 +43,6 @@ impl Pooled {
     }
 }
 
-/// Why a request got no response.
-#[derive(Debug)]
-pub enum DirectError {
-    /// Nothing listens, or the connection failed before an answer.
-    Connect(String),
-}
-
-impl std::fmt::Display for DirectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DirectError::Connect(e) => write!(f, "{e}"),
-        }
-    }
-}
-
 pub struct DirectClient {
     /// `host:port` to connect to, and the `Host` header.
     addr: String,
@@ -88,15 +73,15 @@ impl DirectClient {
         })
     }
 
-    async fn connect(&self) -> Result<Pooled, DirectError> {
+    async fn connect(&self) -> Result<Pooled, String> {
         let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.addr))
             .await
-            .map_err(|_| DirectError::Connect("connect timed out".into()))?
-            .map_err(|e| DirectError::Connect(e.to_string()))?;
+            .map_err(|_| "connect timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
         let _ = tcp.set_nodelay(true);
         let (sender, conn) = http1::handshake(TokioIo::new(tcp))
             .await
-            .map_err(|e| DirectError::Connect(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         Ok(Pooled {
             sender,
             conn: Box::pin(conn),
@@ -107,8 +92,8 @@ impl DirectClient {
         self.idle.lock().ok()?.pop()
     }
 
-    /// POSTs `body` as JSON to `path`.
-    pub async fn post(&self, path: &str, body: Bytes) -> Result<DirectResponse, DirectError> {
+    /// POSTs `body` as JSON to `path`; why no response came, otherwise.
+    pub async fn post(&self, path: &str, body: Bytes) -> Result<DirectResponse, String> {
         let mut reused = self.take_idle();
         loop {
             let fresh = reused.is_none();
@@ -125,7 +110,7 @@ impl DirectClient {
                     HeaderValue::from_static("application/json"),
                 )
                 .body(Full::new(body.clone()))
-                .map_err(|e| DirectError::Connect(e.to_string()))?;
+                .map_err(|e| e.to_string())?;
             match send(&mut c, req).await {
                 Ok(res) => {
                     return Ok(DirectResponse {
@@ -139,9 +124,9 @@ impl DirectClient {
                 // out, so it is safe to send it again on a new one.
                 Err(SendFail::Unsent) if !fresh => continue,
                 Err(SendFail::Unsent) => {
-                    return Err(DirectError::Connect("connection closed".into()));
+                    return Err("connection closed".to_owned());
                 }
-                Err(SendFail::Failed(e)) => return Err(DirectError::Connect(e)),
+                Err(SendFail::Failed(e)) => return Err(e),
             }
         }
     }

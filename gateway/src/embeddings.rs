@@ -9,7 +9,6 @@ use axum::Extension;
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::billing::record_refusal;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::metered::{self, Outgoing, EMBEDDINGS};
@@ -50,16 +49,11 @@ async fn run(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let limits = &st.svc.catalog.gateway;
-    let (original, mut object) = body::read_object(headers, body, limits.max_body_bytes)
-        .await
-        .inspect_err(|e| record_refusal(st, ctx, EMBEDDINGS, Some(caller), "", e))?;
-    let requested = body::model(&object)
-        .and_then(|m| check_input(&object).map(|()| m))
-        .inspect_err(|e| {
-            let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("");
-            record_refusal(st, ctx, EMBEDDINGS, Some(caller), model, e)
-        })?;
+    let (original, mut object, requested) =
+        metered::read_body(st, ctx, caller, EMBEDDINGS, headers, body, |o| {
+            body::model(o).and_then(|m| check_input(o).map(|()| m))
+        })
+        .await?;
     let prompt_estimate = (original.len() as u64).div_ceil(4);
     let (model, ticket) =
         metered::admit(st, ctx, caller, EMBEDDINGS, &requested, prompt_estimate, 0).await?;

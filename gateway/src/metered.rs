@@ -20,6 +20,28 @@ use crate::State;
 pub const CHAT: &str = "chat.completions";
 pub const EMBEDDINGS: &str = "embeddings";
 
+/// Reads the body of a metered request and checks it with `parse`. A refusal is recorded
+/// as a usage row, naming the model when the body has one.
+pub async fn read_body<T>(
+    st: &Arc<State>,
+    ctx: &Ctx,
+    caller: &Arc<Caller>,
+    endpoint: &'static str,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    parse: impl FnOnce(&Object) -> Result<T, ApiError>,
+) -> Result<(Bytes, Object, T), ApiError> {
+    let limits = &st.svc.catalog.gateway;
+    let (original, object) = body::read_object(headers, body, limits.max_body_bytes)
+        .await
+        .inspect_err(|e| record_refusal(st, ctx, endpoint, Some(caller), "", e))?;
+    let parsed = parse(&object).inspect_err(|e| {
+        let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("");
+        record_refusal(st, ctx, endpoint, Some(caller), model, e)
+    })?;
+    Ok((original, object, parsed))
+}
+
 /// Model access then reservation. A refusal is already recorded as a usage row.
 pub async fn admit(
     st: &Arc<State>,
