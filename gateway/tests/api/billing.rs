@@ -19,21 +19,11 @@ async fn two_hundred_concurrent_requests(database_url: Option<String>) {
     let (a, key) = app.account(Some("enterprise"), 10).await;
     let mut tasks = Vec::new();
     for n in 0..200 {
-        let (client, url, key) = (
-            app.client.clone(),
-            format!("{}/chat/completions", app.base),
-            key.clone(),
-        );
+        let body = json!({"model": "llama3.2:3b", "max_tokens": 20, "stream": n % 2 == 0,
+                          "messages": [{"role": "user", "content": "hi"}]});
+        let request = app.chat_later(&key, body);
         tasks.push(tokio::spawn(async move {
-            let body = json!({"model": "llama3.2:3b", "max_tokens": 20, "stream": n % 2 == 0,
-                              "messages": [{"role": "user", "content": "hi"}]});
-            let res = client
-                .post(url)
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let res = request.await;
             let status = res.status().as_u16();
             let _ = res.bytes().await;
             status

@@ -183,6 +183,20 @@ impl TestApp {
         self.post("/chat/completions", key, body).await
     }
 
+    /// A chat request that owns what it needs, to be spawned (concurrency tests).
+    pub fn chat_later(
+        &self,
+        key: &str,
+        body: Value,
+    ) -> impl std::future::Future<Output = reqwest::Response> + Send + 'static {
+        let req = self
+            .client
+            .post(format!("{}/chat/completions", self.base))
+            .bearer_auth(key)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    }
+
     /// Waits until every request settled and its usage row is written.
     pub async fn settled(&self) {
         self.gw.shutdown_within(Duration::from_secs(10)).await;

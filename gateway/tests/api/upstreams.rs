@@ -93,19 +93,9 @@ async fn a_local_queue_deeper_than_three_sends_the_rest_to_the_cloud() {
     });
     let mut tasks = Vec::new();
     for _ in 0..7 {
-        let (client, url, key) = (
-            app.client.clone(),
-            format!("{}/chat/completions", app.base),
-            key.clone(),
-        );
+        let request = app.chat_later(&key, stream("llama3.2:3b", true));
         tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .bearer_auth(key)
-                .json(&stream("llama3.2:3b", true))
-                .send()
-                .await
-                .unwrap();
+            let res = request.await;
             let status = res.status().as_u16();
             (
                 status,
@@ -189,41 +179,13 @@ async fn without_cloud_a_full_local_queue_waits_then_answers_503_with_retry_afte
         ..Default::default()
     });
     let slow = {
-        let (client, url, key) = (
-            app.client.clone(),
-            format!("{}/chat/completions", app.base),
-            key.clone(),
-        );
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(key)
-                .json(&hello("llama3.2:3b"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
+        let request = app.chat_later(&key, hello("llama3.2:3b"));
+        tokio::spawn(async move { request.await.status() })
     };
     while app.local.stats().in_flight == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let waiting = {
-        let (client, url, key) = (
-            app.client.clone(),
-            format!("{}/chat/completions", app.base),
-            key.clone(),
-        );
-        tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(key)
-                .json(&hello("llama3.2:3b"))
-                .send()
-                .await
-                .unwrap()
-        })
-    };
+    let waiting = tokio::spawn(app.chat_later(&key, hello("llama3.2:3b")));
     tokio::time::sleep(Duration::from_millis(50)).await;
     // The queue (of one) is taken: refused at once.
     let full = app.chat(&key, hello("llama3.2:3b")).await;
@@ -365,19 +327,9 @@ async fn two_instances_sharing_redis_share_the_local_queue_and_the_cloud_cap() {
     let mut tasks = Vec::new();
     for n in 0..7 {
         let app = if n % 2 == 0 { &one } else { &two };
-        let (client, url, key) = (
-            app.client.clone(),
-            format!("{}/chat/completions", app.base),
-            key.clone(),
-        );
+        let request = app.chat_later(&key, stream("llama3.2:3b", true));
         tasks.push(tokio::spawn(async move {
-            let res = client
-                .post(url)
-                .bearer_auth(key)
-                .json(&stream("llama3.2:3b", true))
-                .send()
-                .await
-                .unwrap();
+            let res = request.await;
             // Read to the end: a client that leaves frees its place at once.
             (
                 res.status().as_u16(),
