@@ -40,13 +40,7 @@ async fn an_admin_marks_a_pending_order_paid_with_a_reason_once() {
     each_app(|app| async move {
         // A customer starts a payment and never finishes it.
         let customer = app.signed_in_user().await;
-        let url: String = app
-            .call("billing/checkout", &[("item", "pack-5k")])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let order = url.rsplit('/').next().unwrap().to_owned();
+        let (_, order) = app.checkout("pack-5k").await;
         app.call("logout", &[]).await;
 
         admin(&app).await;

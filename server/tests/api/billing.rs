@@ -74,13 +74,7 @@ async fn unknown_items_and_other_peoples_orders_are_refused() {
             .call("billing/checkout", &[("item", "free-credits")])
             .await;
         assert_eq!(res.status(), 422);
-        let url: String = app
-            .call("billing/checkout", &[("item", "pro")])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let order = url.rsplit('/').next().unwrap().to_owned();
+        let (_, order) = app.checkout("pro").await;
         app.call("logout", &[]).await;
         app.signed_in_user().await;
         let res = app
@@ -150,13 +144,7 @@ async fn after_a_pro_purchase_the_gateway_serves_pro_models_and_30_requests_a_mi
         let before: serde_json::Value = models(key.clone()).await.json().await.unwrap();
         assert!(!ids(&before).contains(&"deepseek-v3.2:cloud".to_owned()));
 
-        let url: String = app
-            .call("billing/checkout", &[("item", "pro")])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let order = url.rsplit('/').next().unwrap().to_owned();
+        let (_, order) = app.checkout("pro").await;
         app.call(
             "billing/test-pay",
             &[("order_id", &order), ("success", "true")],
@@ -247,12 +235,7 @@ async fn a_myfatoorah_payment_is_confirmed_by_callback_and_signed_webhook_exactl
         assert_eq!(me["credits"], 6000);
 
         // With MyFatoorah configured, the local test gateway is closed.
-        let url: String = app
-            .call("billing/checkout", &[("item", "pack-5k")])
-            .await
-            .json()
-            .await
-            .unwrap();
+        let (url, _) = app.checkout("pack-5k").await;
         assert!(!url.starts_with("/billing/test-pay/"));
         let order = app
             .call("billing", &[])
@@ -278,12 +261,7 @@ async fn a_myfatoorah_payment_is_confirmed_by_callback_and_signed_webhook_exactl
 async fn while_myfatoorah_is_down_the_customer_is_told_we_are_confirming_and_nothing_is_lost() {
     crate::helpers::each_app_with_myfatoorah(|app, mf| async move {
         app.signed_in_user().await;
-        let _: String = app
-            .call("billing/checkout", &[("item", "pack-5k")])
-            .await
-            .json()
-            .await
-            .unwrap();
+        app.checkout("pack-5k").await;
         let invoice = mf
             .invoices()
             .into_iter()

@@ -121,6 +121,19 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Starts a checkout of `item` (a pack or a plan): the payment page's URL, whose last
+    /// segment is the order id for the local test gateway.
+    pub async fn checkout(&self, item: &str) -> (String, String) {
+        let url: String = self
+            .call("billing/checkout", &[("item", item)])
+            .await
+            .json()
+            .await
+            .expect("a payment URL");
+        let order = url.rsplit('/').next().unwrap_or_default().to_owned();
+        (url, order)
+    }
+
     pub async fn register(&self, email: &str, phone: &str, password: &str) -> Response {
         self.call(
             "register",
