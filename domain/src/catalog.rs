@@ -117,6 +117,14 @@ pub struct Model {
     /// Served by `/v1/embeddings` rather than chat completions.
     #[serde(default)]
     pub embedding: bool,
+    /// The context window: a request asking for more completion tokens is refused.
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
+    /// Completion tokens one request may ask for at most; when absent
+    /// [`GatewayLimits::max_output_tokens`]. Also what the upstream is told when a request
+    /// sets no limit, so no request holds a model server for longer.
+    #[serde(default)]
+    pub max_output_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +141,10 @@ pub struct GatewayLimits {
     pub max_body_bytes: usize,
     pub local_multiplier: f64,
     pub cloud_multiplier: f64,
+    /// Completion tokens per request at most, for models without their own limit.
+    pub max_output_tokens: u64,
+    /// Requests an account may have open at once, for plans without their own number.
+    pub concurrent_requests: u32,
 }
 
 impl Default for GatewayLimits {
@@ -149,6 +161,8 @@ impl Default for GatewayLimits {
             max_body_bytes: 4 << 20,
             local_multiplier: 1.0,
             cloud_multiplier: 2.0,
+            max_output_tokens: 8192,
+            concurrent_requests: 4,
         }
     }
 }
@@ -166,6 +180,10 @@ pub struct Plan {
     /// How long one purchase of the plan lasts.
     #[serde(default = "default_period_days")]
     pub period_days: i64,
+    /// Requests one account may have open at once (a team shares its owner's); when absent
+    /// [`GatewayLimits::concurrent_requests`].
+    #[serde(default)]
+    pub concurrent_requests: Option<u32>,
 }
 
 fn default_period_days() -> i64 {

@@ -27,6 +27,7 @@ pub mod models;
 pub mod notify;
 mod password;
 pub mod payments;
+pub mod pricing;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

@@ -65,11 +65,15 @@ const GROW_FASTER_BELOW: Duration = Duration::from_secs(5);
 /// Items per write, and how long an item may wait for its batch to fill.
 const BATCH: usize = 512;
 const MAX_WAIT: Duration = Duration::from_millis(200);
-/// Items queued at most; past it [`Meter::record`] waits (in a task, off the request path).
+/// Items queued at most. Every reservation takes its place in the queue first (so its
+/// charge can always be queued, without waiting, when it settles): past this many open
+/// requests and unwritten charges, new reservations wait — back-pressure, never an
+/// unbounded queue. A refusal's usage row that finds the queue full is dropped and
+/// counted ([`Meter::dropped_rows`]).
 const CAPACITY: usize = 16_384;
 
 /// Credits reserved for one request, to be settled exactly once with [`Meter::settle`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Reservation {
     pub account_id: i64,
     pub amount: i64,
@@ -79,6 +83,8 @@ pub struct Reservation {
     hold: Option<i64>,
     /// Direct path: the balance right after the debit (for the threshold events).
     balance_after: Option<i64>,
+    /// The charge's place in the writer's queue, taken before reserving.
+    place: Option<mpsc::OwnedPermit<Msg>>,
 }
 
 impl Reservation {
@@ -158,6 +164,8 @@ struct Inner {
     instance: String,
     /// Database errors met on the way (a hold not grown, a batch attempt that failed).
     failures: Arc<AtomicU64>,
+    /// Refusal rows dropped because the writer's queue was full.
+    dropped_rows: AtomicU64,
     holdings: Mutex<HashMap<i64, Holding>>,
     tx: mpsc::Sender<Msg>,
 }
@@ -178,6 +186,7 @@ impl Meter {
             db: db.clone(),
             instance: format!("{}-{}", std::process::id(), crate::keys::random_token(12)),
             failures: failures.clone(),
+            dropped_rows: AtomicU64::new(0),
             holdings: Mutex::default(),
             tx,
         });
@@ -200,6 +209,28 @@ impl Meter {
         if amount <= 0 {
             return Err(Error::Internal(format!("reservation of {amount} credits")));
         }
+        let place = self
+            .inner
+            .tx
+            .clone()
+            .reserve_owned()
+            .await
+            .map_err(|_| Error::Internal("the usage writer has stopped".into()))?;
+        self.reserve_with(key_id, account_id, amount, reference)
+            .await
+            .map(|mut r| {
+                r.place = Some(place);
+                r
+            })
+    }
+
+    async fn reserve_with(
+        &self,
+        key_id: i64,
+        account_id: i64,
+        amount: i64,
+        reference: &str,
+    ) -> Result<Reservation, Error> {
         if let Some(r) = self.take(account_id, amount, reference) {
             return Ok(r);
         }
@@ -232,13 +263,15 @@ impl Meter {
             reference: reference.to_owned(),
             hold: None,
             balance_after: Some(balance),
+            place: None,
         })
     }
 
     /// Settles `r` to `actual` credits (0: nothing is charged) and queues the request's
     /// usage row, whose `credits` the writer sets to what was charged in the end.
-    pub fn settle(&self, r: Reservation, actual: i64, usage: UsageRecord) {
+    pub fn settle(&self, mut r: Reservation, actual: i64, usage: UsageRecord) {
         let actual = actual.max(0);
+        let place = r.place.take();
         let charge = match r.hold {
             Some(hold_id) => {
                 let mut from_hold = actual.min(r.amount);
@@ -279,12 +312,24 @@ impl Meter {
                 usage,
             },
         };
-        self.send(Msg::Charge(Box::new(charge)));
+        let msg = Msg::Charge(Box::new(charge));
+        match place {
+            Some(place) => {
+                place.send(msg);
+            }
+            None => self.send(msg),
+        }
     }
 
-    /// Queues the usage row of a request that reserved nothing (a refusal).
+    /// Queues the usage row of a request that reserved nothing (a refusal); dropped and
+    /// counted when the queue is full.
     pub fn record(&self, row: UsageRecord) {
         self.send(Msg::Row(Box::new(row)));
+    }
+
+    /// Refusal rows dropped because the writer's queue was full, since start.
+    pub fn dropped_rows(&self) -> u64 {
+        self.inner.dropped_rows.load(Ordering::Relaxed)
     }
 
     /// Waits until everything queued before this call is in the database.
@@ -303,7 +348,9 @@ impl Meter {
             Err(_) => Vec::new(),
         };
         for id in holds {
-            self.send(Msg::Release(id));
+            if self.inner.tx.send(Msg::Release(id)).await.is_err() {
+                tracing::error!(hold = id, "hold not given back: writer stopped");
+            }
         }
         self.flush().await;
     }
@@ -323,16 +370,20 @@ impl Meter {
             .unwrap_or(0)
     }
 
+    /// Queues `msg` without waiting: a reservation's charge has its place already; what
+    /// else finds the queue full (a refusal's row) is dropped and counted.
     fn send(&self, msg: Msg) {
         match self.inner.tx.try_send(msg) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(msg)) => {
-                let tx = self.inner.tx.clone();
-                tokio::spawn(async move {
-                    if tx.send(msg).await.is_err() {
-                        tracing::error!("usage dropped: writer stopped");
-                    }
-                });
+                let n = self.inner.dropped_rows.fetch_add(1, Ordering::Relaxed);
+                if n.is_power_of_two() {
+                    tracing::warn!(dropped = n + 1, "usage writer queue full: rows dropped");
+                }
+                if let Msg::Charge(c) = msg {
+                    // Not reached: charges come with their place. Kept safe regardless.
+                    tracing::error!(reference = %c.reference, "charge without a queue place dropped");
+                }
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 tracing::error!("usage dropped: writer stopped");
@@ -365,6 +416,7 @@ impl Meter {
             reference: reference.to_owned(),
             hold: h.hold_id,
             balance_after: None,
+            place: None,
         })
     }
 

@@ -1,9 +1,9 @@
-//! Which models a plan may use (MODEL-01..04) and what a request costs (API-02).
+//! Which models a plan may use (MODEL-01..04); what a request costs is [`crate::pricing`].
 //!
 //! Plans are cumulative by priority: a plan may use its own list and the lists of every
 //! plan of lower priority. The permanent deny list wins over everything and is never
 //! revealed: a denied model looks exactly like one that does not exist.
-use crate::catalog::{Catalog, Model, ModelKind, Plan};
+use crate::catalog::{Catalog, Model, Plan};
 
 /// The answer to "may this plan use this model?".
 #[derive(Debug, Clone, Copy)]
@@ -61,22 +61,6 @@ impl Catalog {
             .filter(|m| matches!(self.access(plan, &m.id), Access::Allowed(_)))
             .collect()
     }
-
-    /// Credits per 1000 tokens in thousandths (integer arithmetic for billing).
-    pub fn multiplier_milli(&self, model: &Model) -> i64 {
-        let m = model.multiplier.unwrap_or(match model.kind {
-            ModelKind::Local => self.gateway.local_multiplier,
-            ModelKind::Cloud => self.gateway.cloud_multiplier,
-        });
-        (m * 1000.0).round().max(0.0) as i64
-    }
-
-    /// ceil(total_tokens × multiplier / 1000), at least 1 (API-02).
-    pub fn cost(&self, model: &Model, total_tokens: u64) -> i64 {
-        let tokens = i64::try_from(total_tokens).unwrap_or(i64::MAX / 1_000_000);
-        let milli = tokens.saturating_mul(self.multiplier_milli(model));
-        (milli + 999_999).div_euclid(1_000_000).max(1)
-    }
 }
 
 /// Display name of a plan in messages ("pro" → "Pro").
@@ -91,6 +75,7 @@ pub fn plan_name(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::ModelKind;
 
     fn ids(c: &Catalog, plan: &str) -> Vec<String> {
         let plan = c.plan(plan).unwrap();
@@ -111,6 +96,8 @@ mod tests {
             multiplier: None,
             cloud_fallback: None,
             embedding: true,
+            context_tokens: None,
+            max_output_tokens: None,
         });
         let basic = ids(&c, "basic");
         assert!(basic.contains(&"llama3.2:3b".to_string()));
@@ -142,23 +129,5 @@ mod tests {
             c.access(basic, "smollm2:135m"),
             Access::Allowed(_)
         ));
-    }
-
-    #[test]
-    fn cost_is_ceil_of_tokens_times_multiplier_per_thousand_at_least_one() {
-        let c = Catalog::builtin();
-        let local = c.model("llama3.2:3b").unwrap();
-        let cloud = c.model("qwen3.5:cloud").unwrap();
-        assert_eq!(c.cost(local, 0), 1);
-        assert_eq!(c.cost(local, 1), 1);
-        assert_eq!(c.cost(local, 1000), 1);
-        assert_eq!(c.cost(local, 1001), 2);
-        assert_eq!(c.cost(cloud, 500), 1);
-        assert_eq!(c.cost(cloud, 501), 2);
-        assert_eq!(c.cost(cloud, 2500), 5);
-        let mut custom = local.clone();
-        custom.multiplier = Some(1.5);
-        assert_eq!(c.cost(&custom, 1000), 2);
-        assert_eq!(c.cost(&custom, 666), 1);
     }
 }

@@ -114,6 +114,11 @@ pub async fn cloud_requests_since(db: &DatabaseConnection, since: i64) -> Result
         .await?)
 }
 
+/// Rows in all (tests, operators).
+pub async fn count_all(db: &DatabaseConnection) -> Result<u64, Error> {
+    Ok(row::Entity::find().count(db).await?)
+}
+
 /// The rows of one account, newest first (tests and dashboards).
 pub async fn for_account(
     db: &DatabaseConnection,

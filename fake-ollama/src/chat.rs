@@ -63,9 +63,9 @@ fn parse(body: &Value) -> Result<Request, &'static str> {
         })
         .sum::<u64>()
         .max(1);
+    // Ollama's OpenAI layer reads `max_tokens` only.
     let max_tokens = body
-        .get("max_completion_tokens")
-        .or_else(|| body.get("max_tokens"))
+        .get("max_tokens")
         .and_then(Value::as_u64)
         .map(|n| n.min(100_000) as u32);
     Ok(Request {
@@ -89,14 +89,10 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-pub async fn completions(
-    State(h): State<Handle>,
-    headers: HeaderMap,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
-) -> Response {
+pub async fn completions(State(h): State<Handle>, headers: HeaderMap, body: Bytes) -> Response {
     h.counters.chat.fetch_add(1, Ordering::Relaxed);
     let in_flight = h.enter();
-    let Ok(Json(body)) = body else {
+    let Ok(body) = crate::go_json::decode_chat(&body) else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
@@ -116,7 +112,7 @@ pub async fn completions(
         return not_found(&req.model);
     }
     let id = format!("chatcmpl-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed));
-    if req.stream {
+    if req.stream != cfg.wrong_mode {
         stream(req, cfg, id, in_flight)
     } else {
         complete(req, cfg, id).await
@@ -124,11 +120,12 @@ pub async fn completions(
 }
 
 fn tokens_to_generate(req: &Request, cfg: &Config) -> u32 {
-    req.max_tokens.unwrap_or(cfg.default_tokens)
+    req.max_tokens
+        .map_or(cfg.default_tokens, |m| m.min(cfg.default_tokens))
 }
 
-fn finish_reason(req: &Request) -> &'static str {
-    if req.max_tokens.is_some() {
+fn finish_reason(req: &Request, cfg: &Config) -> &'static str {
+    if req.max_tokens.is_some_and(|m| m < cfg.default_tokens) {
         "length"
     } else {
         "stop"
@@ -157,7 +154,7 @@ async fn complete(req: Request, cfg: Config, id: String) -> Response {
         "id": id, "object": "chat.completion", "created": now(), "model": req.model,
         "system_fingerprint": "fp_ollama",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                     "finish_reason": finish_reason(&req)}],
+                     "finish_reason": finish_reason(&req, &cfg)}],
         "usage": usage(&req, n),
     }))
     .into_response()
@@ -200,7 +197,9 @@ fn stream(req: Request, cfg: Config, id: String, in_flight: crate::InFlight) -> 
                 return; // the client went away
             }
         }
-        let _ = tx.send(chunk(json!({}), json!(finish_reason(&req)))).await;
+        let _ = tx
+            .send(chunk(json!({}), json!(finish_reason(&req, &cfg))))
+            .await;
         if req.include_usage {
             let last = json!({"id": id, "object": "chat.completion.chunk", "created": created,
                 "model": req.model, "system_fingerprint": "fp_ollama", "choices": [],

@@ -10,6 +10,9 @@
 //!   and the [`Stats`] so tests can see what reached the upstream.
 //! - `chat`: `/v1/chat/completions`, the only route with real behaviour.
 //! - `other`: the remaining read-only routes and embeddings.
+//! - [`go_json`]: chat bodies are decoded the way Ollama's Go server decodes them (keys
+//!   matched case-insensitively, the last duplicate wins), so tests see what a real
+//!   Ollama would understand.
 //! - [`spawn`]: runs the server on a listener in the current tokio runtime (tests use
 //!   port 0) and returns its address and a [`Handle`] to change behaviour directly.
 use std::net::SocketAddr;
@@ -21,6 +24,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 
 mod chat;
+pub mod go_json;
 mod other;
 
 /// What the fake does. Every field can be changed at run time through `/__control`.
@@ -29,7 +33,8 @@ mod other;
 pub struct Config {
     /// Pause before each generated token, to look like a model that takes time.
     pub token_delay_ms: u64,
-    /// Tokens generated when the request sets no `max_tokens`.
+    /// The length of every answer in tokens: what is generated unless `max_tokens` is
+    /// smaller (then `finish_reason` is `length`).
     pub default_tokens: u32,
     /// Answer every inference request with Ollama's 503 "server busy".
     pub busy: bool,
@@ -46,6 +51,9 @@ pub struct Config {
     pub strict_models: bool,
     /// Length of the vectors `/v1/embeddings` returns.
     pub embedding_dims: usize,
+    /// Misbehave: answer in the other mode than asked (SSE to a non-stream request, one
+    /// JSON answer to a stream request).
+    pub wrong_mode: bool,
 }
 
 impl Default for Config {
@@ -76,6 +84,7 @@ impl Default for Config {
             .collect(),
             strict_models: false,
             embedding_dims: 8,
+            wrong_mode: false,
         }
     }
 }
@@ -92,6 +101,7 @@ pub struct ConfigPatch {
     pub models: Option<Vec<String>>,
     pub strict_models: Option<bool>,
     pub embedding_dims: Option<usize>,
+    pub wrong_mode: Option<bool>,
 }
 
 impl Config {
@@ -108,7 +118,8 @@ impl Config {
             break_at_start,
             models,
             strict_models,
-            embedding_dims
+            embedding_dims,
+            wrong_mode
         );
     }
 }

@@ -1,14 +1,73 @@
-//! Reading and checking request bodies: size limit (413), JSON object (400), and the
-//! fields the gateway itself needs (400 naming the field). Everything else in the body
-//! passes through to the upstream untouched.
+//! Reading and checking request bodies: size limit (413), JSON object with one meaning
+//! (400 naming the key: see [`crate::strict`]), and the fields the gateway itself needs
+//! (400 naming the field). The upstream gets the checked object re-serialised, with the
+//! model, the completion limit and the usage request the gateway decided
+//! ([`for_upstream`]); every other field passes through.
 use axum::body::Body;
 use axum::http::HeaderMap;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::strict::{self, Problem};
 
 pub type Object = Map<String, Value>;
+
+/// The request fields of the chat and embeddings APIs (OpenAI's and Ollama's): a key that
+/// folds to one of these without being it is refused, since Ollama would read it as this.
+const REQUEST_FIELDS: &[&str] = &[
+    "model",
+    "messages",
+    "input",
+    "stream",
+    "stream_options",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "seed",
+    "stop",
+    "frequency_penalty",
+    "presence_penalty",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "reasoning",
+    "reasoning_effort",
+    "n",
+    "user",
+    "logit_bias",
+    "logprobs",
+    "top_logprobs",
+    "parallel_tool_calls",
+    "dimensions",
+    "encoding_format",
+    "options",
+    "format",
+    "think",
+    "keep_alive",
+    "truncate",
+    "suffix",
+];
+const STREAM_OPTION_FIELDS: &[&str] = &["include_usage", "include_obfuscation"];
+
+fn refuse(p: Problem) -> ApiError {
+    match p {
+        Problem::Duplicate(key) => ApiError::bad_key(
+            &key,
+            format!("The key '{key}' appears more than once in one object of the request body. Send each key once."),
+        ),
+        Problem::CaseTwin { first, second } => ApiError::bad_key(
+            &second,
+            format!("The keys '{first}' and '{second}' of one object differ only in letter case. Keys are case-sensitive: send one of them."),
+        ),
+        Problem::CaseVariant { key, field } => ApiError::bad_key(
+            &key,
+            format!("Unrecognized request argument '{key}'. Keys are case-sensitive: did you mean '{field}'?"),
+        ),
+    }
+}
 
 pub async fn read_object(
     headers: &HeaderMap,
@@ -25,17 +84,14 @@ pub async fn read_object(
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(e) => {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.to_string().contains("length limit"))
-                || e.to_string().contains("length limit");
-            return Err(if too_large {
+            return Err(if is_length_limit(&e) {
                 ApiError::too_large(limit)
             } else {
                 ApiError::bad_request(None, "The request body could not be read.")
             });
         }
     };
-    let object = match serde_json::from_slice::<Value>(&bytes) {
+    let object = match strict::parse(&bytes) {
         Ok(Value::Object(map)) => map,
         Ok(_) => {
             return Err(ApiError::bad_request(
@@ -43,14 +99,31 @@ pub async fn read_object(
                 "The request body must be a JSON object.",
             ))
         }
-        Err(e) => {
+        Err(strict::Error::Keys(p)) => return Err(refuse(p)),
+        Err(strict::Error::Syntax(e)) => {
             return Err(ApiError::bad_request(
                 None,
                 format!("We could not parse the JSON body of your request: {e}."),
             ))
         }
     };
+    strict::check_fields(&object, REQUEST_FIELDS).map_err(refuse)?;
+    if let Some(Value::Object(options)) = object.get("stream_options") {
+        strict::check_fields(options, STREAM_OPTION_FIELDS).map_err(refuse)?;
+    }
     Ok((bytes, object))
+}
+
+/// True when reading stopped at the size limit (the error's cause, at any depth).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The `model` field: required, a non-empty string.
@@ -103,14 +176,14 @@ pub fn chat(body: &Object) -> Result<Chat, ApiError> {
             ))
         }
     };
-    let mut max_tokens = None;
+    // Ollama reads only `max_tokens`; the upstream gets the smaller of the two limits
+    // there ([`for_upstream`]).
+    let mut max_tokens: Option<u64> = None;
     for field in ["max_completion_tokens", "max_tokens"] {
         match body.get(field) {
             None | Some(Value::Null) => {}
             Some(v) => match v.as_u64() {
-                Some(n) => {
-                    max_tokens.get_or_insert(n);
-                }
+                Some(n) => max_tokens = Some(max_tokens.map_or(n, |m| m.min(n))),
                 None => {
                     let param = if field == "max_tokens" {
                         "max_tokens"
@@ -138,25 +211,26 @@ pub fn chat(body: &Object) -> Result<Chat, ApiError> {
     })
 }
 
-/// The body for the upstream: the client's bytes when nothing needs changing, otherwise
-/// the object with the upstream's model name and, for streams, usage requested.
-pub fn for_upstream(
-    original: &Bytes,
-    body: &mut Object,
-    requested: &str,
-    upstream_model: &str,
-    ask_usage: bool,
-) -> Bytes {
-    let usage_asked = body
-        .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
-        == Some(true);
-    if requested == upstream_model && (!ask_usage || usage_asked) {
-        return original.clone();
+/// What the gateway decided about a request, written into the body the upstream gets.
+pub struct Decided<'a> {
+    /// The upstream's name of the model.
+    pub model: &'a str,
+    /// Ask for `stream_options.include_usage` (streams).
+    pub ask_usage: bool,
+    /// The completion limit (chat): the upstream must not generate more.
+    pub max_tokens: Option<u64>,
+}
+
+/// The body for the upstream: the checked object re-serialised with what the gateway
+/// decided, so the upstream cannot read anything else into it (keys are unique and in
+/// their exact case after [`read_object`]).
+pub fn for_upstream(body: &mut Object, decided: &Decided<'_>) -> Bytes {
+    body.insert("model".into(), Value::String(decided.model.to_owned()));
+    if let Some(n) = decided.max_tokens {
+        body.remove("max_completion_tokens");
+        body.insert("max_tokens".into(), Value::from(n));
     }
-    body.insert("model".into(), Value::String(upstream_model.to_owned()));
-    if ask_usage {
+    if decided.ask_usage {
         let options = body
             .entry("stream_options")
             .or_insert_with(|| Value::Object(Map::new()));
@@ -204,17 +278,33 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_pass_through_and_usage_is_asked_for_streams() {
-        let original = Bytes::from_static(br#"{"model":"m","messages":[],"x_custom":1}"#);
-        let mut body: Object = serde_json::from_slice(&original).unwrap();
-        assert_eq!(
-            for_upstream(&original, &mut body, "m", "m", false),
-            original
+    fn the_upstream_gets_what_the_gateway_decided_and_unknown_fields() {
+        let original = Bytes::from_static(
+            br#"{"model":"m:cloud","messages":[],"x_custom":1,"max_completion_tokens":9}"#,
         );
-        let out = for_upstream(&original, &mut body, "m:cloud", "m", true);
+        let mut body: Object = serde_json::from_slice(&original).unwrap();
+        let out = for_upstream(
+            &mut body,
+            &Decided {
+                model: "m",
+                ask_usage: true,
+                max_tokens: Some(9),
+            },
+        );
         let v: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["x_custom"], 1);
         assert_eq!(v["model"], "m");
+        assert_eq!(v["max_tokens"], 9);
+        assert!(v.get("max_completion_tokens").is_none());
         assert_eq!(v["stream_options"]["include_usage"], true);
+    }
+
+    #[test]
+    fn the_smaller_of_two_completion_limits_counts() {
+        let c = chat(&obj(json!({"model": "m", "messages": [{}],
+            "max_tokens": 5000, "max_completion_tokens": 7})))
+        .ok()
+        .unwrap();
+        assert_eq!(c.max_tokens, Some(7));
     }
 }

@@ -1,7 +1,10 @@
 //! Requests in flight to the local Ollama (QUEUE-01/02, MODEL-03): a counted number of
 //! places, shared across instances through Redis when configured, and a bounded wait queue
-//! in which Enterprise goes before Pro before Basic (by plan priority), first come first
-//! served within a plan. The queue is per instance; the places it waits for are global.
+//! in which Enterprise goes before Pro before Basic (by plan priority). Within a plan the
+//! queue is fair between accounts: an account's n-th waiting request goes behind every
+//! other account's (n-1)-th, so one account queueing many requests cannot make the others
+//! wait for all of them (security review, issue 9); arrival order decides the rest. The
+//! queue is per instance; the places it waits for are global.
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,7 +30,8 @@ pub enum WaitError {
     Timeout,
 }
 
-type Ticket = (Reverse<u8>, u64);
+/// (plan priority, the account's round, arrival, account): the order of the queue.
+type Ticket = (Reverse<u8>, usize, u64, i64);
 
 pub struct LocalCapacity {
     redis: Option<(Redis, String)>,
@@ -138,16 +142,24 @@ impl LocalCapacity {
         self.try_acquire().await
     }
 
-    /// Waits in the priority queue for a place (higher `priority` first).
-    pub async fn wait(self: &Arc<Self>, priority: u8) -> Result<Slot, WaitError> {
-        let ticket = (Reverse(priority), self.seq.fetch_add(1, Ordering::Relaxed));
-        {
+    /// Waits in the priority queue for a place (higher `priority` first, then fair
+    /// between accounts).
+    pub async fn wait(self: &Arc<Self>, priority: u8, account: i64) -> Result<Slot, WaitError> {
+        let ticket = {
             let mut q = self.queue.lock().map_err(|_| WaitError::Full)?;
             if q.len() >= self.queue_max {
                 return Err(WaitError::Full);
             }
+            let round = q.iter().filter(|t| t.3 == account).count();
+            let ticket = (
+                Reverse(priority),
+                round,
+                self.seq.fetch_add(1, Ordering::Relaxed),
+                account,
+            );
             q.insert(ticket);
-        }
+            ticket
+        };
         let _leave = LeaveQueue { cap: self, ticket };
         let deadline = tokio::time::Instant::now() + self.wait_timeout;
         loop {
@@ -226,8 +238,9 @@ mod tests {
         let mut tasks = Vec::new();
         for (name, priority) in [("basic", 1u8), ("pro", 2), ("enterprise", 3), ("pro2", 2)] {
             let (c, order) = (cap.clone(), order.clone());
+            let account = tasks.len() as i64;
             tasks.push(tokio::spawn(async move {
-                let slot = c.wait(priority).await.unwrap();
+                let slot = c.wait(priority, account).await.unwrap();
                 order.lock().unwrap().push(name);
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 drop(slot);
@@ -253,13 +266,39 @@ mod tests {
         let _held = cap.try_acquire().await.unwrap();
         let waiter = {
             let cap = cap.clone();
-            tokio::spawn(async move { cap.wait(1).await.err() })
+            tokio::spawn(async move { cap.wait(1, 1).await.err() })
         };
         while cap.waiting() < 1 {
             tokio::task::yield_now().await;
         }
-        assert_eq!(cap.wait(3).await.err(), Some(WaitError::Full));
+        assert_eq!(cap.wait(3, 2).await.err(), Some(WaitError::Full));
         assert_eq!(waiter.await.unwrap(), Some(WaitError::Timeout));
         assert_eq!(cap.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn within_a_plan_one_account_cannot_queue_ahead_of_the_others() {
+        let cap = LocalCapacity::new(None, "t", 1, 10, Duration::from_secs(5));
+        let held = cap.try_acquire().await.unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        // Account 1 queues four requests, then account 2 one: 2 goes second, not fifth.
+        for (name, account) in [("a1", 1i64), ("a2", 1), ("a3", 1), ("a4", 1), ("b1", 2)] {
+            let (c, order) = (cap.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let slot = c.wait(1, account).await.unwrap();
+                order.lock().unwrap().push(name);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                drop(slot);
+            }));
+            while cap.waiting() < tasks.len() {
+                tokio::task::yield_now().await;
+            }
+        }
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), ["a1", "b1", "a2", "a3", "a4"]);
     }
 }

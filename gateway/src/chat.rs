@@ -10,8 +10,8 @@ use axum::Extension;
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::metered::{self, Outgoing, CHAT};
-use crate::relay::Relay;
+use crate::metered::{self, Asked, Outgoing, CHAT};
+use crate::relay::{PrimeError, Relay};
 use crate::{body, State};
 
 pub async fn completions(
@@ -34,34 +34,31 @@ async fn run(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let limits = &st.svc.catalog.gateway;
     let (original, mut object, req) =
         metered::read_body(st, ctx, caller, CHAT, headers, body, body::chat).await?;
-    let prompt_estimate = (original.len() as u64).div_ceil(4);
-    let max_output = req.max_tokens.unwrap_or(limits.default_max_tokens);
-    let (model, ticket) = metered::admit(
+    let admitted = metered::admit(
         st,
         ctx,
         caller,
-        CHAT,
-        &req.model,
-        prompt_estimate,
-        max_output,
+        Asked {
+            endpoint: CHAT,
+            model: &req.model,
+            body_bytes: original.len(),
+            max_tokens: Some(req.max_tokens),
+        },
     )
     .await?;
-    let priority = st.svc.catalog.plans[caller.plan].priority;
-    let mut ticket = Some(ticket);
+    let mut ticket = Some(admitted.ticket);
     let (res, route) = metered::send(
         st,
-        &model,
-        priority,
+        &admitted.model,
+        caller,
         &mut ticket,
         Outgoing {
             path: "/v1/chat/completions",
-            original: &original,
             body: &mut object,
-            requested: &req.model,
             ask_usage: req.stream,
+            max_tokens: admitted.max_tokens,
         },
     )
     .await?;
@@ -70,8 +67,10 @@ async fn run(
     };
     if req.stream {
         let mut relay = Relay::new(res, ticket, route.slot, req.client_wants_usage);
-        if relay.prime().await.is_err() {
-            return Err(ApiError::upstream_failed());
+        match relay.prime().await {
+            Ok(()) => {}
+            Err(PrimeError::Failed) => return Err(ApiError::upstream_failed()),
+            Err(PrimeError::WrongMode) => return Err(ApiError::upstream_wrong_mode()),
         }
         let mut response = Body::new(relay).into_response();
         let h = response.headers_mut();
@@ -83,5 +82,5 @@ async fn run(
         h.insert("x-accel-buffering", HeaderValue::from_static("no"));
         return Ok(response);
     }
-    metered::answer_json(ctx, res, ticket, route.slot, prompt_estimate).await
+    metered::answer_json(ctx, res, ticket, route.slot).await
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::error::ApiError;
-use crate::metered::{self, Outgoing, EMBEDDINGS};
+use crate::metered::{self, Asked, Outgoing, EMBEDDINGS};
 use crate::{body, State};
 
 pub async fn create(
@@ -54,27 +54,34 @@ async fn run(
             body::model(o).and_then(|m| check_input(o).map(|()| m))
         })
         .await?;
-    let prompt_estimate = (original.len() as u64).div_ceil(4);
-    let (model, ticket) =
-        metered::admit(st, ctx, caller, EMBEDDINGS, &requested, prompt_estimate, 0).await?;
-    let priority = st.svc.catalog.plans[caller.plan].priority;
-    let mut ticket = Some(ticket);
+    let admitted = metered::admit(
+        st,
+        ctx,
+        caller,
+        Asked {
+            endpoint: EMBEDDINGS,
+            model: &requested,
+            body_bytes: original.len(),
+            max_tokens: None,
+        },
+    )
+    .await?;
+    let mut ticket = Some(admitted.ticket);
     let (res, route) = metered::send(
         st,
-        &model,
-        priority,
+        &admitted.model,
+        caller,
         &mut ticket,
         Outgoing {
             path: "/v1/embeddings",
-            original: &original,
             body: &mut object,
-            requested: &requested,
             ask_usage: false,
+            max_tokens: None,
         },
     )
     .await?;
     let Some(ticket) = ticket else {
         return Err(ApiError::internal());
     };
-    metered::answer_json(ctx, res, ticket, route.slot, prompt_estimate).await
+    metered::answer_json(ctx, res, ticket, route.slot).await
 }

@@ -10,7 +10,8 @@ pub struct ApiError {
     pub status: StatusCode,
     kind: &'static str,
     code: Option<&'static str>,
-    param: Option<&'static str>,
+    /// Boxed (errors are rare; a small `ApiError` keeps `Result`s small).
+    param: Option<Box<str>>,
     message: String,
     /// Seconds, for `retry-after`.
     retry_after: Option<u64>,
@@ -68,7 +69,19 @@ impl ApiError {
             None,
             message.into(),
         );
-        e.param = param;
+        e.param = param.map(Box::from);
+        e
+    }
+
+    /// A 400 about one key of the body, named as the client wrote it.
+    pub fn bad_key(key: &str, message: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("invalid_request_body"),
+            message.into(),
+        );
+        e.param = Some(key.chars().take(64).collect::<String>().into());
         e
     }
 
@@ -102,7 +115,7 @@ impl ApiError {
                 "The model `{model}` is available on the {plan} plan. Upgrade to {plan} to use it."
             ),
         );
-        e.param = Some("model");
+        e.param = Some("model".into());
         e
     }
 
@@ -113,7 +126,7 @@ impl ApiError {
             Some("model_not_found"),
             format!("The model `{model}` does not exist or you do not have access to it."),
         );
-        e.param = Some("model");
+        e.param = Some("model".into());
         e
     }
 
@@ -137,6 +150,44 @@ impl ApiError {
         );
         e.retry_after = Some(retry_after);
         e
+    }
+
+    /// The account has its plan's number of requests open already.
+    pub fn too_many_open(limit: u32) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "requests",
+            Some("concurrency_limit_exceeded"),
+            format!(
+                "Too many requests at once: your plan allows {limit} open requests. Wait for one to finish, then retry."
+            ),
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
+    /// `max_tokens` above what the model allows.
+    pub fn too_many_tokens(asked: u64, limit: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            Some("max_tokens_too_large"),
+            format!(
+                "max_tokens is too large: {asked}. This model supports at most {limit} completion tokens."
+            ),
+        );
+        e.param = Some("max_tokens".into());
+        e
+    }
+
+    /// The upstream answered in the other mode than asked (SSE for JSON or JSON for SSE).
+    pub fn upstream_wrong_mode() -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "server_error",
+            Some("upstream_wrong_mode"),
+            "The model server answered in an unexpected format. Please retry.".into(),
+        )
     }
 
     pub fn busy(retry_after: u64) -> Self {

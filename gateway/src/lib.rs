@@ -10,7 +10,11 @@
 //! - `upstream`, `capacity`, `budget`: where a request goes (local, cloud, wait queue).
 //! - `direct`: the HTTP/1.1 client of the local Ollama (its connection driven by the
 //!   request's own task); the cloud goes through reqwest.
-//! - `relay`, `billing`: streaming, settlement and usage rows after the answer.
+//! - `strict`: the JSON parser that gives every body one meaning (no duplicate keys, no
+//!   keys that differ only in case): what Ollama reads is what the gateway checked.
+//! - `concurrency`: requests an account has open at once.
+//! - `relay`, `settlement`: streaming, then reporting how the request ended to
+//!   `domain::pricing` (what it costs) and the meter (charges and usage rows).
 //!
 //! Order of the steps of a request (each cheap; the first refusal answers):
 //! 1. request id and start time — every response carries `x-request-id`;
@@ -18,17 +22,26 @@
 //!    instance — see `auth`) — 401;
 //! 3. rate limit per account per minute (Redis if configured, else in-process) — 429, and
 //!    `x-ratelimit-*` headers on every answer from here on;
-//! 4. body: size (413), JSON and the required fields (400 naming the field);
+//! 4. body: size (413), JSON with one meaning — a key twice, or two keys that differ only
+//!    in letter case, or a case variant of a known field are refused (400 naming the
+//!    key) — and the required fields (400 naming the field);
 //! 5. model access: unknown or denied 404 `model_not_found`, higher plan 403;
-//! 6. credit reservation, atomic, never below zero — 402 with `top_up_url`: in memory
+//!    `max_tokens` above the model's limit 400; more open requests than the plan allows
+//!    429 `concurrency_limit_exceeded`;
+//! 6. credit reservation (`domain::pricing`), atomic, never below zero — 402 with
+//!    `top_up_url`: in memory
 //!    against this instance's credit hold, or a ledger debit for small balances
 //!    (`domain::meter`);
 //! 7. upstream choice: cloud models within the daily cloud cap; local models while the
 //!    local queue is at most `queue_failover_depth` deep, else the cloud fallback, else the
 //!    priority wait queue — 503 with `retry-after`;
-//! 8. the answer (SSE relayed as it arrives), then — off the response path — the actual
-//!    cost and the usage row go to the meter's batched writer (charge, ledger row,
-//!    threshold events).
+//! 8. the answer (SSE relayed as it arrives); the upstream gets a body rebuilt from the
+//!    checked object with the model, `max_tokens` and usage request the gateway decided;
+//!    then — off the response path — the actual cost and the usage row go to the meter's
+//!    batched writer (charge, ledger row, threshold events).
+//!
+//! Requests without a valid key write no usage row (a flood of them must not become a
+//! flood of writes): they are counted in memory ([`Gateway::keyless_refusals`]).
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,11 +54,11 @@ use domain::meter::Meter;
 use domain::Services;
 
 mod auth;
-mod billing;
 mod body;
 mod budget;
 mod capacity;
 mod chat;
+mod concurrency;
 mod context;
 mod direct;
 mod embeddings;
@@ -54,7 +67,9 @@ mod metered;
 mod models;
 mod ratelimit;
 mod relay;
+mod settlement;
 mod shared;
+mod strict;
 mod upstream;
 
 pub use budget::{kuwait_day, seconds_to_kuwait_midnight};
@@ -95,6 +110,10 @@ pub(crate) struct State {
     /// Credit holds, charges and usage rows.
     meter: Meter,
     tracker: Arc<Tracker>,
+    /// Requests open per account.
+    open: Arc<concurrency::OpenRequests>,
+    /// Requests refused before a key was known (no usage row is written for them).
+    keyless_refusals: std::sync::atomic::AtomicU64,
     ids: Arc<RequestIds>,
     /// Where a 402 sends the customer.
     top_up_url: String,
@@ -146,6 +165,8 @@ impl Gateway {
             budget,
             meter: Meter::start(svc.db.clone(), limits.credit_warning_percent),
             tracker: Arc::default(),
+            open: Arc::default(),
+            keyless_refusals: Default::default(),
             ids: Arc::new(RequestIds::new()),
             top_up_url: format!("{}/billing", settings.public_base_url.trim_end_matches('/')),
             svc,
@@ -165,6 +186,13 @@ impl Gateway {
             .layer(from_fn_with_state(st.clone(), admission))
             .layer(from_fn_with_state(st.ids.clone(), context::request_id))
             .with_state(st)
+    }
+
+    /// Requests refused before a key was known, since start (they write no usage row).
+    pub fn keyless_refusals(&self) -> u64 {
+        self.st
+            .keyless_refusals
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Lets open requests (streams included) finish and settle, up to
@@ -237,9 +265,13 @@ async fn admission(
     let ctx = req.extensions().get::<context::Ctx>().cloned();
     let endpoint = endpoint_of(req.uri().path());
     let metered = endpoint == metered::CHAT || endpoint == metered::EMBEDDINGS;
-    let refuse = |caller: Option<&auth::Caller>, e: &ApiError| {
-        if let Some(ctx) = &ctx {
-            billing::record_refusal(&st, ctx, endpoint, caller, "", e);
+    let refuse = |caller: Option<&auth::Caller>, e: &ApiError| match (caller, &ctx) {
+        (Some(caller), Some(ctx)) => {
+            settlement::record_refusal(&st, ctx, endpoint, Some(caller), "", e);
+        }
+        _ => {
+            st.keyless_refusals
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     };
     let caller = match st.keys.authenticate(&st.svc, req.headers()).await {
@@ -275,7 +307,7 @@ async fn admission(
         let res = next.run(req).await;
         if !metered {
             if let Some(ctx) = &ctx {
-                billing::record_answer(&st, ctx, endpoint, &caller, res.status().as_u16());
+                settlement::record_answer(&st, ctx, endpoint, &caller, res.status().as_u16());
             }
         }
         res

@@ -1,18 +1,20 @@
 //! The steps shared by the metered endpoints (chat completions, embeddings) after the body
-//! is read: model access, credit reservation, and sending to the chosen upstream with one
-//! failover to the cloud when the local upstream is busy or down.
+//! is read: model access, the completion limit, the account's open requests, credit
+//! reservation, and sending to the chosen upstream with one failover to the cloud when the
+//! local upstream is busy or down. What anything costs is `domain::pricing`.
 use std::sync::Arc;
 
 use bytes::Bytes;
 use domain::catalog::Model;
 use domain::models::{plan_name, Access};
+use domain::pricing::{Estimate, Usage};
 
 use crate::auth::Caller;
-use crate::billing::{record_refusal, NewTicket, Outcome, Ticket, Usage};
-use crate::body::{self, Object};
+use crate::body::{self, Decided, Object};
 use crate::capacity::Slot;
 use crate::context::Ctx;
 use crate::error::ApiError;
+use crate::settlement::{record_refusal, NewTicket, Outcome, Ticket};
 use crate::upstream::{self, Answer, Provider, Route, Sent};
 use crate::State;
 
@@ -42,16 +44,36 @@ pub async fn read_body<T>(
     Ok((original, object, parsed))
 }
 
-/// Model access then reservation. A refusal is already recorded as a usage row.
+/// What a metered request asks for, once its body is read.
+pub struct Asked<'a> {
+    pub endpoint: &'static str,
+    pub model: &'a str,
+    pub body_bytes: usize,
+    /// Chat: the request's `max_tokens`; None for embeddings (no completion).
+    pub max_tokens: Option<Option<u64>>,
+}
+
+/// An admitted request.
+pub struct Admitted {
+    pub model: Model,
+    pub ticket: Ticket,
+    /// The completion limit the upstream is told (chat).
+    pub max_tokens: Option<u64>,
+}
+
+/// Model access, the completion limit, the account's open requests, then reservation. A
+/// refusal is already recorded as a usage row.
 pub async fn admit(
     st: &Arc<State>,
     ctx: &Ctx,
     caller: &Arc<Caller>,
-    endpoint: &'static str,
-    requested: &str,
-    prompt_estimate: u64,
-    max_output: u64,
-) -> Result<(Model, Ticket), ApiError> {
+    asked: Asked<'_>,
+) -> Result<Admitted, ApiError> {
+    let Asked {
+        endpoint,
+        model: requested,
+        ..
+    } = asked;
     let refuse = |e: ApiError| {
         record_refusal(st, ctx, endpoint, Some(caller), requested, &e);
         e
@@ -72,7 +94,19 @@ pub async fn admit(
         };
         return Err(refuse(ApiError::bad_request(Some("model"), msg)));
     }
-    let amount = catalog.cost(model, prompt_estimate.saturating_add(max_output));
+    let (completion_limit, upstream_max) = match asked.max_tokens {
+        None => (0, None),
+        Some(max_tokens) => match catalog.check_max_tokens(model, max_tokens) {
+            Ok((reserved, upstream)) => (reserved, Some(upstream)),
+            Err(e) => return Err(refuse(ApiError::too_many_tokens(e.asked, e.limit))),
+        },
+    };
+    let limit = catalog.concurrent_requests(plan);
+    let Some(open) = st.open.enter(caller.account_id, limit) else {
+        return Err(refuse(ApiError::too_many_open(limit)));
+    };
+    let estimate = Estimate::new(asked.body_bytes, completion_limit);
+    let amount = catalog.reservation(model, &estimate);
     let reservation = match st
         .meter
         .reserve(caller.key_id, caller.account_id, amount, &ctx.request_id)
@@ -101,10 +135,15 @@ pub async fn admit(
             requested,
             model,
             reservation,
-            prompt_estimate,
+            estimate,
+            open,
         },
     );
-    Ok((model.clone(), ticket))
+    Ok(Admitted {
+        model: model.clone(),
+        ticket,
+        max_tokens: upstream_max,
+    })
 }
 
 /// NOTIF-04 also fires on a 402.
@@ -121,11 +160,11 @@ fn record_exhausted(st: &Arc<State>, account_id: i64) {
 /// What to send and how.
 pub struct Outgoing<'a> {
     pub path: &'static str,
-    pub original: &'a Bytes,
     pub body: &'a mut Object,
-    pub requested: &'a str,
     /// Ask the upstream for `stream_options.include_usage`.
     pub ask_usage: bool,
+    /// The completion limit the upstream is told (chat).
+    pub max_tokens: Option<u64>,
 }
 
 /// Chooses the upstream and sends. On failure the ticket is finished (nothing charged)
@@ -133,27 +172,29 @@ pub struct Outgoing<'a> {
 pub async fn send(
     st: &Arc<State>,
     model: &Model,
-    priority: u8,
+    caller: &Caller,
     ticket: &mut Option<Ticket>,
     out: Outgoing<'_>,
 ) -> Result<(Answer, Route), ApiError> {
+    let priority = st.svc.catalog.plans[caller.plan].priority;
     let fail = |ticket: &mut Option<Ticket>, e: ApiError| {
         if let Some(t) = ticket.take() {
             t.finish(Outcome::failed(&e));
         }
         e
     };
-    let mut route = match upstream::choose(st, model, priority).await {
+    let mut route = match upstream::choose(st, model, priority, caller.account_id).await {
         Ok(r) => r,
         Err(e) => return Err(fail(ticket, e)),
     };
     loop {
         let bytes = body::for_upstream(
-            out.original,
             out.body,
-            out.requested,
-            &route.upstream_model,
-            out.ask_usage,
+            &Decided {
+                model: &route.upstream_model,
+                ask_usage: out.ask_usage,
+                max_tokens: out.max_tokens,
+            },
         );
         let target = match route.provider {
             Provider::Local => Some(&st.local),
@@ -188,14 +229,14 @@ struct WithUsage {
     usage: Option<Usage>,
 }
 
-/// Reads a non-stream answer, frees the local slot, settles to the answer's usage (an
-/// answer without usage is charged for its estimated input) and relays it as JSON.
+/// Reads a non-stream answer, frees the local slot, settles and relays it as JSON. An
+/// answer that is not a JSON object (an SSE stream: the upstream streamed although not
+/// asked to) is refused as a wrong-mode answer and charged like one.
 pub async fn answer_json(
     ctx: &Ctx,
     res: Answer,
     ticket: Ticket,
     slot: Option<Slot>,
-    prompt_estimate: u64,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::{header, HeaderValue};
     use axum::response::IntoResponse;
@@ -209,14 +250,15 @@ pub async fn answer_json(
         }
     };
     drop(slot);
-    let usage = serde_json::from_slice::<WithUsage>(&bytes)
-        .ok()
-        .and_then(|w| w.usage)
-        .unwrap_or(Usage {
-            prompt_tokens: prompt_estimate,
-            ..Usage::default()
-        });
-    ticket.finish(Outcome::answered(usage));
+    let Ok(answer) = serde_json::from_slice::<WithUsage>(&bytes) else {
+        tracing::error!(request_id = %ctx.request_id, "upstream answer is not JSON: wrong mode");
+        let err = ApiError::upstream_wrong_mode();
+        let mut outcome = Outcome::failed(&err);
+        outcome.ending = domain::pricing::Ending::WrongMode { usage: None };
+        ticket.finish(outcome);
+        return Err(err);
+    };
+    ticket.finish(Outcome::answered(answer.usage, None));
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -11,6 +11,13 @@
 //! - A client that goes away mid-stream drops the relay: the upstream connection closes
 //!   (so Ollama stops generating) and the request is charged the reservation's input
 //!   estimate plus one token per content chunk relayed — the usage chunk never comes.
+//! - An answer that is not SSE at all (a JSON answer to a stream request) is refused as a
+//!   wrong-mode answer and charged by its usage: the upstream did the work.
+//! - Events end at an empty line, whichever line ends the upstream uses (`\n`, `\r\n`,
+//!   `\r`); an unfinished event larger than [`MAX_EVENT`] breaks the stream, so the buffer
+//!   is bounded.
+//!
+//! What each ending is charged is `domain::pricing`'s rule; this module reports it.
 use std::pin::Pin;
 use std::sync::LazyLock;
 use std::task::{Context, Poll};
@@ -21,8 +28,10 @@ use futures::StreamExt;
 use memchr::memmem;
 use serde::Deserialize;
 
-use crate::billing::{Outcome, Ticket, Usage};
+use domain::pricing::{Ending, Usage};
+
 use crate::capacity::Slot;
+use crate::settlement::{Outcome, Ticket};
 use crate::upstream::Answer;
 
 // Searchers built once: building one per search showed in the stream profile.
@@ -37,6 +46,8 @@ static EMPTY_CONTENT: LazyLock<memmem::Finder<'static>> =
 
 /// Bytes gathered into one write at most.
 const COALESCE_MAX: usize = 16 * 1024;
+/// An event still unfinished at this size breaks the stream (the buffer is bounded).
+pub const MAX_EVENT: usize = 1 << 20;
 
 const BROKEN: &[u8] = b"data: {\"error\":{\"message\":\"The model stopped before finishing the answer. Only the generated part is charged.\",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_stream_broken\"}}\n\n";
 
@@ -58,6 +69,8 @@ pub struct Relay {
 pub enum PrimeError {
     /// Nothing came, or an error line came first.
     Failed,
+    /// A whole answer that is not SSE came.
+    WrongMode,
 }
 
 #[derive(Deserialize)]
@@ -86,7 +99,7 @@ impl Relay {
     /// nothing charged.
     pub async fn prime(&mut self) -> Result<(), PrimeError> {
         loop {
-            if let Some(end) = EVENT_END.find(&self.buf) {
+            if let Some((end, _)) = event_end(&self.buf) {
                 let data = event_data(&self.buf[..end]);
                 if data.starts_with(b"{\"error\"") {
                     tracing::warn!(event = %String::from_utf8_lossy(data), "upstream error before output");
@@ -95,6 +108,11 @@ impl Relay {
                 }
                 return Ok(());
             }
+            if self.buf.len() > MAX_EVENT {
+                tracing::warn!("upstream event larger than {MAX_EVENT} bytes before output");
+                self.fail_before_output();
+                return Err(PrimeError::Failed);
+            }
             match self.upstream.next().await {
                 Some(Ok(b)) => self.buf.extend_from_slice(&b),
                 Some(Err(e)) => {
@@ -102,13 +120,32 @@ impl Relay {
                     self.fail_before_output();
                     return Err(PrimeError::Failed);
                 }
-                None => {
-                    tracing::warn!("upstream stream ended before output");
-                    self.fail_before_output();
-                    return Err(PrimeError::Failed);
-                }
+                None => return Err(self.ended_before_output()),
             }
         }
+    }
+
+    /// The upstream ended without a single event: nothing, or a whole answer that is not
+    /// SSE (it did not stream although asked to), which is charged by its usage.
+    fn ended_before_output(&mut self) -> PrimeError {
+        let usage = serde_json::from_slice::<UsageChunk>(&self.buf)
+            .ok()
+            .and_then(|c| c.usage);
+        if usage.is_none() && !self.buf.starts_with(b"{") {
+            tracing::warn!("upstream stream ended before output");
+            self.fail_before_output();
+            return PrimeError::Failed;
+        }
+        tracing::error!("upstream answered a stream request without streaming");
+        self.ended = true;
+        if let Some(t) = self.ticket.take() {
+            t.finish(Outcome {
+                status: 502,
+                ending: Ending::WrongMode { usage },
+                error: Some("upstream_wrong_mode"),
+            });
+        }
+        PrimeError::WrongMode
     }
 
     fn fail_before_output(&mut self) {
@@ -116,8 +153,7 @@ impl Relay {
         if let Some(t) = self.ticket.take() {
             t.finish(Outcome {
                 status: 502,
-                usage: Usage::default(),
-                charge: false,
+                ending: Ending::FailedBeforeOutput,
                 error: Some("upstream_error"),
             });
         }
@@ -125,8 +161,8 @@ impl Relay {
 
     /// Moves every complete event of the buffer to `out`. False when an error line came.
     fn drain(&mut self, out: &mut BytesMut) -> bool {
-        while let Some(end) = EVENT_END.find(&self.buf) {
-            let event = self.buf.split_to(end + 2);
+        while let Some((end, next)) = event_end(&self.buf) {
+            let event = self.buf.split_to(next);
             let data = event_data(&event[..end]);
             if data == b"[DONE]" {
                 self.done = true;
@@ -154,37 +190,58 @@ impl Relay {
         true
     }
 
-    /// What was generated, when the upstream's usage never came.
-    fn generated(&self) -> Usage {
-        let prompt = self.ticket.as_ref().map_or(0, |t| t.prompt_estimate());
-        Usage {
-            prompt_tokens: prompt,
-            completion_tokens: self.chunks,
-            total_tokens: prompt + self.chunks,
-        }
-    }
-
     /// Ends a stream that failed after output: the error event, and only what was
     /// generated is charged.
     fn broken(&mut self, out: &mut BytesMut) {
-        self.finish(502, Some("upstream_stream_broken"));
+        self.finish(
+            502,
+            Ending::BrokenAfterOutput {
+                usage: self.usage,
+                relayed: self.chunks,
+            },
+            Some("upstream_stream_broken"),
+        );
         out.extend_from_slice(BROKEN);
     }
 
-    fn finish(&mut self, status: u16, error: Option<&'static str>) {
+    fn finish(&mut self, status: u16, ending: Ending, error: Option<&'static str>) {
         self.ended = true;
-        let (usage, charge) = match (error, self.usage) {
-            (None, Some(u)) => (u, true),
-            _ => (self.generated(), self.chunks > 0),
-        };
         if let Some(t) = self.ticket.take() {
             t.finish(Outcome {
                 status,
-                usage,
-                charge,
+                ending,
                 error,
             });
         }
+    }
+}
+
+/// Where the first complete event of `buf` ends: (end of its text, start of the next).
+/// An event ends at an empty line; lines end with `\n`, `\r\n` or `\r` (the SSE spec).
+fn event_end(buf: &[u8]) -> Option<(usize, usize)> {
+    if memchr::memchr(b'\r', buf).is_none() {
+        // What Ollama sends: a search for "\n\n" only.
+        return EVENT_END.find(buf).map(|i| (i, i + 2));
+    }
+    let mut i = 0;
+    while let Some(found) = memchr::memchr2(b'\r', b'\n', &buf[i..]) {
+        let at = i + found;
+        let after = line_end(buf, at)?;
+        if after < buf.len() && (buf[after] == b'\r' || buf[after] == b'\n') {
+            return line_end(buf, after).map(|next| (at, next));
+        }
+        i = after;
+    }
+    None
+}
+
+/// The position after the line terminator at `at`; None when a `\r` ends the buffer (a
+/// `\n` may follow in the next chunk).
+fn line_end(buf: &[u8], at: usize) -> Option<usize> {
+    match buf[at] {
+        b'\r' if at + 1 == buf.len() => None,
+        b'\r' if buf[at + 1] == b'\n' => Some(at + 2),
+        _ => Some(at + 1),
     }
 }
 
@@ -231,7 +288,16 @@ impl Relay {
                 continue;
             }
             if this.done {
-                this.finish(200, None);
+                let ending = Ending::Answered {
+                    usage: this.usage,
+                    relayed: Some(this.chunks),
+                };
+                this.finish(200, ending, None);
+                continue;
+            }
+            if this.buf.len() > MAX_EVENT {
+                tracing::warn!("upstream event larger than {MAX_EVENT} bytes");
+                this.broken(&mut out);
                 continue;
             }
             if out.len() >= COALESCE_MAX {
@@ -258,14 +324,30 @@ impl Drop for Relay {
     fn drop(&mut self) {
         if !self.ended {
             // The client went away mid-stream.
-            self.finish(499, Some("client_closed"));
+            let ending = Ending::GoneAfterUpstream {
+                relayed: self.chunks,
+            };
+            self.finish(499, ending, Some("client_closed"));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::event_data;
+    use super::{event_data, event_end};
+
+    #[test]
+    fn events_end_at_an_empty_line_whatever_the_line_ends() {
+        assert_eq!(event_end(b"data: a\n\ndata: b"), Some((7, 9)));
+        assert_eq!(event_end(b"data: a\r\n\r\ndata: b"), Some((7, 11)));
+        assert_eq!(event_end(b"data: a\r\rdata: b"), Some((7, 9)));
+        assert_eq!(event_end(b"data: a\r\n\n"), Some((7, 10)));
+        assert_eq!(event_end(b"id: 1\r\ndata: a\r\n\r\n"), Some((14, 18)));
+        // Not yet: a lone line end, or a \r that a \n may follow in the next chunk.
+        assert_eq!(event_end(b"data: a\n"), None);
+        assert_eq!(event_end(b"data: a\r\n\r"), None);
+        assert_eq!(event_end(b"data: a\r"), None);
+    }
 
     #[test]
     fn event_payloads_are_found_with_or_without_the_space() {

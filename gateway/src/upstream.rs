@@ -221,8 +221,13 @@ fn cloud_route(model_id: &str) -> Route {
     }
 }
 
-/// Chooses the upstream for a request to `model` from a plan of `priority`.
-pub async fn choose(st: &State, model: &Model, priority: u8) -> Result<Route, ApiError> {
+/// Chooses the upstream for a request to `model` from `account`, on a plan of `priority`.
+pub async fn choose(
+    st: &State,
+    model: &Model,
+    priority: u8,
+    account: i64,
+) -> Result<Route, ApiError> {
     if model.kind == ModelKind::Cloud {
         if st.cloud.is_none() {
             return Err(ApiError::cloud_unavailable());
@@ -243,7 +248,7 @@ pub async fn choose(st: &State, model: &Model, priority: u8) -> Result<Route, Ap
     if let Some(route) = failover(st, model).await {
         return Ok(route);
     }
-    match st.capacity.wait(priority).await {
+    match st.capacity.wait(priority, account).await {
         Ok(slot) => Ok(Route {
             provider: Provider::Local,
             served: model.id.clone(),

@@ -72,6 +72,10 @@ async fn load_plans<C: ConnectionTrait>(db: &C) -> Result<Vec<Plan>, Error> {
                 price_fils: row.price_fils,
                 credits: row.credits,
                 period_days: row.period_days,
+                concurrent_requests: row
+                    .concurrent_requests
+                    .map(|n| narrow(n, "concurrent_requests", &row.id))
+                    .transpose()?,
                 id: row.id,
             })
         })
@@ -112,7 +116,17 @@ async fn load_models<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>, Error> {
                     )))
                 }
             };
+            let tokens = |v: Option<i64>, column: &str| {
+                v.map(|n| {
+                    u64::try_from(n).map_err(|_| {
+                        Error::Internal(format!("catalog_models: {column} of {} is {n}", row.id))
+                    })
+                })
+                .transpose()
+            };
             Ok(Model {
+                context_tokens: tokens(row.context_tokens, "context_tokens")?,
+                max_output_tokens: tokens(row.max_output_tokens, "max_output_tokens")?,
                 id: row.id,
                 kind,
                 multiplier: row.multiplier,
@@ -256,6 +270,8 @@ mod tests {
                 multiplier: Set(None),
                 cloud_fallback: Set(None),
                 embedding: Set(true),
+                context_tokens: Set(None),
+                max_output_tokens: Set(None),
             })
             .exec(&txn)
             .await

@@ -17,6 +17,8 @@ pub mod plan {
         pub max_keys: i64,
         pub priority: i64,
         pub period_days: i64,
+        /// NULL: the gateway's default.
+        pub concurrent_requests: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -79,6 +81,9 @@ pub mod model {
         pub multiplier: Option<f64>,
         pub cloud_fallback: Option<String>,
         pub embedding: bool,
+        pub context_tokens: Option<i64>,
+        /// NULL: the gateway's default.
+        pub max_output_tokens: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,10 +6,12 @@ use crate::helpers::{spawn_app_with, Options};
 async fn two_hundred_concurrent_requests(database_url: Option<String>) {
     let app = spawn_app_with(Options {
         database_url,
-        // Enough requests per minute that credits, not the rate limit, are the limit.
+        // Enough requests per minute and open at once that credits, not the rate or
+        // concurrency limits, are the limit.
         catalog: |c| {
             for p in &mut c.plans {
                 p.requests_per_minute = 10_000;
+                p.concurrent_requests = Some(1_000);
             }
             c.gateway.local_parallel = 256;
         },

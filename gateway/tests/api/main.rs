@@ -4,4 +4,5 @@ mod admission;
 mod billing;
 mod completions;
 mod helpers;
+mod security;
 mod upstreams;

@@ -60,6 +60,10 @@ async fn a_busy_local_upstream_fails_over_to_the_cloud_fallback_at_the_local_rat
         busy: Some(true),
         ..Default::default()
     });
+    app.cloud.update(ConfigPatch {
+        default_tokens: Some(2_000),
+        ..Default::default()
+    });
     let mut body = hello("llama3.2:3b");
     body["max_tokens"] = json!(990); // 3 + 990 tokens: 1 credit locally, 2 on the cloud rate
     let res = app.chat(&key, body).await;

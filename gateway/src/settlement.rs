@@ -1,65 +1,48 @@
-//! What happens after admission: the [`Ticket`] of a request that holds a credit
-//! reservation is finished exactly once with an [`Outcome`]; finishing hands the actual
-//! cost and the usage row to the meter (`domain::meter`), whose writer charges, records
-//! the threshold events and writes the row — off the response path, without waiting.
+//! Settlement: the [`Ticket`] of a request that holds a credit reservation is finished
+//! exactly once with an [`Outcome`] (how the request ended); finishing asks
+//! `domain::pricing` what that ending costs and hands the charge and the usage row to the
+//! meter (`domain::meter`), whose writer charges, records the threshold events and writes
+//! the row — off the response path, without waiting. The rules of what is charged live in
+//! `domain::pricing`; this module only reports the ending.
 use std::sync::Arc;
 use std::time::Instant;
 
 use domain::catalog::Model;
 use domain::meter::Reservation;
+use domain::pricing::{Ending, Estimate, Usage};
 use domain::usage::UsageRecord;
-use serde::Deserialize;
 
 use crate::auth::Caller;
+use crate::concurrency::OpenGuard;
 use crate::context::{Ctx, TrackGuard};
 use crate::error::ApiError;
 use crate::upstream::Provider;
 use crate::State;
 
-/// Token counts as OpenAI and Ollama report them.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub struct Usage {
-    #[serde(default)]
-    pub prompt_tokens: u64,
-    #[serde(default)]
-    pub completion_tokens: u64,
-    #[serde(default)]
-    pub total_tokens: u64,
-}
-
-impl Usage {
-    pub fn total(&self) -> u64 {
-        self.total_tokens
-            .max(self.prompt_tokens + self.completion_tokens)
-    }
-}
-
-/// How a request ended.
+/// How a request ended, and what the client was told.
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     /// The status the client got (499: it went away first).
     pub status: u16,
-    pub usage: Usage,
-    /// False when nothing may be charged (no answer was produced).
-    pub charge: bool,
+    pub ending: Ending,
     pub error: Option<&'static str>,
 }
 
 impl Outcome {
-    pub fn answered(usage: Usage) -> Self {
+    /// A complete answer; `relayed`: content chunks streamed (None: not a stream).
+    pub fn answered(usage: Option<Usage>, relayed: Option<u64>) -> Self {
         Self {
             status: 200,
-            usage,
-            charge: true,
+            ending: Ending::Answered { usage, relayed },
             error: None,
         }
     }
 
+    /// Nothing came out: `e` is what the client got.
     pub fn failed(e: &ApiError) -> Self {
         Self {
             status: e.status.as_u16(),
-            usage: Usage::default(),
-            charge: false,
+            ending: Ending::FailedBeforeOutput,
             error: Some(e.code()),
         }
     }
@@ -75,15 +58,16 @@ struct Open {
     model: Model,
     reservation: Reservation,
     served: Option<(String, Provider)>,
-    /// Input tokens estimated from the body size: what a client that goes away before the
-    /// usage arrives is charged for, with the chunks it received.
-    prompt_estimate: u64,
+    /// What the reservation assumed: what endings without a usage report are charged from.
+    estimate: Estimate,
     _track: TrackGuard,
+    /// One of the account's open requests until the request is settled.
+    _open: OpenGuard,
 }
 
-/// A request holding a reservation. Dropped without [`Ticket::finish`] (the client went
-/// away while the upstream was working) it charges the input estimate if an upstream was
-/// called, nothing otherwise.
+/// A request holding a reservation. Dropped without [`Ticket::finish`] the client went
+/// away: [`Ending::GoneAfterUpstream`] once an upstream was called, else
+/// [`Ending::GoneBeforeUpstream`].
 pub struct Ticket(Option<Open>);
 
 pub struct NewTicket<'a> {
@@ -93,7 +77,8 @@ pub struct NewTicket<'a> {
     pub requested: &'a str,
     pub model: &'a Model,
     pub reservation: Reservation,
-    pub prompt_estimate: u64,
+    pub estimate: Estimate,
+    pub open: OpenGuard,
 }
 
 impl Ticket {
@@ -108,8 +93,9 @@ impl Ticket {
             model: n.model.clone(),
             reservation: n.reservation,
             served: None,
-            prompt_estimate: n.prompt_estimate,
+            estimate: n.estimate,
             _track: st.tracker.enter(),
+            _open: n.open,
         }))
     }
 
@@ -118,10 +104,6 @@ impl Ticket {
         if let Some(open) = &mut self.0 {
             open.served = Some((model.to_owned(), provider));
         }
-    }
-
-    pub fn prompt_estimate(&self) -> u64 {
-        self.0.as_ref().map_or(0, |o| o.prompt_estimate)
     }
 
     pub fn finish(mut self, outcome: Outcome) {
@@ -134,14 +116,14 @@ impl Ticket {
 impl Drop for Ticket {
     fn drop(&mut self) {
         if let Some(open) = self.0.take() {
-            let called = open.served.is_some();
+            let ending = if open.served.is_some() {
+                Ending::GoneAfterUpstream { relayed: 0 }
+            } else {
+                Ending::GoneBeforeUpstream
+            };
             let outcome = Outcome {
                 status: 499,
-                usage: Usage {
-                    prompt_tokens: open.prompt_estimate,
-                    ..Usage::default()
-                },
-                charge: called,
+                ending,
                 error: Some("client_closed"),
             };
             settle(open, outcome);
@@ -152,11 +134,10 @@ impl Drop for Ticket {
 /// Hands the request's cost and usage row to the meter: no await, no database.
 fn settle(open: Open, outcome: Outcome) {
     let st = &open.st;
-    let actual = if outcome.charge {
-        st.svc.catalog.cost(&open.model, outcome.usage.total())
-    } else {
-        0
-    };
+    let charge = st
+        .svc
+        .catalog
+        .charge(&open.model, &open.estimate, outcome.ending);
     let (served, provider) = match open.served {
         Some((m, p)) => (Some(m), Some(p.as_str())),
         None => (None, None),
@@ -169,8 +150,8 @@ fn settle(open: Open, outcome: Outcome) {
         requested_model: open.requested,
         served_model: served,
         provider,
-        prompt_tokens: outcome.usage.prompt_tokens as i64,
-        completion_tokens: outcome.usage.completion_tokens as i64,
+        prompt_tokens: clamp(charge.usage.prompt_tokens),
+        completion_tokens: clamp(charge.usage.completion_tokens),
         // Set by the meter's writer to what was charged in the end.
         credits: 0,
         latency_ms: open.started.elapsed().as_millis() as i64,
@@ -178,7 +159,11 @@ fn settle(open: Open, outcome: Outcome) {
         error: outcome.error.map(str::to_owned),
         created_at: domain::time::now(),
     };
-    st.meter.settle(open.reservation, actual, row);
+    st.meter.settle(open.reservation, charge.credits, row);
+}
+
+fn clamp(tokens: u64) -> i64 {
+    i64::try_from(tokens).unwrap_or(i64::MAX)
 }
 
 /// The usage row of an unmetered request that passed admission (model lists, unknown
