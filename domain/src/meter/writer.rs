@@ -1,0 +1,381 @@
+//! The batched writer: charges, ledger rows, released holds and usage rows, a batch per
+//! transaction, then the credit thresholds of the accounts it charged.
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::holds::{delete_hold, hold};
+use super::thresholds::Thresholds;
+use super::*;
+use crate::entities::{account, ledger as ledger_entity};
+use crate::usage::insert_batch;
+use crate::{ledger, time};
+
+pub(super) async fn write_loop(
+    db: DatabaseConnection,
+    mut rx: mpsc::Receiver<Msg>,
+    warning_percent: i64,
+    failures: Arc<AtomicU64>,
+) {
+    let mut thresholds = Thresholds::default();
+    let mut batch: Vec<Msg> = Vec::with_capacity(BATCH);
+    loop {
+        let Some(first) = rx.recv().await else { return };
+        let mut waiters = Vec::new();
+        match first {
+            Msg::Flush(w) => waiters.push(w),
+            m => batch.push(m),
+        }
+        // Fill the batch with what is already queued, waiting a little for more.
+        let deadline = tokio::time::Instant::now() + MAX_WAIT;
+        while batch.len() < BATCH && waiters.is_empty() {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(Msg::Flush(w))) => waiters.push(w),
+                Ok(Some(m)) => batch.push(m),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let items = std::mem::take(&mut batch);
+        if !items.is_empty() {
+            let balances = write_with_retries(&db, items, &failures).await;
+            for (account_id, balance) in balances {
+                thresholds
+                    .check(&db, account_id, balance, warning_percent)
+                    .await;
+            }
+        }
+        batch.reserve(BATCH);
+        for w in waiters {
+            let _ = w.send(());
+        }
+    }
+}
+
+/// Writes a batch, retrying a few times before giving up (and saying so in the log).
+/// The balances to check for thresholds, per account charged.
+async fn write_with_retries(
+    db: &DatabaseConnection,
+    items: Vec<Msg>,
+    failures: &AtomicU64,
+) -> Vec<(i64, i64)> {
+    for attempt in 1..=5u32 {
+        match write(db, &items).await {
+            Ok(balances) => return balances,
+            Err(e) => {
+                failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(attempt, items = items.len(), "usage batch failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+            }
+        }
+    }
+    tracing::error!(items = items.len(), "usage batch lost after retries");
+    Vec::new()
+}
+
+/// One transaction: charges (per account one balance update, per request one ledger
+/// row), released holds, usage rows (in the order they came). Rows are locked in one
+/// order, as everywhere in this module: hold rows by ascending id, then account rows by
+/// ascending id — so it never deadlocks with a hold being grown, renewed or swept.
+/// The balances to check for thresholds, per account charged.
+async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>, Error> {
+    let batch = Batch::of(items);
+    let txn = db.begin().await?;
+    let holds = batch.write_holds(&txn).await?;
+    let accounts = batch.write_accounts(&txn, &holds).await?;
+    for chunk in accounts.ledger_rows.chunks(256) {
+        ledger_entity::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    write_usage(&txn, items, &accounts.cost).await?;
+    txn.commit().await?;
+    Ok(accounts.balances)
+}
+
+/// A batch's charges and released holds.
+struct Batch<'a> {
+    charges: Vec<&'a Charge>,
+    /// Credits charged against each hold.
+    per_hold: HashMap<i64, i64>,
+    released: Vec<i64>,
+}
+
+/// What phase 1 left for phase 2.
+struct HoldsWritten {
+    /// Holds that still exist (their charges come off `held`).
+    live: Vec<i64>,
+    /// What deleted holds still held, per account.
+    freed: HashMap<i64, i64>,
+}
+
+/// What phase 2 decided.
+struct AccountsWritten {
+    /// What each charge (by its position in the batch's charges) cost in the end.
+    cost: Vec<i64>,
+    ledger_rows: Vec<ledger_entity::ActiveModel>,
+    balances: Vec<(i64, i64)>,
+}
+
+impl<'a> Batch<'a> {
+    fn of(items: &'a [Msg]) -> Self {
+        let charges: Vec<&Charge> = items
+            .iter()
+            .filter_map(|m| match m {
+                Msg::Charge(c) => Some(&**c),
+                _ => None,
+            })
+            .collect();
+        let mut per_hold: HashMap<i64, i64> = HashMap::new();
+        for c in &charges {
+            if let Some((id, n)) = c.hold {
+                *per_hold.entry(id).or_default() += n;
+            }
+        }
+        let released = items
+            .iter()
+            .filter_map(|m| match m {
+                Msg::Release(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        Self {
+            charges,
+            per_hold,
+            released,
+        }
+    }
+
+    /// Phase 1, hold rows by ascending id: charges come off them (a charge comes off
+    /// `held` only if its hold still exists), then released ones are deleted with what
+    /// they still held.
+    async fn write_holds(&self, txn: &DatabaseTransaction) -> Result<HoldsWritten, Error> {
+        use sea_orm::sea_query::ExprTrait;
+        let mut ids: Vec<i64> = self
+            .per_hold
+            .keys()
+            .copied()
+            .chain(self.released.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut written = HoldsWritten {
+            live: Vec::with_capacity(self.per_hold.len()),
+            freed: HashMap::new(),
+        };
+        for id in ids {
+            if let Some(&n) = self.per_hold.get(&id) {
+                let res = hold::Entity::update_many()
+                    .col_expr(hold::Column::Amount, Expr::col(hold::Column::Amount).sub(n))
+                    .filter(hold::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+                if res.rows_affected == 1 {
+                    written.live.push(id);
+                }
+            }
+            if self.released.contains(&id) {
+                if let Some((account_id, amount)) = delete_hold(txn, id).await? {
+                    *written.freed.entry(account_id).or_default() += amount;
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// Phase 2, account rows by ascending id: each account's charges in one update, a
+    /// ledger row per charged request with the running balance.
+    async fn write_accounts(
+        &self,
+        txn: &DatabaseTransaction,
+        holds: &HoldsWritten,
+    ) -> Result<AccountsWritten, Error> {
+        let charges = &self.charges;
+        let mut accounts: Vec<i64> = charges
+            .iter()
+            .map(|c| c.account_id)
+            .chain(holds.freed.keys().copied())
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let mut out = AccountsWritten {
+            cost: vec![0; charges.len()],
+            ledger_rows: Vec::new(),
+            balances: Vec::with_capacity(accounts.len()),
+        };
+        let now = time::now();
+        for account_id in accounts {
+            let mine: Vec<usize> = (0..charges.len())
+                .filter(|i| charges[*i].account_id == account_id)
+                .collect();
+            let held_off: i64 = mine
+                .iter()
+                .filter_map(|i| charges[*i].hold)
+                .filter(|(id, _)| holds.live.contains(id))
+                .map(|(_, n)| n)
+                .sum::<i64>()
+                + holds.freed.get(&account_id).copied().unwrap_or(0);
+            let list: Vec<&Charge> = mine.iter().map(|i| charges[*i]).collect();
+            let applied = apply_charges(txn, account_id, &list, held_off).await?;
+            if list.is_empty() {
+                continue;
+            }
+            let mut balance = applied.balance_before;
+            let mut lowest_positive = None;
+            for (i, delta) in mine.iter().zip(&applied.per_charge) {
+                let c = charges[*i];
+                balance += delta;
+                // The balances this request saw: after its debit (direct path), after its
+                // charge.
+                let seen = [c.balance_after_debit, (*delta < 0).then_some(balance)];
+                for b in seen.into_iter().flatten().filter(|b| *b > 0) {
+                    lowest_positive = Some(lowest_positive.map_or(b, |l: i64| std::cmp::min(l, b)));
+                }
+                if *delta != 0 {
+                    out.ledger_rows
+                        .push(ledger_row(account_id, c, *delta, balance, now));
+                }
+                out.cost[*i] = charged(c, *delta);
+            }
+            // The warning threshold may be crossed on the way down within one batch.
+            if let Some(b) = lowest_positive.filter(|b| *b != balance) {
+                out.balances.push((account_id, b));
+            }
+            out.balances.push((account_id, balance));
+        }
+        Ok(out)
+    }
+}
+
+fn ledger_row(
+    account_id: i64,
+    c: &Charge,
+    delta: i64,
+    balance: i64,
+    now: i64,
+) -> ledger_entity::ActiveModel {
+    let reason = if c.hold.is_some() {
+        "charge"
+    } else {
+        "settlement"
+    };
+    ledger_entity::ActiveModel {
+        account_id: Set(account_id),
+        delta: Set(delta),
+        balance_after: Set(balance),
+        kind: Set(ledger::Kind::Usage.as_str().to_owned()),
+        reason: Set(Some(reason.to_owned())),
+        reference: Set(Some(c.reference.clone())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Phase 3: the usage rows, in the order they came; a charge's row says what it cost.
+async fn write_usage(txn: &DatabaseTransaction, items: &[Msg], cost: &[i64]) -> Result<(), Error> {
+    let mut usage = Vec::with_capacity(items.len());
+    let mut nth_charge = 0;
+    for m in items {
+        match m {
+            Msg::Row(r) => usage.push((**r).clone()),
+            Msg::Charge(c) => {
+                let mut row = c.usage.clone();
+                row.credits = cost[nth_charge];
+                nth_charge += 1;
+                usage.push(row);
+            }
+            Msg::Release(_) | Msg::Flush(_) => {}
+        }
+    }
+    insert_batch(txn, usage).await
+}
+
+/// What a request cost in the end, from its ledger delta.
+fn charged(c: &Charge, delta: i64) -> i64 {
+    match c.hold {
+        // Nothing was debited before: the delta is the whole charge.
+        Some(_) => -delta,
+        // The reservation was debited already; the delta returns or adds to it.
+        None => c.reserved - delta,
+    }
+}
+
+struct Applied {
+    balance_before: i64,
+    per_charge: Vec<i64>,
+}
+
+/// Takes the account's charges off its balance (and `held_off` off `held`), never below
+/// zero: when the balance cannot cover them all, charges are applied in order as far as it
+/// goes and the rest written off (said in the log).
+async fn apply_charges(
+    txn: &DatabaseTransaction,
+    account_id: i64,
+    mine: &[&Charge],
+    held_off: i64,
+) -> Result<Applied, Error> {
+    use sea_orm::sea_query::ExprTrait;
+    let wanted: Vec<i64> = mine
+        .iter()
+        .map(|c| c.refund - c.hold.map_or(0, |h| h.1) - c.extra)
+        .collect();
+    let total: i64 = wanted.iter().sum();
+    let held = Expr::col(account::Column::Held).sub(held_off);
+    let update = |delta: i64, guard: bool| {
+        let mut q = Query::update();
+        q.table(account::Entity)
+            .value(
+                account::Column::Credits,
+                Expr::col(account::Column::Credits).add(delta),
+            )
+            .value(
+                account::Column::Held,
+                Into::<Expr>::into(Expr::case(held.clone().lt(0), 0).finally(held.clone())),
+            )
+            .and_where(Expr::col(account::Column::Id).eq(account_id))
+            .returning_col(account::Column::Credits);
+        if guard && delta < 0 {
+            q.and_where(Expr::col(account::Column::Credits).gte(-delta));
+        }
+        q
+    };
+    if let Some(row) = txn.query_one(&update(total, true)).await? {
+        let after: i64 = row.try_get("", "credits")?;
+        return Ok(Applied {
+            balance_before: after - total,
+            per_charge: wanted,
+        });
+    }
+    // The balance cannot cover everything (an admin took credits away, or answers ran
+    // past their reservations): refunds first, then charges in order while it lasts.
+    let before = account::Entity::find_by_id(account_id)
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound)?
+        .credits;
+    let mut left = before + wanted.iter().filter(|d| **d > 0).sum::<i64>();
+    let mut per_charge = Vec::with_capacity(wanted.len());
+    for d in &wanted {
+        if *d >= 0 {
+            per_charge.push(*d);
+        } else {
+            let take = std::cmp::min(-d, left);
+            left -= take;
+            per_charge.push(-take);
+        }
+    }
+    let applied: i64 = per_charge.iter().sum();
+    tracing::warn!(
+        account = account_id,
+        written_off = applied - total,
+        "charges beyond the balance written off"
+    );
+    txn.query_one(&update(applied, false)).await?;
+    Ok(Applied {
+        balance_before: before,
+        per_charge,
+    })
+}
