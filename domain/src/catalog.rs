@@ -7,12 +7,16 @@
 //! templates and texts (`[[templates]]`, `[messages]`) have no tables: they must match the
 //! wording approved at Meta, so they come from the file built in ([`Catalog::builtin`]).
 //!
-//! A later change of `catalog.toml` reaches a fresh database at once (the migration seeds
-//! the current file) but an existing one only through a new migration that writes it.
+//! The migration's seed is frozen (what the file was when it landed); a later change of
+//! `catalog.toml` reaches a database through [`sync`] (`resayil catalog sync`), an
+//! explicit, idempotent step.
 use serde::{Deserialize, Serialize};
 
 mod load;
 mod rows;
+mod sync;
+
+pub use sync::{sync, SyncReport};
 
 const BUILTIN: &str = include_str!("../../catalog/catalog.toml");
 

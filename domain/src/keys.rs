@@ -5,6 +5,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveValue::Set,
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -149,6 +150,18 @@ pub async fn authenticate(
         .await?
         .ok_or(Error::Unauthorized)?;
     Ok((key.into(), owner.into()))
+}
+
+/// The keys revoked at or after `since` (unix seconds): what the gateway's revocation poll
+/// drops from its cache.
+pub async fn revoked_since(db: &DatabaseConnection, since: i64) -> Result<Vec<i64>, Error> {
+    Ok(api_key::Entity::find()
+        .select_only()
+        .column(api_key::Column::Id)
+        .filter(api_key::Column::RevokedAt.gte(since))
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Records use of a key, at most once a minute per key.

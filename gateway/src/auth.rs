@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
-use domain::entities::api_key;
 use domain::{DatabaseConnection, Services};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::error::ApiError;
 use crate::shared::Redis;
@@ -218,13 +216,7 @@ async fn poll_revocations(cache: Weak<KeyCache>, db: DatabaseConnection) {
         let Some(cache) = cache.upgrade() else { return };
         // Revocation times are whole seconds: look back a little so none is missed.
         let now = domain::time::now();
-        let revoked: Result<Vec<i64>, _> = api_key::Entity::find()
-            .select_only()
-            .column(api_key::Column::Id)
-            .filter(api_key::Column::RevokedAt.gte(since - 2))
-            .into_tuple()
-            .all(&db)
-            .await;
+        let revoked = domain::keys::revoked_since(&db, since - 2).await;
         match revoked {
             Ok(ids) => {
                 cache.forget(&ids);

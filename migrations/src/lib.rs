@@ -1,7 +1,8 @@
 //! Database migrations, one file per change; a file is never edited after it lands.
 //! They run at server start and with `resayil migrate`, on SQLite and PostgreSQL alike.
-//! The catalog migration seeds `catalog/catalog.toml` as it is when built; a later change of
-//! that file needs a new migration to reach databases migrated before (see its doc).
+//! No migration reads a file that can change: seed data is frozen beside the migration
+//! (`seeds/`). Later changes of `catalog/catalog.toml` reach a database through
+//! `resayil catalog sync`.
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_accounts;

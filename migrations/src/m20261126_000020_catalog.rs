@@ -20,14 +20,15 @@
 //! numbers, and each template must match the text approved at Meta under its `meta_name`,
 //! so they change with a deploy, not by an edit in the database.
 //!
-//! This migration seeds whatever `catalog/catalog.toml` holds when it is built, so a fresh
-//! database always starts from the current file. A database migrated earlier keeps its rows:
-//! a later change of the file reaches it only through a new migration that writes the change
-//! (and, since a fresh database runs both, one that sets values rather than adds to them).
+//! The seed is frozen: `seeds/catalog_20261126.toml` is `catalog/catalog.toml` as it was
+//! when this migration landed, so the migration means the same forever (it read the live
+//! file before, so its result changed whenever the file did). Later changes of the file
+//! reach a database through `resayil catalog sync` (`domain::catalog::sync`), or through a
+//! new migration when a column is added.
 use sea_orm_migration::prelude::*;
 use serde::Deserialize;
 
-const CATALOG: &str = include_str!("../../catalog/catalog.toml");
+const CATALOG: &str = include_str!("seeds/catalog_20261126.toml");
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

@@ -25,6 +25,21 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The product catalog in the database.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Subcommand)]
+pub enum CatalogCommand {
+    /// Write catalog/catalog.toml (as built into this binary) into the catalog tables:
+    /// plans, packs, models, the deny list and the limits. Idempotent; running instances
+    /// apply it at their next start.
+    Sync {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +94,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(settings, cmd).await,
+        Command::Catalog(CatalogCommand::Sync { json }) => {
+            let db = domain::db::connect(&settings.database_url).await?;
+            let report = domain::catalog::sync(&db, &domain::catalog::Catalog::builtin()).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else if report.changed {
+                println!(
+                    "catalog synced: {} plans, {} packs, {} models, {} denied models",
+                    report.plans, report.packs, report.models, report.denied_models
+                );
+            } else {
+                println!("catalog already up to date");
+            }
+            Ok(())
+        }
         Command::Key(KeyCommand::Create { email, label }) => {
             let svc = Services::build(settings).await?;
             let owner = accounts::find_by_email(&svc.db, &email)

@@ -1,5 +1,7 @@
 //! Logging. One line per event, UTC timestamps, level, message — no module target, so the
-//! failed-login line reads `… WARN login failed user=<email> ip=<ip>` for fail2ban.
+//! failed-login line reads `… WARN login failed user=<email> ip=<ip>` for fail2ban. Logs go
+//! to standard error: standard output is the operator commands' (`--json` prints exactly
+//! one JSON document there).
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -8,5 +10,6 @@ pub fn init() {
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(false)
+        .with_writer(std::io::stderr)
         .try_init();
 }

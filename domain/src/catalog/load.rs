@@ -204,11 +204,15 @@ mod tests {
     use crate::{payments, Services};
 
     #[tokio::test]
-    async fn a_fresh_database_holds_the_catalog_of_the_file_and_the_services_use_it() {
+    async fn a_fresh_database_holds_the_frozen_seed_and_after_a_sync_the_file() {
         each_db(|svc| async move {
-            let loaded = Catalog::load(&svc.db).await.unwrap();
-            assert_eq!(loaded, Catalog::builtin());
-            assert_eq!(*svc.catalog, loaded);
+            let migrated = Catalog::load(&svc.db).await.unwrap();
+            assert_eq!(*svc.catalog, migrated, "the services use the database's");
+            let file = Catalog::builtin();
+            let ids = |c: &Catalog| c.plans.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&migrated), ["basic", "pro", "enterprise"]);
+            crate::catalog::sync(&svc.db, &file).await.unwrap();
+            assert_eq!(Catalog::load(&svc.db).await.unwrap(), file);
         })
         .await;
     }
