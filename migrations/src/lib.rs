@@ -11,6 +11,7 @@ mod m20261126_000004_notifications;
 mod m20261126_000010_ledger_grant_index;
 mod m20261126_000011_credit_holds;
 mod m20261126_000020_catalog;
+mod m20261127_000030_lower_welcome_grant;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_ledger_grant_index::Migration),
             Box::new(m20261126_000011_credit_holds::Migration),
             Box::new(m20261126_000020_catalog::Migration),
+            Box::new(m20261127_000030_lower_welcome_grant::Migration),
         ]
     }
 }

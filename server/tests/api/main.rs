@@ -8,3 +8,4 @@ mod helpers;
 mod keys;
 mod pages;
 mod sdk;
+mod security;
