@@ -231,3 +231,38 @@ async fn a_client_cannot_pick_its_address_with_x_forwarded_for() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn private_answers_are_not_stored_and_https_sites_ask_for_https() {
+    each_app(|app| async move {
+        app.signed_in_user().await;
+        for res in [
+            app.get("/dashboard").await,
+            app.call("dashboard", &[]).await,
+        ] {
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["cache-control"], "no-store");
+        }
+        let public = app.get("/login").await;
+        assert_ne!(
+            public.headers().get("cache-control").map(|v| v.as_bytes()),
+            Some(&b"no-store"[..])
+        );
+        assert!(!public.headers().contains_key("strict-transport-security"));
+    })
+    .await;
+    each_app_with(
+        |mut s| {
+            s.public_base_url = "https://portal.example".into();
+            s
+        },
+        |app| async move {
+            let res = app.get("/login").await;
+            assert_eq!(
+                res.headers()["strict-transport-security"],
+                "max-age=31536000"
+            );
+        },
+    )
+    .await;
+}
