@@ -2,6 +2,10 @@
 # Sets everything up and runs the portal on http://127.0.0.1:3000 (embedded SQLite in
 # ./data/resayil.db, created and migrated on first start).
 #
+# Demo payments: without MYFATOORAH_API_TOKEN the local test gateway is opened
+# (PAYMENTS_TEST_MODE=true, logged as a warning at start); customers mark their own orders
+# paid there, so never use this script in production.
+#
 # Demo mode: when OLLAMA_URL is not set and no Ollama answers on 127.0.0.1:11434, the
 # workspace's fake Ollama is started there, so the API answers (with deterministic text).
 set -euo pipefail
@@ -15,4 +19,5 @@ if [ -z "${OLLAMA_URL:-}" ] && ! curl -fsS -m 2 http://127.0.0.1:11434/ >/dev/nu
   fake_pid=$!
   trap 'kill $fake_pid 2>/dev/null || true' EXIT
 fi
+export PAYMENTS_TEST_MODE="${PAYMENTS_TEST_MODE:-true}"
 cargo leptos serve --release

@@ -15,7 +15,8 @@ pub async fn register(
 ) -> Result<(), AppError> {
     let svc = services()?;
     let lang = crate::request_lang();
-    let account = domain::accounts::register(
+    let ip = client_ip(&svc);
+    let account = domain::accounts::register_from(
         &svc,
         domain::accounts::NewAccount {
             email: &email,
@@ -23,6 +24,7 @@ pub async fn register(
             password: &password,
             lang: lang.code(),
         },
+        &ip,
     )
     .await
     .map_err(fail)?;

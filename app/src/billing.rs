@@ -87,6 +87,9 @@ pub fn Billing() -> impl IntoView {
                             };
                             view! {
                                 {v.test_gateway.then(|| view! { <p class="test-banner" role="note">{t.test_banner}</p> })}
+                                {v.payments_unavailable.then(|| view! {
+                                    <p class="test-banner" role="note" data-testid="payments-unavailable">{t.payments_unavailable}</p>
+                                })}
                                 <section class="card current-plan" data-testid="current-plan">
                                     <h2>{t.current_plan}</h2>
                                     <p class="big">{v.plan.as_deref().map(|p| t.plan_name(p)).unwrap_or(t.plan_names[0])}</p>

@@ -92,6 +92,7 @@ pub async fn billing_overview() -> Result<BillingView, AppError> {
         plan_expires_at: account.plan_expires_at,
         orders: orders.iter().map(|o| map::order(o, lang, None)).collect(),
         test_gateway: payments::uses_test_gateway(&svc),
+        payments_unavailable: !payments::payments_available(&svc),
     })
 }
 

@@ -26,6 +26,12 @@ pub enum ErrorCode {
     Conflict,
     /// Signed in, but not allowed (admin pages).
     Forbidden,
+    /// Registration is not open to the phone number's country.
+    PhoneCountryNotAllowed,
+    /// Too many registrations or checkouts lately (HTTP 429).
+    TooManyRequests,
+    /// No payment provider is configured: nothing can be bought (HTTP 503).
+    PaymentsDisabled,
 }
 
 /// The error of every server function.
@@ -171,6 +177,8 @@ pub struct BillingView {
     pub orders: Vec<OrderRow>,
     /// No MyFatoorah credentials: payments go through the labelled local test gateway.
     pub test_gateway: bool,
+    /// Nothing can be bought: no MyFatoorah credentials and no test mode.
+    pub payments_unavailable: bool,
 }
 
 /// The result of a payment, for the page the customer lands on after paying.

@@ -256,6 +256,10 @@ pub struct Texts {
     pub err_payment_unavailable: &'static str,
     pub err_conflict: &'static str,
     pub err_forbidden: &'static str,
+    pub err_phone_country: &'static str,
+    pub err_too_many_requests: &'static str,
+    pub err_payments_disabled: &'static str,
+    pub payments_unavailable: &'static str,
 }
 
 impl Texts {
@@ -277,6 +281,9 @@ impl Texts {
             ErrorCode::PaymentUnavailable => self.err_payment_unavailable,
             ErrorCode::Conflict => self.err_conflict,
             ErrorCode::Forbidden => self.err_forbidden,
+            ErrorCode::PhoneCountryNotAllowed => self.err_phone_country,
+            ErrorCode::TooManyRequests => self.err_too_many_requests,
+            ErrorCode::PaymentsDisabled => self.err_payments_disabled,
         }
     }
 
@@ -414,6 +421,10 @@ pub static EN: Texts = Texts {
     err_payment_unavailable: "The payment could not be started. Please try again in a moment.",
     err_conflict: "This cannot be done in the current state.",
     err_forbidden: "Only administrators can do this.",
+    err_phone_country: "Registration is not open to phone numbers from this country yet.",
+    err_too_many_requests: "Too many requests. Please try again in an hour.",
+    err_payments_disabled: "Online payments are not available yet. Please contact us to buy a plan or credits.",
+    payments_unavailable: "Online payments are not available yet: plans and credits cannot be bought here for now. Please contact us.",
 };
 
 pub static AR: Texts = Texts {
@@ -541,6 +552,10 @@ pub static AR: Texts = Texts {
     err_payment_unavailable: "تعذّر بدء عملية الدفع. حاول مرة أخرى بعد قليل.",
     err_conflict: "لا يمكن تنفيذ ذلك في الحالة الحالية.",
     err_forbidden: "هذا الإجراء للمسؤولين فقط.",
+    err_phone_country: "التسجيل غير متاح بعد لأرقام الهواتف من هذه الدولة.",
+    err_too_many_requests: "طلبات كثيرة. حاول مرة أخرى بعد ساعة.",
+    err_payments_disabled: "الدفع الإلكتروني غير متاح بعد. تواصل معنا لشراء باقة أو رصيد.",
+    payments_unavailable: "الدفع الإلكتروني غير متاح بعد: لا يمكن شراء الباقات أو الرصيد من هنا حالياً. تواصل معنا.",
 };
 
 #[cfg(test)]

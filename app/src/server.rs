@@ -45,6 +45,22 @@ pub fn fail(err: domain::Error) -> AppError {
                 AppError::Refused(ErrorCode::PaymentUnavailable),
             )
         }
+        E::RateLimited { retry_after_secs } => {
+            if let (Some(res), Ok(v)) = (
+                use_context::<ResponseOptions>(),
+                HeaderValue::from_str(&retry_after_secs.to_string()),
+            ) {
+                res.insert_header(header::RETRY_AFTER, v);
+            }
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                AppError::Refused(ErrorCode::TooManyRequests),
+            )
+        }
+        E::PaymentsDisabled => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Refused(ErrorCode::PaymentsDisabled),
+        ),
         E::Conflict(what) => {
             tracing::info!(%what, "refused in the current state");
             (StatusCode::CONFLICT, AppError::Refused(ErrorCode::Conflict))
@@ -71,6 +87,7 @@ fn map_code(code: domain::FieldCode) -> ErrorCode {
         F::InvalidCredentials => ErrorCode::InvalidCredentials,
         F::TooManyAttempts => ErrorCode::TooManyAttempts,
         F::KeyLimitReached => ErrorCode::KeyLimitReached,
+        F::PhoneCountryNotAllowed => ErrorCode::PhoneCountryNotAllowed,
     }
 }
 
@@ -123,26 +140,26 @@ pub async fn current_admin() -> Result<Account, AppError> {
     }
 }
 
-/// The caller's IP: the socket peer, or `X-Forwarded-For` when the settings trust a proxy.
+/// The caller's IP: the socket peer, or behind trusted proxies the address they saw
+/// (`domain::throttle::forwarded_for`, `TRUSTED_PROXIES`).
 pub fn client_ip(svc: &Services) -> String {
     let Some(parts) = parts() else {
         return "unknown".into();
     };
-    if svc.settings.trust_forwarded_for {
-        if let Some(ip) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(domain::throttle::forwarded_for)
-        {
-            return ip.to_string();
-        }
-    }
-    parts
+    let Some(peer) = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|ci| ci.0.ip())
+    else {
+        return "unknown".into();
+    };
+    let forwarded = parts.headers.get_all("x-forwarded-for");
+    domain::throttle::forwarded_for(
+        peer,
+        forwarded.iter().map(HeaderValue::as_bytes),
+        &svc.proxies,
+    )
+    .to_string()
 }
 
 /// Sets (or with `None`, clears) the session cookie: HttpOnly, SameSite=Lax, Secure on https.
@@ -171,16 +188,13 @@ pub fn set_session_cookie(svc: &Services, token: Option<&str>) {
     }
 }
 
-/// Only local paths may be redirect targets (no open redirect).
+/// Where to go after login or registration: `next` when it is a path on this site
+/// (`domain::validate::LocalPath`: no open redirect, never an invalid `Location` header),
+/// otherwise the dashboard.
 pub fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
-        {
-            n
-        }
-        _ => "/dashboard".into(),
-    }
+    next.as_deref()
+        .and_then(domain::validate::LocalPath::parse)
+        .map_or_else(|| "/dashboard".into(), |p| p.as_str().to_owned())
 }
 
 pub fn me(a: &Account) -> Me {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::entities::account;
 use crate::throttle::Verdict;
 use crate::validate::{Email, Password, Phone};
-use crate::{ledger, password, time, Error, FieldCode, Services};
+use crate::{ledger, time, Error, FieldCode, Services};
 
 /// Who may do what; kept in the database, never in code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,9 +78,63 @@ pub struct OperatorChoices {
     pub credits: Option<i64>,
 }
 
-/// Registers a user with the welcome grant of the catalog.
+/// Registration from the site, by a visitor at `ip`: within the hourly allowances per IP
+/// and per phone prefix (`REGISTRATIONS_PER_*`), then [`register`]. Every attempt with a
+/// well-formed, allowed number uses the allowance, taken or not, so the form cannot be
+/// used to probe which addresses are registered either.
+pub async fn register_from(
+    svc: &Services,
+    new: NewAccount<'_>,
+    ip: &str,
+) -> Result<Account, Error> {
+    let phone = allowed_phone(svc, new.phone)?;
+    let s = &svc.settings;
+    svc.hourly
+        .take_all(&[
+            (
+                &format!("register-ip:{ip}"),
+                s.registrations_per_ip_per_hour,
+            ),
+            (
+                &format!("register-prefix:{}", phone_prefix(&phone)),
+                s.registrations_per_phone_prefix_per_hour,
+            ),
+        ])
+        .map_err(|wait| {
+            tracing::warn!(%ip, "registration refused: hourly allowance used up");
+            Error::rate_limited(wait)
+        })?;
+    register(svc, new).await
+}
+
+/// Registers a user with the welcome grant ([`Services::welcome_credits`]); only phone
+/// numbers of the countries in `ALLOWED_PHONE_COUNTRIES`.
 pub async fn register(svc: &Services, new: NewAccount<'_>) -> Result<Account, Error> {
+    allowed_phone(svc, new.phone)?;
     create(svc, new, OperatorChoices::default()).await
+}
+
+/// A well-formed phone number of a country registration is open to.
+fn allowed_phone(svc: &Services, raw: &str) -> Result<Phone, Error> {
+    let phone = Phone::parse(raw)?;
+    let digits = phone.as_str().trim_start_matches('+');
+    let allowed = svc
+        .settings
+        .allowed_phone_countries
+        .split(',')
+        .map(|c| c.trim().trim_start_matches('+'))
+        .any(|code| !code.is_empty() && digits.starts_with(code));
+    if allowed {
+        Ok(phone)
+    } else {
+        Err(Error::invalid("phone", FieldCode::PhoneCountryNotAllowed))
+    }
+}
+
+/// All but the last four digits: one operator's block of 10,000 numbers.
+fn phone_prefix(phone: &Phone) -> &str {
+    let s = phone.as_str();
+    &s[..s.len().saturating_sub(4)]
 }
 
 /// Creates an account: validates, checks for duplicates, hashes the password off the async
@@ -101,12 +155,12 @@ pub async fn create(
         ),
         None => None,
     };
-    let credits = choices.credits.unwrap_or(svc.catalog.welcome_credits);
+    let credits = choices.credits.unwrap_or_else(|| svc.welcome_credits());
     if credits < 0 {
         return Err(Error::invalid("credits", FieldCode::Required));
     }
     ensure_unique(&svc.db, &email, &phone).await?;
-    let hash = password::hash(pw.as_str().to_owned()).await?;
+    let hash = svc.hasher.hash(pw.as_str().to_owned()).await?;
     let now = time::now();
     let lang = if new.lang == "en" { "en" } else { "ar" };
 
@@ -215,7 +269,8 @@ pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Accou
         .ok_or(Error::NotFound)
 }
 
-/// Checks e-mail and password, with throttling per account and per IP. Every failure is
+/// Checks e-mail and password, throttled per (account, IP), per account and per IP
+/// (`throttle`): a refused attempt answers at once, without hashing. Every failure is
 /// logged as `login failed user=<email> ip=<ip>` — the line the fail2ban filter matches.
 pub async fn authenticate(
     svc: &Services,
@@ -230,13 +285,10 @@ pub async fn authenticate(
         .filter(|c| c.is_ascii_graphic())
         .take(254)
         .collect();
-    match svc.throttle.check(&email_key, ip) {
-        Verdict::Blocked => {
-            tracing::warn!("login failed user={logged} ip={ip}");
-            return Err(Error::invalid("password", FieldCode::TooManyAttempts));
-        }
-        Verdict::Slow(d) => tokio::time::sleep(d).await,
-        Verdict::Allow => {}
+    if let Verdict::Refused { retry_after } = svc.throttle.attempt(&email_key, ip) {
+        tracing::warn!("login failed user={logged} ip={ip}");
+        tracing::debug!(?retry_after, "login throttled");
+        return Err(Error::invalid("password", FieldCode::TooManyAttempts));
     }
     let found = match Email::parse(email) {
         Ok(e) => {
@@ -248,19 +300,22 @@ pub async fn authenticate(
         Err(_) => None,
     };
     let ok = match &found {
-        Some(m) => password::verify(password.to_owned(), m.password_hash.clone()).await?,
+        Some(m) => {
+            svc.hasher
+                .verify(password.to_owned(), m.password_hash.clone())
+                .await?
+        }
         None => {
-            password::dummy_verify(password.to_owned()).await;
+            svc.hasher.dummy_verify(password.to_owned()).await;
             false
         }
     };
     match found {
         Some(m) if ok => {
-            svc.throttle.record_success(&email_key);
+            svc.throttle.record_success(&email_key, ip);
             Ok(m.into())
         }
         _ => {
-            svc.throttle.record_failure(&email_key, ip);
             tracing::warn!("login failed user={logged} ip={ip}");
             Err(Error::invalid("password", FieldCode::InvalidCredentials))
         }
@@ -295,7 +350,7 @@ mod tests {
             )
             .await
             .unwrap();
-            assert_eq!(a.credits, svc.catalog.welcome_credits);
+            assert_eq!(a.credits, svc.welcome_credits());
             assert_eq!(a.role, Role::User);
             assert_eq!(a.lang, "en");
             assert_eq!(ledger::sum(&svc.db, a.id).await.unwrap(), a.credits);
@@ -406,14 +461,181 @@ mod tests {
                 code(unknown.unwrap_err()),
                 ("password", FieldCode::InvalidCredentials)
             );
-            for _ in 0..10 {
-                svc.throttle.record_failure(&email, "10.0.0.2");
+            // Strangers guessing from other addresses slow only themselves.
+            for n in 0..20 {
+                let _ = authenticate(&svc, &email, "guess-guess", &format!("198.51.100.{n}")).await;
             }
-            let blocked = authenticate(&svc, &email, "password1", "10.0.0.3").await;
+            assert!(authenticate(&svc, &email, "password1", "10.0.0.1")
+                .await
+                .is_ok());
+            for _ in 0..3 {
+                let _ = authenticate(&svc, &email, "guess-guess", "10.0.0.2").await;
+            }
+            let blocked = authenticate(&svc, &email, "password1", "10.0.0.2").await;
             assert_eq!(
                 code(blocked.unwrap_err()),
                 ("password", FieldCode::TooManyAttempts)
             );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_throttled_login_answers_without_hashing() {
+        each_db(|svc| async move {
+            let email = unique_email();
+            register(&svc, new(&email, &unique_phone())).await.unwrap();
+            // Three failures (counted as the throttle counts them, without waiting for
+            // three slow hashes): the pair is now in backoff.
+            for ip in ["203.0.113.9", "203.0.113.9", "203.0.113.9", "203.0.113.10"] {
+                svc.throttle.attempt(&email, ip);
+                svc.throttle.attempt("nobody@example.com", ip);
+            }
+            let hashed = svc.hasher.started();
+            for (who, ip) in [
+                (email.as_str(), "203.0.113.9"),
+                ("nobody@example.com", "203.0.113.9"),
+            ] {
+                for _ in 0..50 {
+                    let refused = authenticate(&svc, who, "guess-guess", ip).await;
+                    assert_eq!(
+                        code(refused.unwrap_err()),
+                        ("password", FieldCode::TooManyAttempts)
+                    );
+                }
+            }
+            assert_eq!(svc.hasher.started(), hashed, "a refused attempt hashed");
+            // From another address the owner's attempt is checked (and hashed).
+            assert!(authenticate(&svc, &email, "password1", "203.0.113.10")
+                .await
+                .is_ok());
+            assert_eq!(svc.hasher.started(), hashed + 1);
+        })
+        .await;
+    }
+
+    fn new<'a>(email: &'a str, phone: &'a str) -> NewAccount<'a> {
+        NewAccount {
+            email,
+            phone,
+            password: "password1",
+            lang: "en",
+        }
+    }
+
+    fn with(svc: &Services, change: impl FnOnce(&mut crate::Settings)) -> Services {
+        let mut settings = (*svc.settings).clone();
+        change(&mut settings);
+        Services {
+            settings: std::sync::Arc::new(settings),
+            hourly: Default::default(),
+            ..svc.clone()
+        }
+    }
+
+    #[tokio::test]
+    async fn only_numbers_of_the_allowed_countries_may_register() {
+        each_db(|svc| async move {
+            for phone in ["+14155550123", "+447700900123", "+201001234567"] {
+                let refused = register(&svc, new(&unique_email(), phone)).await;
+                assert_eq!(
+                    code(refused.unwrap_err()),
+                    ("phone", FieldCode::PhoneCountryNotAllowed),
+                    "{phone}"
+                );
+            }
+            for phone in [
+                "+966501234567",
+                "+971501234567",
+                "+97433123456",
+                "+97333123456",
+                "+96891234567",
+            ] {
+                let fresh = format!("{}{}", &phone[..phone.len() - 6], &unique_phone()[6..]);
+                register(&svc, new(&unique_email(), &fresh))
+                    .await
+                    .expect(phone);
+            }
+            let uk = with(&svc, |s| s.allowed_phone_countries = "+44, 965".into());
+            register(
+                &uk,
+                new(
+                    &unique_email(),
+                    &format!("+4477009{}", &unique_phone()[6..]),
+                ),
+            )
+            .await
+            .expect("the operator opened +44");
+            let refused = register(&uk, new(&unique_email(), "+966501234567")).await;
+            assert_eq!(
+                code(refused.unwrap_err()),
+                ("phone", FieldCode::PhoneCountryNotAllowed)
+            );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn registrations_are_limited_per_ip_and_per_phone_prefix() {
+        each_db(|svc| async move {
+            let svc = with(&svc, |s| {
+                s.registrations_per_ip_per_hour = 2;
+                s.registrations_per_phone_prefix_per_hour = 3;
+            });
+            for _ in 0..2 {
+                register_from(&svc, new(&unique_email(), &unique_phone()), "192.0.2.1")
+                    .await
+                    .unwrap();
+            }
+            let email = unique_email();
+            let third = register_from(&svc, new(&email, &unique_phone()), "192.0.2.1").await;
+            assert!(
+                matches!(third, Err(Error::RateLimited { retry_after_secs }) if retry_after_secs > 3000),
+                "{third:?}"
+            );
+            assert!(matches!(find_by_email(&svc.db, &email).await, Err(Error::NotFound)));
+            register_from(&svc, new(&email, &unique_phone()), "192.0.2.2")
+                .await
+                .expect("another address");
+
+            // Walking through one block of numbers from many addresses.
+            let block = &unique_phone()[..8];
+            let mut refused = 0;
+            for n in 0..5 {
+                let phone = format!("{block}{n:04}");
+                let ip = format!("198.51.100.{n}");
+                if let Err(Error::RateLimited { .. }) =
+                    register_from(&svc, new(&unique_email(), &phone), &ip).await
+                {
+                    refused += 1;
+                }
+            }
+            assert_eq!(refused, 2);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn the_welcome_grant_is_a_setting() {
+        each_db(|svc| async move {
+            // The catalog's grant, as the migrations left it on this database.
+            assert_eq!(svc.catalog.welcome_credits, 100);
+            let default = with(&svc, |s| s.welcome_credits = None);
+            let a = register(&default, new(&unique_email(), &unique_phone()))
+                .await
+                .unwrap();
+            assert_eq!(a.credits, 100);
+            let svc = with(&svc, |s| s.welcome_credits = Some(25));
+            let a = register(&svc, new(&unique_email(), &unique_phone()))
+                .await
+                .unwrap();
+            assert_eq!(a.credits, 25);
+            assert_eq!(ledger::sum(&svc.db, a.id).await.unwrap(), 25);
+            let none = with(&svc, |s| s.welcome_credits = Some(0));
+            let b = register(&none, new(&unique_email(), &unique_phone()))
+                .await
+                .unwrap();
+            assert_eq!(b.credits, 0);
         })
         .await;
     }

@@ -254,7 +254,7 @@ mod tests {
         assert_eq!(ids, ["basic", "pro", "enterprise"]);
         assert_eq!(c.plan("pro").map(|p| p.requests_per_minute), Some(30));
         assert_eq!(c.packs.len(), 3);
-        assert_eq!(c.welcome_credits, 1000);
+        assert_eq!(c.welcome_credits, 100);
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum FieldCode {
     InvalidCredentials,
     TooManyAttempts,
     KeyLimitReached,
+    /// The phone number's country is not among those the operator opened registration to.
+    PhoneCountryNotAllowed,
 }
 
 /// The one error type of the domain layer.
@@ -40,6 +42,13 @@ pub enum Error {
     /// an order paid that is not pending).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// Too many of these requests lately (registrations, checkouts); try again later.
+    #[error("rate limited for {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// No payment provider is configured and the test gateway is not opened: nothing can
+    /// be bought.
+    #[error("payments are not available")]
+    PaymentsDisabled,
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal: {0}")]
@@ -49,5 +58,11 @@ pub enum Error {
 impl Error {
     pub fn invalid(field: &'static str, code: FieldCode) -> Self {
         Error::Invalid { field, code }
+    }
+
+    pub fn rate_limited(retry_after: std::time::Duration) -> Self {
+        Error::RateLimited {
+            retry_after_secs: retry_after.as_secs().max(1),
+        }
     }
 }

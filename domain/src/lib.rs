@@ -8,6 +8,8 @@
 //!   over the database connection.
 //! - [`catalog`]: plans, packs, models and the deny list, seeded from
 //!   `catalog/catalog.toml` into the database by a migration and loaded from there.
+//! - [`throttle`] (failed logins), [`rate`] (hourly allowances), [`proxies`] (the client
+//!   address behind trusted proxies), [`password`] (argon2, bounded): abuse defences.
 //! - [`notify`]: WhatsApp notifications — the outbox written with each event, templates,
 //!   providers, the background worker, renewal reminders and fail2ban's ban reports.
 //! - [`payments`]: orders, checkout and confirmation through MyFatoorah (or the local test
@@ -25,9 +27,11 @@ pub mod ledger;
 pub mod meter;
 pub mod models;
 pub mod notify;
-mod password;
+pub mod password;
 pub mod payments;
 pub mod pricing;
+pub mod proxies;
+pub mod rate;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
@@ -54,11 +58,20 @@ pub struct Services {
     pub throttle: Arc<throttle::LoginThrottle>,
     /// The HTTP client for outside services (MyFatoorah): one connection pool per process.
     pub http: reqwest::Client,
+    /// Argon2 with a bound on concurrent hashes.
+    pub hasher: Arc<password::Hasher>,
+    /// Whose `X-Forwarded-For` is believed (from `TRUSTED_PROXIES`).
+    pub proxies: Arc<proxies::TrustedProxies>,
+    /// Hourly allowances: registrations per IP and phone prefix, checkouts per account.
+    pub hourly: Arc<rate::Hourly>,
 }
 
 impl Services {
     /// Connects to the database, runs migrations and loads the catalog.
     pub async fn build(settings: Settings) -> Result<Self, Error> {
+        let proxies =
+            proxies::TrustedProxies::parse(&settings.trusted_proxies, settings.trust_forwarded_for)
+                .map_err(Error::Internal)?;
         let db = db::connect(&settings.database_url).await?;
         let catalog = catalog::Catalog::load(&db).await?;
         Ok(Self {
@@ -67,7 +80,17 @@ impl Services {
             catalog: Arc::new(catalog),
             throttle: Arc::new(throttle::LoginThrottle::default()),
             http: payments::http_client()?,
+            hasher: Arc::new(password::Hasher::default()),
+            proxies: Arc::new(proxies),
+            hourly: Arc::new(rate::Hourly::default()),
         })
+    }
+
+    /// The grant of a new account: `WELCOME_CREDITS`, else the catalog's.
+    pub fn welcome_credits(&self) -> i64 {
+        self.settings
+            .welcome_credits
+            .unwrap_or(self.catalog.welcome_credits)
     }
 }
 

@@ -45,6 +45,25 @@ pub struct Settings {
     /// The shared token fail2ban's action sends to `POST /internal/fail2ban`; without it
     /// the endpoint refuses everything.
     pub fail2ban_token: Option<SecretString>,
+    /// The reverse proxies whose `X-Forwarded-For` entries are believed: IPs and CIDR
+    /// ranges, comma-separated (`domain::proxies`). `trust_forwarded_for` adds loopback.
+    pub trusted_proxies: String,
+    /// Opens the local test gateway (a page where the customer marks their own order paid)
+    /// when MyFatoorah is not configured. For demos and tests only; never in production.
+    pub payments_test_mode: bool,
+    /// Country calling codes whose phone numbers may register, comma-separated (`965,966`
+    /// or `+965,+966`). Default: the Gulf.
+    pub allowed_phone_countries: String,
+    /// The welcome grant of a new account; when unset, the catalog's `welcome_credits`.
+    /// (It moves to after phone verification when that flow exists.)
+    pub welcome_credits: Option<i64>,
+    /// Registrations allowed per client IP per hour (per instance).
+    pub registrations_per_ip_per_hour: u32,
+    /// Registrations allowed per phone-number prefix (all but the last four digits) per
+    /// hour (per instance): stops walking through a block of numbers.
+    pub registrations_per_phone_prefix_per_hour: u32,
+    /// Checkouts (pending orders) one account may start per hour (per instance).
+    pub checkouts_per_account_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -74,6 +93,13 @@ impl Default for Settings {
             admin_lang: "ar".into(),
             notify_both_languages: false,
             fail2ban_token: None,
+            trusted_proxies: String::new(),
+            payments_test_mode: false,
+            allowed_phone_countries: "965,966,971,974,973,968".into(),
+            welcome_credits: None,
+            registrations_per_ip_per_hour: 5,
+            registrations_per_phone_prefix_per_hour: 10,
+            checkouts_per_account_per_hour: 20,
         }
     }
 }
@@ -103,6 +129,13 @@ pub const ENV_VARS: &[&str] = &[
     "ADMIN_LANG",
     "NOTIFY_BOTH_LANGUAGES",
     "FAIL2BAN_TOKEN",
+    "TRUSTED_PROXIES",
+    "PAYMENTS_TEST_MODE",
+    "ALLOWED_PHONE_COUNTRIES",
+    "WELCOME_CREDITS",
+    "REGISTRATIONS_PER_IP_PER_HOUR",
+    "REGISTRATIONS_PER_PHONE_PREFIX_PER_HOUR",
+    "CHECKOUTS_PER_ACCOUNT_PER_HOUR",
 ];
 
 impl Settings {
@@ -124,12 +157,16 @@ impl Settings {
                 }
                 let key = name.to_ascii_lowercase();
                 let v = match key.as_str() {
-                    "session_days" => toml::Value::Integer(
+                    "session_days"
+                    | "welcome_credits"
+                    | "registrations_per_ip_per_hour"
+                    | "registrations_per_phone_prefix_per_hour"
+                    | "checkouts_per_account_per_hour" => toml::Value::Integer(
                         value
                             .parse()
                             .map_err(|_| format!("{name} must be a number"))?,
                     ),
-                    "trust_forwarded_for" | "notify_both_languages" => {
+                    "trust_forwarded_for" | "notify_both_languages" | "payments_test_mode" => {
                         toml::Value::Boolean(matches!(value.as_str(), "1" | "true" | "yes"))
                     }
                     _ => toml::Value::String(value),

@@ -27,6 +27,13 @@ async fn services(url: &str) -> Services {
     let _guard = MIGRATE.lock().await;
     Services::build(Settings {
         database_url: url.to_owned(),
+        // The notification and metering tests count down from a grant of 1,000.
+        welcome_credits: Some(1000),
+        // Checkouts go through the local test gateway unless a test configures MyFatoorah.
+        payments_test_mode: true,
+        // Tests register and check out many times from one place.
+        registrations_per_ip_per_hour: 10_000,
+        checkouts_per_account_per_hour: 10_000,
         ..Settings::default()
     })
     .await

@@ -129,6 +129,42 @@ impl Label {
     }
 }
 
+/// A redirect target on this site (the `next=` of login and registration), as the
+/// `Location` header will carry it.
+///
+/// Browsers parse `Location` by the URL standard, which first trims leading and trailing
+/// spaces and control characters, removes every tab and newline, and reads `\\` as `/`:
+/// `/\t/evil.example` and `/\\evil.example` are both `//evil.example`, another site. So
+/// anything with a control character, a space or a backslash is refused outright (not
+/// cleaned), as is anything that is not a path (`//host`, `scheme:`). The result is the
+/// URL parser's own serialization (non-ASCII percent-encoded), so it always makes a valid
+/// header value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPath(String);
+
+impl LocalPath {
+    pub const MAX: usize = 512;
+    pub fn parse(raw: &str) -> Option<Self> {
+        let plain = raw.len() < Self::MAX
+            && raw.starts_with('/')
+            && !raw.starts_with("//")
+            && !raw
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+        if !plain {
+            return None;
+        }
+        // The parser has the last word: the target must stay on the same origin.
+        let base = url::Url::parse("http://same-origin.invalid/").ok()?;
+        let joined = base.join(raw).ok()?;
+        let same = joined.origin() == base.origin() && joined.path().starts_with('/');
+        same.then(|| Self(joined[url::Position::BeforePath..].to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +253,46 @@ mod tests {
             FieldCode::TooLong
         );
         assert!(Password::parse("long enough").is_ok());
+    }
+
+    #[test]
+    fn local_paths_stay_on_this_site() {
+        for ok in [
+            "/dashboard",
+            "/billing?item=pro&x=1",
+            "/keys#new",
+            "/a/b/../c",
+        ] {
+            assert!(LocalPath::parse(ok).is_some(), "{ok} refused");
+        }
+        assert_eq!(
+            LocalPath::parse("/billing?q=ü").unwrap().as_str(),
+            "/billing?q=%C3%BC"
+        );
+        assert_eq!(LocalPath::parse("/a/b/../c").unwrap().as_str(), "/a/c");
+    }
+
+    #[test]
+    fn redirects_off_site_or_with_control_characters_are_refused() {
+        for bad in [
+            "",
+            "dashboard",
+            "//evil.example/phish",
+            "/\\evil.example",
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "/%09/evil.example/phish\r\nSet-Cookie: x=1",
+            "/dashboard\r\nSet-Cookie: x=1",
+            "/x\u{7f}",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/\u{2028}/evil.example",
+        ] {
+            assert_eq!(LocalPath::parse(bad), None, "{bad:?} accepted");
+        }
+        assert_eq!(LocalPath::parse(&format!("/{}", "a".repeat(600))), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@ import { test, expect, hydrated, uniqueUser, register } from './fixtures';
 test('register, create a key shown once, list, delete, log out and back in', async ({ page }) => {
   const user = uniqueUser();
   await register(page, user);
-  await expect(page.getByTestId('balance')).toHaveText('1,000');
+  await expect(page.getByTestId('balance')).toHaveText('100');
 
   await page.getByRole('link', { name: 'API keys' }).first().click();
   await expect(page).toHaveURL(/\/keys$/);
@@ -38,7 +38,7 @@ test('register, create a key shown once, list, delete, log out and back in', asy
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
-  await expect(page.getByTestId('balance')).toHaveText('1,000');
+  await expect(page.getByTestId('balance')).toHaveText('100');
 });
 
 test('the session survives a browser restart', async ({ page, browser }) => {
@@ -51,7 +51,7 @@ test('the session survives a browser restart', async ({ page, browser }) => {
   const again = await reopened.newPage();
   await again.goto('/dashboard?lang=en');
   await expect(again).toHaveURL(/\/dashboard/);
-  await expect(again.getByTestId('balance')).toHaveText('1,000');
+  await expect(again.getByTestId('balance')).toHaveText('100');
   await reopened.close();
 });
 

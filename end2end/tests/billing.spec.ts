@@ -17,7 +17,7 @@ test('buying the 5,000-credit pack grows the balance on the dashboard', async ({
   await expect(page.getByTestId('payment-result')).toHaveAttribute('data-status', 'paid');
 
   await page.goto('/dashboard');
-  await expect(page.getByTestId('balance')).toHaveText('6,000');
+  await expect(page.getByTestId('balance')).toHaveText('5,100');
 
   await page.goto('/billing');
   const row = page.getByTestId('orders').locator('tbody tr').first();
@@ -38,7 +38,7 @@ test('subscribing to Pro shows the plan and its expiry', async ({ page }) => {
   await page.goto('/dashboard');
   await expect(page.getByTestId('plan')).toHaveText('Pro');
   await expect(page.getByText(/Renews or expires on \d{4}-\d{2}-\d{2}/)).toBeVisible();
-  await expect(page.getByTestId('balance')).toHaveText('21,000');
+  await expect(page.getByTestId('balance')).toHaveText('20,100');
   await page.goto('/billing');
   await expect(page.getByTestId('current-plan')).toContainText('Active');
 });
@@ -57,7 +57,7 @@ test('a failed payment says so plainly, offers a retry and adds no credits', asy
   await expect(page.getByRole('link', { name: 'Try again' })).toBeVisible();
 
   await page.goto('/dashboard');
-  await expect(page.getByTestId('balance')).toHaveText('1,000');
+  await expect(page.getByTestId('balance')).toHaveText('100');
 });
 
 test('billing in Arabic shows prices in Arabic numerals', async ({ page }) => {

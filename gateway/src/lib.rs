@@ -236,22 +236,19 @@ fn endpoint_of(path: &str) -> &'static str {
     }
 }
 
-/// The client's IP: the socket peer, or the first `X-Forwarded-For` address when the
-/// settings trust a proxy.
+/// The client's IP: the socket peer, or behind trusted proxies the address they saw
+/// (`domain::throttle::forwarded_for`, `TRUSTED_PROXIES`).
 fn client_ip(st: &State, req: &Request) -> std::net::IpAddr {
-    if st.svc.settings.trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(domain::throttle::forwarded_for);
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    req.extensions()
+    let peer = req
+        .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |ci| ci.0.ip())
+        .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |ci| ci.0.ip());
+    let forwarded = req.headers().get_all("x-forwarded-for");
+    domain::throttle::forwarded_for(
+        peer,
+        forwarded.iter().map(http::HeaderValue::as_bytes),
+        &st.svc.proxies,
+    )
 }
 
 /// Steps 2 and 3: key, then rate limit; the caller goes into the request's extensions and

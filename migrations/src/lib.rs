@@ -12,6 +12,7 @@ mod m20261126_000004_notifications;
 mod m20261126_000010_ledger_grant_index;
 mod m20261126_000011_credit_holds;
 mod m20261126_000020_catalog;
+mod m20261127_000030_lower_welcome_grant;
 mod m20261129_000030_request_limits;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_ledger_grant_index::Migration),
             Box::new(m20261126_000011_credit_holds::Migration),
             Box::new(m20261126_000020_catalog::Migration),
+            Box::new(m20261127_000030_lower_welcome_grant::Migration),
             Box::new(m20261129_000030_request_limits::Migration),
         ]
     }

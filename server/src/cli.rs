@@ -44,14 +44,14 @@ pub enum CatalogCommand {
 
 #[derive(Subcommand)]
 pub enum UserCommand {
-    /// Create an account (bypasses the web form; same validation).
+    /// Create an account (bypasses the web form; same validation). The password is read
+    /// from standard input (asked for on a terminal), never from the command line, where
+    /// `ps` and the shell's history would show it.
     Create {
         #[arg(long)]
         email: String,
         #[arg(long)]
         phone: String,
-        #[arg(long)]
-        password: String,
         /// `user` (default) or `admin`.
         #[arg(long, default_value = "user")]
         role: String,
@@ -125,6 +125,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let conf = leptos::prelude::get_configuration(None)
         .context("Leptos settings: run through `cargo leptos` or set LEPTOS_OUTPUT_NAME, LEPTOS_SITE_ROOT, LEPTOS_SITE_PKG_DIR and LEPTOS_SITE_ADDR (README)")?;
     let app = crate::Application::build(settings, conf.leptos_options).await?;
+    domain::payments::log_mode(app.services());
     app.run_until_stopped(crate::startup::shutdown_signal())
         .await
 }
@@ -135,7 +136,6 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Create {
             email,
             phone,
-            password,
             role,
             plan,
             credits,
@@ -145,6 +145,7 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
                 "admin" => accounts::Role::Admin,
                 other => bail!("unknown role {other:?} (user or admin)"),
             };
+            let password = read_password()?;
             let a = accounts::create(
                 &svc,
                 accounts::NewAccount {
@@ -183,6 +184,37 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// One line of standard input; on a terminal, asked for with the echo off (`stty`).
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    if tty {
+        eprint!("Password: ");
+        let _ = std::io::stderr().flush();
+        echo(false);
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if tty {
+        echo(true);
+        eprintln!();
+    }
+    read.context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        bail!("no password: type it at the prompt or pipe it in (printf '%s\\n' \"$PW\" | resayil user create …)");
+    }
+    Ok(password.to_owned())
+}
+
+fn echo(on: bool) {
+    let _ = std::process::Command::new("stty")
+        .arg(if on { "echo" } else { "-echo" })
+        .stdin(std::process::Stdio::inherit())
+        .status();
 }
 
 fn explain(e: domain::Error) -> anyhow::Error {

@@ -45,10 +45,7 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
 /// Sends visitors without a live session from private pages to the login page.
 pub async fn login_wall(State(svc): State<Services>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let private = req.method() == Method::GET
-        && PRIVATE_PAGES
-            .iter()
-            .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let private = req.method() == Method::GET && is_private_page(path);
     if private {
         let token = app::server::cookie_in(req.headers(), domain::sessions::COOKIE);
         let live = match token {
@@ -68,8 +65,12 @@ pub async fn login_wall(State(svc): State<Services>, req: Request, next: Next) -
 }
 
 /// Headers every response carries. Pages set their own Content-Security-Policy (with the
-/// nonce of their hydration script); everything else gets a locked-down one.
-pub async fn headers(req: Request, next: Next) -> Response {
+/// nonce of their hydration script); everything else gets a locked-down one. Answers that
+/// belong to one signed-in user (private pages, every server function under `/api/`) are
+/// `Cache-Control: no-store`, so no shared or back-button cache keeps them; over https
+/// (`PUBLIC_BASE_URL`), `Strict-Transport-Security` keeps browsers on https.
+pub async fn headers(State(svc): State<Services>, req: Request, next: Next) -> Response {
+    let private = is_private(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -87,7 +88,27 @@ pub async fn headers(req: Request, next: Next) -> Response {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         );
     }
+    if private {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if svc.settings.public_base_url.starts_with("https://") {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     res
+}
+
+/// Private pages and every server function (their answers are the caller's data).
+fn is_private(path: &str) -> bool {
+    path.starts_with("/api/") || is_private_page(path)
+}
+
+fn is_private_page(path: &str) -> bool {
+    PRIVATE_PAGES
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
 fn encode(s: &str) -> String {

@@ -113,12 +113,15 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         .merge(crate::internal::routes(services.clone()))
         .merge(pages)
         .layer(middleware::from_fn_with_state(
-            services,
+            services.clone(),
             security::login_wall,
         ))
         .layer(middleware::from_fn(security::same_origin))
         .layer(middleware::from_fn(lang::choose))
-        .layer(middleware::from_fn(security::headers));
+        .layer(middleware::from_fn_with_state(
+            services.clone(),
+            security::headers,
+        ));
     // The API keeps its own middleware (request id, key, rate limit…): none of the
     // browser-facing layers above run on its hot path.
     Router::new().nest("/v1", gateway.router()).merge(site)

@@ -198,6 +198,56 @@ pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Ban>, Err
         .collect())
 }
 
+/// The account name of a ban (typed by whoever failed to log in) as the admins' WhatsApp
+/// alert may show it. WhatsApp has no escaping, so what would change the message is
+/// replaced or removed: control and invisible formatting characters (newlines, bidi
+/// overrides that reorder the text, zero-width joiners) are dropped, the formatting marks
+/// `* _ ~ `` ` `` and a leading `>` become look-alikes that format nothing, runs of spaces
+/// become one (Meta refuses template parameters with newlines or four spaces), and the
+/// result is at most [`ALERT_NAME_MAX`] characters. The stored ban keeps the name verbatim.
+pub(crate) fn alert_safe_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    let mut last_space = true;
+    for c in name.chars() {
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                count += 1;
+            }
+            last_space = true;
+        } else if c.is_control() || is_invisible(c) {
+            continue;
+        } else {
+            out.push(match c {
+                '*' => '\u{2217}',                   // ∗
+                '_' => '\u{FF3F}',                   // ＿
+                '~' => '\u{223C}',                   // ∼
+                '`' => '\u{02CB}',                   // ˋ
+                '>' if out.is_empty() => '\u{203A}', // ›
+                c => c,
+            });
+            count += 1;
+            last_space = false;
+        }
+        if count >= ALERT_NAME_MAX {
+            out.push('…');
+            break;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// Longest account name an alert shows.
+pub(crate) const ALERT_NAME_MAX: usize = 64;
+
+/// Unicode format characters that change how text around them is shown.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
 /// Numbers as JSON numbers or as text (`3`, `1795641659.27`), as curl forms send them.
 fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     #[derive(Deserialize)]
@@ -215,5 +265,28 @@ fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
             .parse()
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("not a number: {s}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_in_alerts_cannot_format_reorder_or_flood_the_message() {
+        assert_eq!(alert_safe_name("eve@example.com"), "eve@example.com");
+        assert_eq!(
+            alert_safe_name("*URGENT* _pay_ ~now~ ```x```"),
+            "\u{2217}URGENT\u{2217} \u{FF3F}pay\u{FF3F} \u{223C}now\u{223C} \u{02CB}\u{02CB}\u{02CB}x\u{02CB}\u{02CB}\u{02CB}"
+        );
+        assert_eq!(
+            alert_safe_name("a\nb\r\n\tc     d\u{202E}moc.live\u{200B}"),
+            "a b c dmoc.live"
+        );
+        assert_eq!(alert_safe_name("> quoted"), "\u{203A} quoted");
+        let long = alert_safe_name(&"x".repeat(5000));
+        assert_eq!(long.chars().count(), ALERT_NAME_MAX + 1);
+        assert!(long.ends_with('…'));
+        assert_eq!(alert_safe_name("\u{7}\u{202E}"), "");
     }
 }

@@ -107,9 +107,9 @@ fn value(svc: &Services, name: &str, lang: &str, e: &Event<'_>) -> Option<String
         }
         "ip" => ltr(lang, &text("ip")?),
         "jail" => ltr(lang, &text("jail")?),
-        "user" => match text("user").filter(|u| !u.is_empty()) {
-            Some(u) => ltr(lang, &u),
-            None => "-".to_owned(),
+        "user" => match text("user").map(|u| super::bans::alert_safe_name(&u)) {
+            Some(u) if !u.is_empty() => ltr(lang, &u),
+            _ => "-".to_owned(),
         },
         "failures" => number(lang, int("failures")?),
         "minutes" => match int("bantime")? {

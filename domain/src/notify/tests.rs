@@ -166,7 +166,7 @@ fn ban_report(ip: &str, time: i64) -> Report {
         failures: Some(3.0),
         time: Some(time as f64),
         bantime: Some(3600.0),
-        user: Some("eve@example.com".into()),
+        user: Some("*eve*_x_@example.com\n\u{202E}PAY NOW".into()),
     }
 }
 
@@ -327,7 +327,11 @@ async fn every_notif_event_sends_one_message_in_the_right_language_with_the_righ
             assert_eq!(ban.len(), 1);
             assert_eq!(param(&ban[0], "failures"), "٣");
             assert_eq!(param(&ban[0], "minutes"), "٦٠");
-            assert_eq!(param(&ban[0], "user"), ltr("eve@example.com"));
+            // The name is as typed in the database, harmless in the alert.
+            assert_eq!(
+                param(&ban[0], "user"),
+                ltr("\u{2217}eve\u{2217}\u{FF3F}x\u{FF3F}@example.com PAY NOW")
+            );
             let ent = mine("resayil_admin_enterprise_customer", "email", &ltr(&a.email));
             assert_eq!(ent.len(), 1);
             assert_eq!(param(&ent[0], "phone"), ltr(&a.phone));

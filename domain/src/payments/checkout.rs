@@ -23,8 +23,10 @@ pub async fn checkout(
 
 /// Writes a pending order for `item`, then (with MyFatoorah credentials) creates its
 /// invoice with InitiatePayment + ExecutePayment and returns MyFatoorah's PaymentURL;
-/// without credentials, returns the local test gateway's page. An unknown item is
-/// `Error::Invalid { field: "item" }`. When MyFatoorah refuses or cannot be reached the
+/// without credentials, returns the local test gateway's page when `PAYMENTS_TEST_MODE`
+/// opened it, and otherwise refuses with [`Error::PaymentsDisabled`], writing nothing.
+/// An unknown item is `Error::Invalid { field: "item" }`; more than
+/// `CHECKOUTS_PER_ACCOUNT_PER_HOUR` checkouts is [`Error::RateLimited`]. When MyFatoorah refuses or cannot be reached the
 /// order is marked failed (with the reason in its note) and the error is
 /// [`Error::PaymentProvider`]; the customer can simply choose again.
 pub async fn checkout_with_method(
@@ -39,8 +41,15 @@ pub async fn checkout_with_method(
     let client = MyFatoorah::from_services(svc);
     let gateway = match client {
         Some(_) => Gateway::MyFatoorah,
-        None => Gateway::Test,
+        None if svc.settings.payments_test_mode => Gateway::Test,
+        None => return Err(Error::PaymentsDisabled),
     };
+    svc.hourly
+        .take(
+            &format!("checkout:{}", account.id),
+            svc.settings.checkouts_per_account_per_hour,
+        )
+        .map_err(Error::rate_limited)?;
     let order = orders::create_pending(&svc.db, account.id, &item, gateway, lang).await?;
     let Some(client) = client else {
         return Ok(Checkout {

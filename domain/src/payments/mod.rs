@@ -3,7 +3,8 @@
 //! asking MyFatoorah (GetPaymentStatus) — from the browser callback, the signed webhook or
 //! the retry job, whichever comes first. Crediting happens in the one transaction that moves
 //! the order from pending to paid, so every other confirmation of the same payment is a
-//! no-op. Without MyFatoorah credentials a local test gateway walks the same path.
+//! no-op. Without MyFatoorah credentials nothing can be bought, unless the operator opens
+//! the local test gateway (`PAYMENTS_TEST_MODE=true`), which walks the same path.
 //!
 //! Layout:
 //! - [`checkout()`]: item → pending order → InitiatePayment + ExecutePayment → PaymentURL
@@ -270,8 +271,31 @@ pub enum WebhookOutcome {
     Ignored,
 }
 
-/// True when no MyFatoorah credentials are configured, so checkouts go through the
-/// clearly labelled local test gateway.
+/// True when checkouts go through the clearly labelled local test gateway: no MyFatoorah
+/// credentials, and the operator opened it with `PAYMENTS_TEST_MODE=true` (demos, tests).
 pub fn uses_test_gateway(svc: &crate::Services) -> bool {
-    myfatoorah::MyFatoorah::from_services(svc).is_none()
+    svc.settings.payments_test_mode && myfatoorah::MyFatoorah::from_services(svc).is_none()
+}
+
+/// True when something can be bought: MyFatoorah is configured, or the test gateway is.
+pub fn payments_available(svc: &crate::Services) -> bool {
+    myfatoorah::MyFatoorah::from_services(svc).is_some() || uses_test_gateway(svc)
+}
+
+/// Says at start-up, loudly, when the site takes no real payments.
+pub fn log_mode(svc: &crate::Services) {
+    let provider = myfatoorah::MyFatoorah::from_services(svc).is_some();
+    match (provider, svc.settings.payments_test_mode) {
+        (false, true) => tracing::warn!(
+            "PAYMENTS_TEST_MODE is on: checkouts use the local test gateway, where customers \
+             mark their own orders paid. Never in production."
+        ),
+        (true, true) => tracing::warn!(
+            "PAYMENTS_TEST_MODE is ignored: MyFatoorah is configured, the test gateway stays closed"
+        ),
+        (false, false) => tracing::warn!(
+            "payments are unavailable: set MYFATOORAH_API_TOKEN (or PAYMENTS_TEST_MODE=true for a demo)"
+        ),
+        (true, false) => {}
+    }
 }

@@ -668,3 +668,63 @@ async fn lapsed_plans_expire_once_and_the_account_falls_back_to_basic() {
     })
     .await;
 }
+
+/// The services of `svc` with other settings.
+fn reconfigured(svc: &Services, change: impl FnOnce(&mut Settings)) -> Services {
+    let mut settings = (*svc.settings).clone();
+    change(&mut settings);
+    Services {
+        settings: Arc::new(settings),
+        hourly: Default::default(),
+        ..svc.clone()
+    }
+}
+
+#[tokio::test]
+async fn without_a_provider_or_test_mode_nothing_can_be_bought() {
+    each_db(|svc| async move {
+        let a = new_account(&svc).await;
+        let test_mode = svc.clone();
+        let started_in_test_mode = checkout(&test_mode, &a, "pack-5k", "en")
+            .await
+            .expect("checkout");
+        let svc = reconfigured(&svc, |s| s.payments_test_mode = false);
+        assert!(!uses_test_gateway(&svc));
+        assert!(!payments_available(&svc));
+        let refused = checkout(&svc, &a, "pro", "en").await;
+        assert!(
+            matches!(refused, Err(Error::PaymentsDisabled)),
+            "{refused:?}"
+        );
+        assert_eq!(list_orders(&svc.db, a.id).await.expect("list").len(), 1);
+        // An order started while the test gateway was open cannot be paid once it closed.
+        let out = test_gateway_complete(&svc, started_in_test_mode.order_id, a.id, true).await;
+        assert!(matches!(out, Err(Error::Unauthorized)), "{out:?}");
+        assert_eq!(
+            order(&svc, started_in_test_mode.order_id).await.status,
+            OrderStatus::Pending
+        );
+        assert_eq!(balance(&svc, a.id).await, a.credits);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn checkouts_are_limited_per_account_per_hour() {
+    each_db(|svc| async move {
+        let svc = reconfigured(&svc, |s| s.checkouts_per_account_per_hour = 2);
+        let a = new_account(&svc).await;
+        let b = new_account(&svc).await;
+        for _ in 0..2 {
+            checkout(&svc, &a, "pack-5k", "en").await.expect("checkout");
+        }
+        let refused = checkout(&svc, &a, "pack-5k", "en").await;
+        assert!(
+            matches!(refused, Err(Error::RateLimited { retry_after_secs }) if retry_after_secs > 3000),
+            "{refused:?}"
+        );
+        assert_eq!(list_orders(&svc.db, a.id).await.expect("list").len(), 2);
+        checkout(&svc, &b, "pack-5k", "en").await.expect("another account");
+    })
+    .await;
+}

@@ -23,7 +23,7 @@ async fn registering_logs_the_user_in_with_a_lasting_httponly_cookie() {
         assert!(cookie.contains("SameSite=Lax"));
         assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
         let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-        assert_eq!(me["credits"], 1000);
+        assert_eq!(me["credits"], 100);
     })
     .await;
 }

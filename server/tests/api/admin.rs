@@ -1,23 +1,15 @@
-use crate::helpers::{each_app, resayil, unique_email, unique_phone};
+use crate::helpers::{each_app, resayil, resayil_with_input, unique_email, unique_phone};
 
 /// An admin made with the operator CLI, logged in through the real login endpoint.
 async fn admin(app: &crate::helpers::TestApp) -> String {
     let email = unique_email();
     let phone = unique_phone();
-    resayil(
+    resayil_with_input(
         app,
         &[
-            "user",
-            "create",
-            "--email",
-            &email,
-            "--phone",
-            &phone,
-            "--password",
-            "password123",
-            "--role",
-            "admin",
+            "user", "create", "--email", &email, "--phone", &phone, "--role", "admin",
         ],
+        "password123\n",
     );
     let shown: serde_json::Value = serde_json::from_str(&resayil(
         app,
@@ -25,7 +17,7 @@ async fn admin(app: &crate::helpers::TestApp) -> String {
     ))
     .unwrap();
     assert_eq!(shown["role"], "admin");
-    assert_eq!(shown["credits"], 1000);
+    assert_eq!(shown["credits"], 100);
     let res = app.login(&email, "password123").await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
@@ -82,7 +74,7 @@ async fn an_admin_marks_a_pending_order_paid_with_a_reason_once() {
             &["user", "show", "--email", &customer, "--json"],
         ))
         .unwrap();
-        assert_eq!(shown["credits"], 6000);
+        assert_eq!(shown["credits"], 5100);
     })
     .await;
 }
@@ -123,6 +115,35 @@ async fn admins_see_the_notification_outbox_and_others_do_not() {
             .call("admin/notifications/resend", &[("id", "999999999")])
             .await;
         assert_eq!(res.status(), 404);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_cli_takes_passwords_on_standard_input_never_on_the_command_line() {
+    each_app(|app| async move {
+        let email = unique_email();
+        let run = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
+                .args(args)
+                .env("DATABASE_URL", &app.database_url)
+                .env("RUST_LOG", "warn")
+                .output()
+                .expect("run resayil")
+        };
+        let phone = unique_phone();
+        let base = ["user", "create", "--email", &email, "--phone", &phone];
+        let on_argv = run(&[&base[..], &["--password", "password123"]].concat());
+        assert!(
+            !on_argv.status.success(),
+            "--password is no longer accepted"
+        );
+        let empty = run(&base);
+        assert!(!empty.status.success(), "no password on standard input");
+        assert!(String::from_utf8_lossy(&empty.stderr).contains("no password"));
+        resayil_with_input(&app, &base, "a long passphrase\n");
+        let res = app.login(&email, "a long passphrase").await;
+        assert!(res.status().is_success() || res.status().is_redirection());
     })
     .await;
 }

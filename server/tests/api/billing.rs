@@ -55,7 +55,7 @@ async fn the_test_gateway_credits_a_pack_once_and_shows_it_in_the_history() {
             );
         }
         let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-        assert_eq!(me["credits"], 6000, "credited exactly once");
+        assert_eq!(me["credits"], 5100, "credited exactly once");
         let view: serde_json::Value = app.call("billing", &[]).await.json().await.unwrap();
         assert_eq!(view["orders"][0]["status"], "paid");
         assert_eq!(
@@ -232,7 +232,7 @@ async fn a_myfatoorah_payment_is_confirmed_by_callback_and_signed_webhook_exactl
             "a replay is a no-op"
         );
         let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-        assert_eq!(me["credits"], 6000);
+        assert_eq!(me["credits"], 5100);
 
         // With MyFatoorah configured, the local test gateway is closed.
         let (url, _) = app.checkout("pack-5k").await;
@@ -252,7 +252,7 @@ async fn a_myfatoorah_payment_is_confirmed_by_callback_and_signed_webhook_exactl
             .await;
         assert!(res.status().is_client_error(), "{}", res.status());
         let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-        assert_eq!(me["credits"], 6000);
+        assert_eq!(me["credits"], 5100);
     })
     .await;
 }
@@ -289,7 +289,7 @@ async fn while_myfatoorah_is_down_the_customer_is_told_we_are_confirming_and_not
             "the page says so"
         );
         let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-        assert_eq!(me["credits"], 1000, "nothing credited yet");
+        assert_eq!(me["credits"], 100, "nothing credited yet");
         let billing: serde_json::Value = app.call("billing", &[]).await.json().await.unwrap();
         assert_eq!(
             billing["orders"][0]["status"], "pending",
@@ -306,7 +306,7 @@ async fn while_myfatoorah_is_down_the_customer_is_told_we_are_confirming_and_not
             .unwrap();
         assert_eq!(view["status"], "paid");
         let me: serde_json::Value = app.call("dashboard", &[]).await.json().await.unwrap();
-        assert_eq!(me["credits"], 6000);
+        assert_eq!(me["credits"], 5100);
     })
     .await;
 }

@@ -47,9 +47,23 @@ where
         let database_url = database_urls(&dir)[n].clone();
         let settings = configure(Settings {
             database_url,
-            ..Settings::default()
+            ..test_settings()
         });
         test(spawn_app(settings, dir).await).await;
+    }
+}
+
+/// The settings every API test starts from: the defaults, with the local test gateway
+/// open (as `make run` and the browser tests have it) and the hourly allowances opened
+/// wide, since every test registers and checks out from 127.0.0.1. Tests of those limits
+/// set their own.
+pub fn test_settings() -> Settings {
+    Settings {
+        payments_test_mode: true,
+        registrations_per_ip_per_hour: 10_000,
+        registrations_per_phone_prefix_per_hour: 10_000,
+        checkouts_per_account_per_hour: 10_000,
+        ..Settings::default()
     }
 }
 
@@ -170,12 +184,25 @@ impl TestApp {
 
 /// Runs the real `resayil` binary (operator commands) against the test app's database.
 pub fn resayil(app: &TestApp, args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
+    resayil_with_input(app, args, "")
+}
+
+/// [`resayil`] with `input` on its standard input (`user create` reads the password there).
+pub fn resayil_with_input(app: &TestApp, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
         .args(args)
         .env("DATABASE_URL", &app.database_url)
         .env("RUST_LOG", "warn")
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run resayil");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("run resayil");
     assert!(
         out.status.success(),
         "resayil {args:?} failed: {}",

@@ -9,3 +9,4 @@ mod helpers;
 mod keys;
 mod pages;
 mod sdk;
+mod security;

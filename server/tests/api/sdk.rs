@@ -2,7 +2,7 @@
 //! Ollama: completions, streams, models, embeddings and the SDK's exception types. The
 //! accounts come from the operator CLI, as the issue asks. `scripts/test.sh` makes the
 //! virtualenv and sets `RESAYIL_SDK_PYTHON`.
-use crate::helpers::{each_app_with, resayil, unique_email, unique_phone};
+use crate::helpers::{each_app_with, resayil, resayil_with_input, unique_email, unique_phone};
 
 fn python() -> String {
     std::env::var("RESAYIL_SDK_PYTHON").unwrap_or_else(|_| "python3".into())
@@ -11,18 +11,9 @@ fn python() -> String {
 fn account(app: &crate::helpers::TestApp, extra: &[&str]) -> String {
     let email = unique_email();
     let phone = unique_phone();
-    let mut args = vec![
-        "user",
-        "create",
-        "--email",
-        &email,
-        "--phone",
-        &phone,
-        "--password",
-        "password123",
-    ];
+    let mut args = vec!["user", "create", "--email", &email, "--phone", &phone];
     args.extend_from_slice(extra);
-    resayil(app, &args);
+    resayil_with_input(app, &args, "password123\n");
     resayil(app, &["key", "create", "--email", &email, "--label", "sdk"])
 }
 
