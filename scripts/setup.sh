@@ -14,6 +14,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "adding the wasm32 target"
   rustup target add wasm32-unknown-unknown
 fi
+# make test checks formatting and lints.
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    step "adding the $component component"
+    rustup component add "$component"
+  fi
+done
 # cargo-leptos runs the wasm-bindgen CLI, which must match Cargo.lock's wasm-bindgen.
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "0.2.130" ]; then
   step "installing wasm-bindgen-cli 0.2.130 (about 2 minutes)"

@@ -39,6 +39,10 @@ if ! command -v fail2ban-client >/dev/null; then # the ban test runs Debian's fa
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fail2ban
 fi
 
+step "formatting and lints (cargo fmt --check, clippy -D warnings)"
+cargo fmt --all --check
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+
 step "unit, domain and API tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 
