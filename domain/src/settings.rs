@@ -1,9 +1,10 @@
-//! Settings of the whole process: defaults, then a TOML file, then environment variables.
+//! Settings of the whole process: defaults, then a TOML file, then environment variables
+//! (with the `config` crate; see [`Settings::load`]).
 use secrecy::SecretString;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `sqlite://…` (default, embedded) or `postgres://…`.
     pub database_url: String,
@@ -139,48 +140,115 @@ pub const ENV_VARS: &[&str] = &[
 ];
 
 impl Settings {
-    /// Defaults, overlaid by the TOML file at `path` (if given and present), overlaid by
-    /// the environment variables of [`ENV_VARS`].
+    /// Defaults, overlaid by the TOML file at `path` (which must exist when given), overlaid
+    /// by the environment variables of [`ENV_VARS`] (an empty one counts as unset), read with
+    /// the `config` crate. Values are typed by the fields: `TRUE`, `yes`, `on` and `1` are
+    /// true; a value that does not fit its field, or an unknown key in the file, is an error
+    /// naming it.
     pub fn load(path: Option<&str>) -> Result<Self, String> {
-        let mut table = toml::Table::new();
+        let env = ENV_VARS
+            .iter()
+            .filter_map(|name| {
+                let value = std::env::var(name).ok().filter(|v| !v.is_empty())?;
+                Some((name.to_string(), value))
+            })
+            .collect();
+        Self::from_sources(path, env)
+    }
+
+    /// [`Settings::load`] with the environment given (tests).
+    pub fn from_sources(
+        path: Option<&str>,
+        env: std::collections::HashMap<String, String>,
+    ) -> Result<Self, String> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder = Config::builder();
         if let Some(path) = path {
-            if let Ok(text) = std::fs::read_to_string(path) {
-                table = text
-                    .parse::<toml::Table>()
-                    .map_err(|e| format!("{path}: {e}"))?;
+            if !std::path::Path::new(path).is_file() {
+                return Err(format!("settings file {path}: not found"));
             }
+            builder = builder.add_source(File::new(path, FileFormat::Toml));
         }
-        for name in ENV_VARS {
-            if let Ok(value) = std::env::var(name) {
-                if value.is_empty() {
-                    continue;
-                }
-                let key = name.to_ascii_lowercase();
-                let v = match key.as_str() {
-                    "session_days"
-                    | "welcome_credits"
-                    | "registrations_per_ip_per_hour"
-                    | "registrations_per_phone_prefix_per_hour"
-                    | "checkouts_per_account_per_hour" => toml::Value::Integer(
-                        value
-                            .parse()
-                            .map_err(|_| format!("{name} must be a number"))?,
-                    ),
-                    "trust_forwarded_for" | "notify_both_languages" | "payments_test_mode" => {
-                        toml::Value::Boolean(matches!(value.as_str(), "1" | "true" | "yes"))
-                    }
-                    _ => toml::Value::String(value),
-                };
-                table.insert(key, v);
-            }
-        }
-        toml::Value::Table(table)
-            .try_into()
+        builder
+            .add_source(Environment::default().source(Some(env)))
+            .build()
+            .and_then(|c| c.try_deserialize())
             .map_err(|e| format!("settings: {e}"))
     }
 
     /// Cookies get `Secure` when the site is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_base_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_values_are_typed_by_their_fields_in_any_case() {
+        let s = Settings::from_sources(
+            None,
+            env(&[
+                ("PAYMENTS_TEST_MODE", "TRUE"),
+                ("NOTIFY_BOTH_LANGUAGES", "yes"),
+                ("SESSION_DAYS", "7"),
+                ("ADMIN_PHONES", "+96550000001"),
+                ("REDIS_PREFIX", "123"),
+                ("WELCOME_CREDITS", "50"),
+            ]),
+        )
+        .unwrap();
+        assert!(s.payments_test_mode && s.notify_both_languages);
+        assert_eq!(s.session_days, 7);
+        assert_eq!(s.admin_phones, "+96550000001");
+        assert_eq!(s.redis_prefix, "123");
+        assert_eq!(s.welcome_credits, Some(50));
+        assert_eq!(s.ollama_url, Settings::default().ollama_url);
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_is_an_error_naming_it() {
+        let e = Settings::from_sources(None, env(&[("SESSION_DAYS", "a week")])).unwrap_err();
+        assert!(e.contains("session_days"), "{e}");
+        let e = Settings::from_sources(None, env(&[("PAYMENTS_TEST_MODE", "maybe")])).unwrap_err();
+        assert!(e.contains("payments_test_mode"), "{e}");
+    }
+
+    #[test]
+    fn every_environment_variable_is_documented_in_env_example() {
+        let example = include_str!("../../.env.example");
+        for name in ENV_VARS {
+            let line = format!("{name}=");
+            assert!(
+                example.lines().any(|l| l.starts_with(&line)),
+                "{name} is not in .env.example"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_settings_file_or_an_unknown_key_in_it_is_an_error() {
+        let e = Settings::from_sources(Some("/nonexistent/resayil.toml"), env(&[])).unwrap_err();
+        assert!(e.contains("not found"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "databse_url = \"sqlite://x\"\n").unwrap();
+        let e = Settings::from_sources(path.to_str(), env(&[])).unwrap_err();
+        assert!(e.contains("databse_url"), "{e}");
+        std::fs::write(&path, "session_days = 3\npayments_test_mode = true\n").unwrap();
+        let s = Settings::from_sources(path.to_str(), env(&[("SESSION_DAYS", "9")])).unwrap();
+        assert_eq!(s.session_days, 9, "the environment wins over the file");
+        assert!(s.payments_test_mode);
     }
 }
