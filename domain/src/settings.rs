@@ -45,6 +45,24 @@ pub struct Settings {
     /// The shared token fail2ban's action sends to `POST /internal/fail2ban`; without it
     /// the endpoint refuses everything.
     pub fail2ban_token: Option<SecretString>,
+    /// Seconds a client has to send a request's head — on a new connection, and on a
+    /// kept-alive one after each answer (so it is also the keep-alive idle limit).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body; a slower one gets 408. Answers,
+    /// streams included, are not timed.
+    pub body_read_timeout_secs: u64,
+    /// Open client connections served at most; above it a new connection is refused
+    /// (see `server::startup`'s accept loop).
+    pub max_connections: usize,
+    /// Seconds to connect to the local (and the cloud) Ollama.
+    pub ollama_connect_timeout_secs: u64,
+    /// Seconds the local and cloud Ollama have to send an answer's head after the request
+    /// went out; later, the request fails over as if the upstream were down. Ollama sends
+    /// a non-streamed answer's head only once the answer is complete, so this must cover
+    /// the longest one.
+    pub ollama_head_timeout_secs: u64,
+    /// Seconds an idle kept-alive connection to an upstream may be reused.
+    pub ollama_idle_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -74,6 +92,12 @@ impl Default for Settings {
             admin_lang: "ar".into(),
             notify_both_languages: false,
             fail2ban_token: None,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            max_connections: 10_000,
+            ollama_connect_timeout_secs: 5,
+            ollama_head_timeout_secs: 300,
+            ollama_idle_timeout_secs: 60,
         }
     }
 }
@@ -103,6 +127,23 @@ pub const ENV_VARS: &[&str] = &[
     "ADMIN_LANG",
     "NOTIFY_BOTH_LANGUAGES",
     "FAIL2BAN_TOKEN",
+    "HEADER_READ_TIMEOUT_SECS",
+    "BODY_READ_TIMEOUT_SECS",
+    "MAX_CONNECTIONS",
+    "OLLAMA_CONNECT_TIMEOUT_SECS",
+    "OLLAMA_HEAD_TIMEOUT_SECS",
+    "OLLAMA_IDLE_TIMEOUT_SECS",
+];
+
+/// The variables of [`ENV_VARS`] that are whole numbers.
+const NUMBERS: &[&str] = &[
+    "session_days",
+    "header_read_timeout_secs",
+    "body_read_timeout_secs",
+    "max_connections",
+    "ollama_connect_timeout_secs",
+    "ollama_head_timeout_secs",
+    "ollama_idle_timeout_secs",
 ];
 
 impl Settings {
@@ -124,7 +165,7 @@ impl Settings {
                 }
                 let key = name.to_ascii_lowercase();
                 let v = match key.as_str() {
-                    "session_days" => toml::Value::Integer(
+                    k if NUMBERS.contains(&k) => toml::Value::Integer(
                         value
                             .parse()
                             .map_err(|_| format!("{name} must be a number"))?,
