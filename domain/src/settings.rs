@@ -45,8 +45,8 @@ pub struct Settings {
     /// The shared token fail2ban's action sends to `POST /internal/fail2ban`; without it
     /// the endpoint refuses everything.
     pub fail2ban_token: Option<SecretString>,
-    /// Seconds a client has to send a request's head — on a new connection, and on a
-    /// kept-alive one after each answer (so it is also the keep-alive idle limit).
+    /// Seconds a client has to send a request's head, from its first byte (on a new
+    /// connection, from the opening).
     pub header_read_timeout_secs: u64,
     /// Seconds a client has to send a request's body; a slower one gets 408. Answers,
     /// streams included, are not timed.
@@ -63,6 +63,9 @@ pub struct Settings {
     pub ollama_head_timeout_secs: u64,
     /// Seconds an idle kept-alive connection to an upstream may be reused.
     pub ollama_idle_timeout_secs: u64,
+    /// Seconds a kept-alive client connection may idle between an answer and the next
+    /// request; longer than clients' usual reuse, so none sends on a closing connection.
+    pub keepalive_idle_secs: u64,
 }
 
 impl Default for Settings {
@@ -98,6 +101,7 @@ impl Default for Settings {
             ollama_connect_timeout_secs: 5,
             ollama_head_timeout_secs: 300,
             ollama_idle_timeout_secs: 60,
+            keepalive_idle_secs: 75,
         }
     }
 }
@@ -133,6 +137,7 @@ pub const ENV_VARS: &[&str] = &[
     "OLLAMA_CONNECT_TIMEOUT_SECS",
     "OLLAMA_HEAD_TIMEOUT_SECS",
     "OLLAMA_IDLE_TIMEOUT_SECS",
+    "KEEPALIVE_IDLE_SECS",
 ];
 
 /// The variables of [`ENV_VARS`] that are whole numbers.
@@ -144,6 +149,7 @@ const NUMBERS: &[&str] = &[
     "ollama_connect_timeout_secs",
     "ollama_head_timeout_secs",
     "ollama_idle_timeout_secs",
+    "keepalive_idle_secs",
 ];
 
 impl Settings {

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod billing;
+mod connections;
 mod fail2ban;
 mod helpers;
 mod keys;
