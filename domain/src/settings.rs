@@ -65,6 +65,27 @@ pub struct Settings {
     pub registrations_per_phone_prefix_per_hour: u32,
     /// Checkouts (pending orders) one account may start per hour (per instance).
     pub checkouts_per_account_per_hour: u32,
+    /// Seconds a client has to send a request's head, from its first byte (on a new
+    /// connection, from the opening).
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body; a slower one gets 408. Answers,
+    /// streams included, are not timed.
+    pub body_read_timeout_secs: u64,
+    /// Open client connections served at most; above it a new connection is refused
+    /// (see `server::startup`'s accept loop).
+    pub max_connections: usize,
+    /// Seconds to connect to the local (and the cloud) Ollama.
+    pub ollama_connect_timeout_secs: u64,
+    /// Seconds the local and cloud Ollama have to send an answer's head after the request
+    /// went out; later, the request fails over as if the upstream were down. Ollama sends
+    /// a non-streamed answer's head only once the answer is complete, so this must cover
+    /// the longest one.
+    pub ollama_head_timeout_secs: u64,
+    /// Seconds an idle kept-alive connection to an upstream may be reused.
+    pub ollama_idle_timeout_secs: u64,
+    /// Seconds a kept-alive client connection may idle between an answer and the next
+    /// request; longer than clients' usual reuse, so none sends on a closing connection.
+    pub keepalive_idle_secs: u64,
 }
 
 impl Default for Settings {
@@ -101,6 +122,13 @@ impl Default for Settings {
             registrations_per_ip_per_hour: 5,
             registrations_per_phone_prefix_per_hour: 10,
             checkouts_per_account_per_hour: 20,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            max_connections: 10_000,
+            ollama_connect_timeout_secs: 5,
+            ollama_head_timeout_secs: 300,
+            ollama_idle_timeout_secs: 60,
+            keepalive_idle_secs: 75,
         }
     }
 }
@@ -137,6 +165,13 @@ pub const ENV_VARS: &[&str] = &[
     "REGISTRATIONS_PER_IP_PER_HOUR",
     "REGISTRATIONS_PER_PHONE_PREFIX_PER_HOUR",
     "CHECKOUTS_PER_ACCOUNT_PER_HOUR",
+    "HEADER_READ_TIMEOUT_SECS",
+    "BODY_READ_TIMEOUT_SECS",
+    "MAX_CONNECTIONS",
+    "OLLAMA_CONNECT_TIMEOUT_SECS",
+    "OLLAMA_HEAD_TIMEOUT_SECS",
+    "OLLAMA_IDLE_TIMEOUT_SECS",
+    "KEEPALIVE_IDLE_SECS",
 ];
 
 impl Settings {

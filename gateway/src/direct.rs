@@ -9,12 +9,16 @@
 //! BENCHMARKS.md). The cloud upstream (https) keeps reqwest.
 //!
 //! Connections are kept alive in a small pool; one found closed when reused, before the
-//! request went out, is replaced by a fresh one.
+//! request went out, is replaced by a fresh one, and one idle longer than
+//! [`Timeouts::idle`] is not reused at all. Connecting and waiting for the answer's head
+//! are timed ([`Timeouts`]), so a hung upstream fails the request (and frees its local
+//! place) instead of holding it for ever; the body is not timed, as a stream may last
+//! minutes.
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http::{header, HeaderValue, Method, Request, StatusCode};
@@ -29,11 +33,62 @@ type Conn = Connection<TokioIo<TcpStream>, Full<Bytes>>;
 
 /// Idle connections kept at most.
 const MAX_IDLE: usize = 256;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the client waits for an upstream, and how long it reuses a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// To open the TCP connection.
+    pub connect: Duration,
+    /// From the start of a request to the answer's head (status and headers).
+    pub head: Duration,
+    /// A kept-alive connection idle longer than this is closed, not reused: the upstream
+    /// may have forgotten it, or be a new process behind the same address.
+    pub idle: Duration,
+}
 
 struct Pooled {
     sender: SendRequest<Full<Bytes>>,
     conn: Pin<Box<Conn>>,
+    /// When it went back to the pool.
+    idle_since: Instant,
+}
+
+/// Idle connections, oldest first (they are taken from and given back at the end, so the
+/// order of `idle_since` holds).
+struct Pool {
+    conns: Mutex<Vec<Pooled>>,
+    max_idle_time: Duration,
+}
+
+impl Pool {
+    fn take(&self) -> Option<Pooled> {
+        let mut conns = self.conns.lock().ok()?;
+        let c = conns.pop()?;
+        if c.idle_since.elapsed() < self.max_idle_time {
+            return Some(c);
+        }
+        // The newest is too old, so are all the others; close them outside the lock.
+        let stale = std::mem::take(&mut *conns);
+        drop(conns);
+        drop(stale);
+        None
+    }
+
+    fn give_back(&self, mut c: Pooled) {
+        let now = Instant::now();
+        c.idle_since = now;
+        let Ok(mut conns) = self.conns.lock() else {
+            return;
+        };
+        let stale =
+            conns.partition_point(|o| now.duration_since(o.idle_since) >= self.max_idle_time);
+        let stale: Vec<Pooled> = conns.drain(..stale).collect();
+        if conns.len() < MAX_IDLE {
+            conns.push(c);
+        }
+        drop(conns);
+        drop(stale);
+    }
 }
 
 impl Pooled {
@@ -47,12 +102,13 @@ pub struct DirectClient {
     /// `host:port` to connect to, and the `Host` header.
     addr: String,
     host: HeaderValue,
-    idle: Arc<Mutex<Vec<Pooled>>>,
+    idle: Arc<Pool>,
+    timeouts: Timeouts,
 }
 
 impl DirectClient {
     /// For `http://host[:port]` (no path); None for anything else.
-    pub fn new(base: &str) -> Option<Self> {
+    pub fn new(base: &str, timeouts: Timeouts) -> Option<Self> {
         let rest = base.strip_prefix("http://")?.trim_end_matches('/');
         if rest.is_empty() || rest.contains('/') || rest.contains('@') {
             return None;
@@ -69,12 +125,16 @@ impl DirectClient {
         Some(Self {
             host: HeaderValue::from_str(rest).ok()?,
             addr,
-            idle: Arc::default(),
+            idle: Arc::new(Pool {
+                conns: Mutex::default(),
+                max_idle_time: timeouts.idle,
+            }),
+            timeouts,
         })
     }
 
     async fn connect(&self) -> Result<Pooled, String> {
-        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.addr))
+        let tcp = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(&self.addr))
             .await
             .map_err(|_| "connect timed out".to_owned())?
             .map_err(|e| e.to_string())?;
@@ -85,16 +145,25 @@ impl DirectClient {
         Ok(Pooled {
             sender,
             conn: Box::pin(conn),
+            idle_since: Instant::now(),
         })
     }
 
-    fn take_idle(&self) -> Option<Pooled> {
-        self.idle.lock().ok()?.pop()
+    /// POSTs `body` as JSON to `path`; why no response came, otherwise — the upstream
+    /// refused the connection, or sent no answer's head within [`Timeouts::head`].
+    pub async fn post(&self, path: &str, body: Bytes) -> Result<DirectResponse, String> {
+        // On time out the connection is dropped with the future: it is never reused.
+        match tokio::time::timeout(self.timeouts.head, self.exchange(path, body)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(format!(
+                "no answer within {} s",
+                self.timeouts.head.as_secs_f32()
+            )),
+        }
     }
 
-    /// POSTs `body` as JSON to `path`; why no response came, otherwise.
-    pub async fn post(&self, path: &str, body: Bytes) -> Result<DirectResponse, String> {
-        let mut reused = self.take_idle();
+    async fn exchange(&self, path: &str, body: Bytes) -> Result<DirectResponse, String> {
+        let mut reused = self.idle.take();
         loop {
             let fresh = reused.is_none();
             let mut c = match reused.take() {
@@ -180,7 +249,7 @@ pub struct DirectResponse {
     body: Incoming,
     /// Back to the pool once the body has been read to the end.
     conn: Option<Pooled>,
-    idle: Arc<Mutex<Vec<Pooled>>>,
+    idle: Arc<Pool>,
 }
 
 impl DirectResponse {
@@ -233,11 +302,7 @@ impl DirectResponse {
     fn give_back(&mut self) {
         if let Some(c) = self.conn.take() {
             if !c.sender.is_closed() {
-                if let Ok(mut idle) = self.idle.lock() {
-                    if idle.len() < MAX_IDLE {
-                        idle.push(c);
-                    }
-                }
+                self.idle.give_back(c);
             }
         }
     }
@@ -250,8 +315,73 @@ impl DirectResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::DirectClient;
+    use super::{DirectClient, Timeouts};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const LONG: Timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        head: Duration::from_secs(30),
+        idle: Duration::from_secs(60),
+    };
+
+    /// An upstream that keeps connections alive and counts the ones it accepted.
+    async fn counting_upstream() -> (String, Arc<AtomicUsize>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        let l = axum::serve::ListenerExt::tap_io(l, move |_| {
+            count.fetch_add(1, Ordering::SeqCst);
+        });
+        let app = axum::Router::new().route("/v1/x", axum::routing::post(|| async { "ok" }));
+        tokio::spawn(async move { axum::serve(l, app).await });
+        (base, accepted)
+    }
+
+    async fn post_ok(c: &DirectClient) {
+        let res = c
+            .post("/v1/x", bytes::Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(&res.bytes().await.unwrap()[..], b"ok");
+    }
+
+    #[tokio::test]
+    async fn a_connection_is_reused_while_fresh_and_not_once_idle_too_long() {
+        let (base, accepted) = counting_upstream().await;
+        let idle = Duration::from_millis(150);
+        let c = DirectClient::new(&base, Timeouts { idle, ..LONG }).unwrap();
+        post_ok(&c).await;
+        post_ok(&c).await;
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "reused while fresh");
+        // Nothing to poll for: the idle limit is a span of time.
+        tokio::time::sleep(idle + Duration::from_millis(50)).await;
+        post_ok(&c).await;
+        assert_eq!(accepted.load(Ordering::SeqCst), 2, "a new one once stale");
+    }
+
+    #[tokio::test]
+    async fn an_upstream_that_accepts_and_never_answers_fails_within_the_head_timeout() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        // Accepts, reads what comes and never answers.
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            while s.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        });
+        let head = Duration::from_millis(300);
+        let c = DirectClient::new(&base, Timeouts { head, ..LONG }).unwrap();
+        let started = Instant::now();
+        let err = c.post("/v1/x", bytes::Bytes::from_static(b"{}")).await;
+        assert!(err.is_err());
+        assert!(started.elapsed() >= head);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 
     /// An upstream that answers one request per connection and then closes it, as a
     /// server whose keep-alive ran out does.
@@ -285,7 +415,7 @@ mod tests {
     #[tokio::test]
     async fn a_kept_alive_connection_closed_by_the_upstream_is_replaced() {
         let (base, server) = one_answer_per_connection().await;
-        let c = DirectClient::new(&base).unwrap();
+        let c = DirectClient::new(&base, LONG).unwrap();
         for _ in 0..3 {
             let res = c
                 .post("/v1/x", bytes::Bytes::from_static(b"{}"))
@@ -304,19 +434,19 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", l.local_addr().unwrap());
         drop(l);
-        let c = DirectClient::new(&base).unwrap();
+        let c = DirectClient::new(&base, LONG).unwrap();
         assert!(c.post("/v1/x", bytes::Bytes::new()).await.is_err());
     }
 
     #[test]
     fn only_plain_http_bases_are_taken() {
-        let c = DirectClient::new("http://127.0.0.1:11434").unwrap();
+        let c = DirectClient::new("http://127.0.0.1:11434", LONG).unwrap();
         assert_eq!(c.addr, "127.0.0.1:11434");
         assert_eq!(
-            DirectClient::new("http://ollama/").unwrap().addr,
+            DirectClient::new("http://ollama/", LONG).unwrap().addr,
             "ollama:80"
         );
-        assert!(DirectClient::new("https://ollama.com").is_none());
-        assert!(DirectClient::new("http://host/prefix").is_none());
+        assert!(DirectClient::new("https://ollama.com", LONG).is_none());
+        assert!(DirectClient::new("http://host/prefix", LONG).is_none());
     }
 }

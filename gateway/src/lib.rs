@@ -137,9 +137,14 @@ impl Gateway {
             Some(url) => Some(shared::Redis::connect(url, &settings.redis_prefix).await?),
             None => None,
         };
-        let local = Upstream::new(&settings.ollama_url, None)?;
+        let timeouts = upstream::timeouts(&settings);
+        let local = Upstream::new(&settings.ollama_url, None, timeouts)?;
         let cloud = match &settings.ollama_cloud_url {
-            Some(url) => Some(Upstream::new(url, settings.ollama_cloud_api_key.as_ref())?),
+            Some(url) => Some(Upstream::new(
+                url,
+                settings.ollama_cloud_api_key.as_ref(),
+                timeouts,
+            )?),
             None => None,
         };
         let capacity = LocalCapacity::new(

@@ -15,7 +15,7 @@ use domain::catalog::{Model, ModelKind};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::capacity::{Slot, WaitError};
-use crate::direct::{DirectClient, DirectResponse};
+use crate::direct::{DirectClient, DirectResponse, Timeouts};
 use crate::error::ApiError;
 use crate::State;
 
@@ -75,16 +75,31 @@ pub struct Upstream {
     urls: Mutex<HashMap<&'static str, reqwest::Url>>,
     client: reqwest::Client,
     auth: Option<HeaderValue>,
+    /// How long the answer's head may take (the direct client keeps its own copy).
+    head_timeout: Duration,
+}
+
+/// The upstream timeouts of the settings.
+pub fn timeouts(settings: &domain::Settings) -> Timeouts {
+    Timeouts {
+        connect: Duration::from_secs(settings.ollama_connect_timeout_secs),
+        head: Duration::from_secs(settings.ollama_head_timeout_secs),
+        idle: Duration::from_secs(settings.ollama_idle_timeout_secs),
+    }
 }
 
 impl Upstream {
-    pub fn new(base: &str, api_key: Option<&SecretString>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        base: &str,
+        api_key: Option<&SecretString>,
+        timeouts: Timeouts,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             // Without it every stream's last event waits ~40 ms for the delayed ACK.
             .tcp_nodelay(true)
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(timeouts.connect)
             .pool_max_idle_per_host(256)
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(timeouts.idle)
             .build()?;
         let auth = api_key
             .and_then(|k| HeaderValue::from_str(&format!("Bearer {}", k.expose_secret())).ok())
@@ -95,13 +110,14 @@ impl Upstream {
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             direct: if auth.is_none() {
-                DirectClient::new(base)
+                DirectClient::new(base, timeouts)
             } else {
                 None
             },
             urls: Mutex::default(),
             client,
             auth,
+            head_timeout: timeouts.head,
         })
     }
 
@@ -119,8 +135,9 @@ impl Upstream {
         Some(u)
     }
 
-    /// POSTs a JSON body. Connection failures and 429/503 answers are [`Sent::Busy`];
-    /// other failures are mapped to an OpenAI-shaped error.
+    /// POSTs a JSON body. Connection failures and no answer's head in time are
+    /// [`Sent::Down`], 429/503 answers [`Sent::Busy`] (both fail over); other failures are
+    /// mapped to an OpenAI-shaped error.
     pub async fn send(&self, path: &'static str, body: Bytes) -> Sent {
         let res = match &self.direct {
             Some(direct) => match direct.post(path, body).await {
@@ -151,7 +168,7 @@ impl Upstream {
         Sent::Failed(ApiError::upstream_failed())
     }
 
-    /// Through reqwest's pool (https, or with a key); None when unreachable.
+    /// Through reqwest's pool (https, or with a key); None when unreachable or silent.
     async fn send_pooled(&self, path: &'static str, body: Bytes) -> Option<reqwest::Response> {
         let Some(url) = self.url(path) else {
             tracing::error!(upstream = %self.base, path, "not a valid upstream URL");
@@ -165,10 +182,15 @@ impl Upstream {
         if let Some(auth) = &self.auth {
             req = req.header("authorization", auth.clone());
         }
-        match req.send().await {
-            Ok(res) => Some(res),
-            Err(e) => {
+        // `send` resolves with the head; the body (a stream, maybe minutes) is not timed.
+        match tokio::time::timeout(self.head_timeout, req.send()).await {
+            Ok(Ok(res)) => Some(res),
+            Ok(Err(e)) => {
                 tracing::warn!(upstream = %self.base, "upstream unreachable: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(upstream = %self.base, "upstream sent no answer within {} s", self.head_timeout.as_secs_f32());
                 None
             }
         }

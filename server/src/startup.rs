@@ -1,5 +1,5 @@
 //! Building and running the application: one `Services`, one router, one listener.
-use std::{future::Future, net::SocketAddr};
+use std::future::Future;
 
 use anyhow::Context;
 use app::{shell, App};
@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
-use crate::{lang, security};
+use crate::{lang, security, serve};
 
 pub struct Application {
     listener: TcpListener,
@@ -56,19 +56,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
+        let limits = serve::Limits::from_settings(&self.services.settings);
+        crate::fd_limit::raise(limits.max_connections);
         let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
         crate::jobs::spawn(self.services.clone(), jobs_stopped.clone());
-        // TCP_NODELAY on every accepted socket: without it a stream's last small write
-        // waits for the client's delayed ACK (~40 ms).
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let serve = axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let serve = serve::serve(self.listener, self.router, limits, async move {
             shutdown.await;
             let _ = stop_jobs.send(true);
         });
@@ -79,7 +71,7 @@ impl Application {
             tokio::time::sleep(gateway::SHUTDOWN_DEADLINE).await;
         };
         tokio::select! {
-            served = serve => served?,
+            () = serve => {}
             _ = deadline => tracing::warn!("shutdown deadline passed; closing open connections"),
         }
         self.gateway

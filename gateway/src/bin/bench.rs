@@ -100,8 +100,10 @@ async fn serve(
     };
     let mut svc = Services::build(settings).await?;
     let mut catalog = (*svc.catalog).clone();
+    // One account sends everything: neither its rate nor its open requests may refuse any.
     for p in &mut catalog.plans {
         p.requests_per_minute = u32::MAX;
+        p.concurrent_requests = Some(u32::MAX);
     }
     // An Ollama that runs this many at once (the fake has no limit), so requests go local.
     catalog.gateway.local_parallel = 4096;

@@ -30,9 +30,12 @@ pub struct Options {
     pub cloud: bool,
     /// The local upstream is a closed port.
     pub local_down: bool,
+    /// The local upstream accepts connections and never answers (a hung Ollama).
+    pub local_silent: bool,
     /// Use these upstreams instead of this app's own fakes (to share them between apps).
     pub shared_upstreams: Option<(Handle, SocketAddr, Handle, SocketAddr)>,
     pub catalog: fn(&mut Catalog),
+    pub settings: fn(&mut Settings),
 }
 
 impl Default for Options {
@@ -43,8 +46,10 @@ impl Default for Options {
             database_url: None,
             cloud: true,
             local_down: false,
+            local_silent: false,
             shared_upstreams: None,
             catalog: |_| {},
+            settings: |_| {},
         }
     }
 }
@@ -57,6 +62,22 @@ pub async fn spawn_app() -> TestApp {
 async fn closed_port() -> SocketAddr {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     l.local_addr().unwrap()
+}
+
+/// A server that accepts every connection, reads what comes and never answers.
+async fn silent_port() -> SocketAddr {
+    use tokio::io::AsyncReadExt;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                while s.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+            });
+        }
+    });
+    addr
 }
 
 pub fn cloud_config() -> Config {
@@ -94,10 +115,12 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     };
     let ollama = if opts.local_down {
         closed_port().await
+    } else if opts.local_silent {
+        silent_port().await
     } else {
         local_addr
     };
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: opts
             .database_url
             .unwrap_or_else(|| format!("sqlite://{}/t.db?mode=rwc", dir.path().display())),
@@ -109,6 +132,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         ollama_cloud_api_key: opts.cloud.then(|| "cloud-secret".to_owned().into()),
         ..Settings::default()
     };
+    (opts.settings)(&mut settings);
     let mut svc = Services::build(settings).await.unwrap();
     let mut catalog = (*svc.catalog).clone();
     (opts.catalog)(&mut catalog);

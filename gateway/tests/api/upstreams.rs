@@ -1,4 +1,4 @@
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fake_ollama::ConfigPatch;
 use futures::StreamExt;
@@ -50,6 +50,61 @@ async fn a_local_upstream_that_is_down_is_a_clear_503() {
     assert!(e["message"].as_str().unwrap().contains("not reachable"));
     app.settled().await;
     assert_eq!(app.balance(a.id).await, 100);
+}
+
+/// A hung local Ollama (accepts, never answers) with a 1 s head timeout and room for one
+/// local request: waiting for a place would take the wait queue's 20 s.
+fn hung_local(cloud: bool) -> Options {
+    Options {
+        cloud,
+        local_silent: true,
+        settings: |s| s.ollama_head_timeout_secs = 1,
+        catalog: |c| {
+            c.gateway.local_parallel = 1;
+            c.gateway.queue_failover_depth = 0;
+            c.gateway.wait_timeout_ms = 20_000;
+        },
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn a_local_upstream_that_never_answers_is_a_503_within_the_timeout_and_frees_its_place() {
+    let app = spawn_app_with(hung_local(false)).await;
+    let (a, key) = app.account(Some("basic"), 100).await;
+    for body in [hello("llama3.2:3b"), stream("llama3.2:3b", true)] {
+        let started = Instant::now();
+        let res = app.chat(&key, body).await;
+        // The second request would wait 20 s for the place if the first still held it.
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(res.status(), 503);
+        assert!(res.headers().contains_key("retry-after"));
+        assert_eq!(error_of(res).await["code"], "upstream_unavailable");
+    }
+    assert_eq!(app.gw.local_in_flight().await, 0);
+    app.settled().await;
+    assert_eq!(app.balance(a.id).await, 100);
+    assert_eq!(app.ledger_sum(a.id).await, 100);
+    let rows = app.usage(a.id).await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.status == 503 && r.credits == 0));
+}
+
+#[tokio::test]
+async fn a_local_upstream_that_never_answers_fails_over_to_the_cloud_fallback() {
+    let app = spawn_app_with(hung_local(true)).await;
+    let (a, key) = app.account(Some("basic"), 100).await;
+    let res = app.chat(&key, hello("llama3.2:3b")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.cloud.stats().chat_requests, 1);
+    app.settled().await;
+    let row = &app.usage(a.id).await[0];
+    assert_eq!(row.provider.as_deref(), Some("cloud"));
+    assert_eq!(row.served_model.as_deref(), Some("qwen3.5:cloud"));
 }
 
 #[tokio::test]

@@ -211,6 +211,17 @@ pub fn resayil_with_input(app: &TestApp, args: &[&str], input: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A new account made with the operator CLI (`extra`: `--plan`, `--credits`…) and the
+/// API key created for it.
+pub fn api_key(app: &TestApp, extra: &[&str]) -> String {
+    let email = unique_email();
+    let phone = unique_phone();
+    let mut args = vec!["user", "create", "--email", &email, "--phone", &phone];
+    args.extend_from_slice(extra);
+    resayil_with_input(app, &args, "password123\n");
+    resayil(app, &["key", "create", "--email", &email, "--label", "sdk"])
+}
+
 /// Runs `test` once per database with the app configured for a fresh fake MyFatoorah
 /// (token and webhook secret shared with the fake).
 pub async fn each_app_with_myfatoorah<F, Fut>(test: F)

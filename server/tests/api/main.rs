@@ -4,6 +4,7 @@ mod accounts;
 mod admin;
 mod billing;
 mod cli;
+mod connections;
 mod fail2ban;
 mod helpers;
 mod keys;

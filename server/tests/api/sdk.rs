@@ -2,19 +2,10 @@
 //! Ollama: completions, streams, models, embeddings and the SDK's exception types. The
 //! accounts come from the operator CLI, as the issue asks. `scripts/test.sh` makes the
 //! virtualenv and sets `RESAYIL_SDK_PYTHON`.
-use crate::helpers::{each_app_with, resayil, resayil_with_input, unique_email, unique_phone};
+use crate::helpers::{api_key, each_app_with};
 
 fn python() -> String {
     std::env::var("RESAYIL_SDK_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn account(app: &crate::helpers::TestApp, extra: &[&str]) -> String {
-    let email = unique_email();
-    let phone = unique_phone();
-    let mut args = vec!["user", "create", "--email", &email, "--phone", &phone];
-    args.extend_from_slice(extra);
-    resayil_with_input(app, &args, "password123\n");
-    resayil(app, &["key", "create", "--email", &email, "--label", "sdk"])
 }
 
 #[tokio::test]
@@ -29,9 +20,9 @@ async fn the_official_openai_python_sdk_works_unchanged() {
             s
         },
         |app| async move {
-            let enterprise = account(&app, &["--plan", "enterprise", "--credits", "10"]);
-            let basic = account(&app, &["--plan", "basic"]);
-            let broke = account(&app, &["--credits", "0"]);
+            let enterprise = api_key(&app, &["--plan", "enterprise", "--credits", "10"]);
+            let basic = api_key(&app, &["--plan", "basic"]);
+            let broke = api_key(&app, &["--credits", "0"]);
             let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/openai_sdk_check.py");
             let out = tokio::process::Command::new(python())
                 .arg(script)
