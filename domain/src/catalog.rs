@@ -13,7 +13,6 @@
 use serde::{Deserialize, Serialize};
 
 mod load;
-mod rows;
 mod sync;
 
 pub use sync::{sync, SyncReport};

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
-use super::rows::{denied_model, model, pack, plan, plan_model, value};
 use super::{Catalog, GatewayLimits, Model, ModelKind, Pack, Plan};
+use crate::entities::catalog::{denied_model, model, pack, plan, plan_model, value};
 use crate::Error;
 
 impl Catalog {
@@ -197,8 +197,8 @@ mod tests {
 
     use std::sync::Arc;
 
-    use super::super::rows::{denied_model, model, plan, plan_model};
     use crate::catalog::Catalog;
+    use crate::entities::catalog::{denied_model, model, plan, plan_model};
     use crate::models::Access;
     use crate::testing::{each_db, new_account};
     use crate::{payments, Services};

@@ -8,8 +8,8 @@
 //! limit. Message templates have no tables and are not touched.
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
 
-use super::rows::{denied_model, model, pack, plan, plan_model, value};
 use super::Catalog;
+use crate::entities::catalog::{denied_model, model, pack, plan, plan_model, value};
 use crate::Error;
 
 /// What a sync changed, by comparing the catalog before and after.

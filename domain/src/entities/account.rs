@@ -1,3 +1,4 @@
+//! The `accounts` table: one row per customer account, with its cached balance.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -1,12 +1,13 @@
 //! Checkout (SUB-02): a pending order first, then the MyFatoorah invoice, then the
 //! redirect. Nothing of the payment is kept in the session: the order id travels to
 //! MyFatoorah as `CustomerReference` and comes back through GetPaymentStatus.
+use crate::entities::order;
 use serde_json::{json, Value};
 
 use super::money::kwd_number;
 use super::myfatoorah::{CallError, Executed, MyFatoorah};
 use super::orders::{self, Item};
-use super::{row, Checkout, Gateway, ItemKind, OrderStatus, PaymentMethod, CURRENCY};
+use super::{Checkout, Gateway, ItemKind, OrderStatus, PaymentMethod, CURRENCY};
 use crate::accounts::Account;
 use crate::{Error, Services};
 
@@ -81,7 +82,7 @@ async fn start(
     svc: &Services,
     client: &MyFatoorah<'_>,
     account: &Account,
-    order: &row::Model,
+    order: &order::Model,
     method: PaymentMethod,
 ) -> Result<Executed, CallError> {
     let amount = kwd_number(order.amount_fils);
@@ -128,7 +129,7 @@ async fn start(
 }
 
 /// The invoice line the customer sees at MyFatoorah.
-fn item_name(svc: &Services, order: &row::Model) -> String {
+fn item_name(svc: &Services, order: &order::Model) -> String {
     let credits = order.credits;
     let days = svc.catalog.plan(&order.item).map_or(30, |p| p.period_days);
     match (ItemKind::from_db(&order.kind), order.lang.as_str()) {

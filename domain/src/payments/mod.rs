@@ -30,7 +30,7 @@ mod money;
 mod myfatoorah;
 mod orders;
 mod retry;
-mod row;
+use crate::entities::order;
 mod test_gateway;
 mod webhook;
 
@@ -161,8 +161,8 @@ pub struct OrderInfo {
     pub paid_at: Option<i64>,
 }
 
-impl From<row::Model> for OrderInfo {
-    fn from(m: row::Model) -> Self {
+impl From<order::Model> for OrderInfo {
+    fn from(m: order::Model) -> Self {
         Self {
             id: m.id,
             account_id: m.account_id,

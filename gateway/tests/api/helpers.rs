@@ -213,7 +213,7 @@ impl TestApp {
         domain::ledger::sum(&self.svc.db, account_id).await.unwrap()
     }
 
-    pub async fn usage(&self, account_id: i64) -> Vec<domain::usage::row::Model> {
+    pub async fn usage(&self, account_id: i64) -> Vec<domain::entities::api_usage::Model> {
         domain::usage::for_account(&self.svc.db, account_id)
             .await
             .unwrap()

@@ -1,5 +1,5 @@
 //! The catalog tables (migration `m20261126_000020_catalog`), one sea-orm model each.
-//! Numbers are `BIGINT` on both databases; [`super::load`] narrows them to the catalog's types.
+//! Numbers are `BIGINT` on both databases; [`crate::catalog`] narrows them to the catalog's types.
 
 pub mod plan {
     use sea_orm::entity::prelude::*;
