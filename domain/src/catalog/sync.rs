@@ -39,7 +39,7 @@ pub async fn sync(db: &DatabaseConnection, catalog: &Catalog) -> Result<SyncRepo
             model::ActiveModel {
                 id: Set(m.id.clone()),
                 position: Set(position),
-                kind: Set(m.kind.as_str().to_owned()),
+                kind: Set(m.kind),
                 multiplier: Set(m.multiplier),
                 cloud_fallback: Set(m.cloud_fallback.clone()),
                 embedding: Set(m.embedding),

@@ -9,7 +9,7 @@ pub struct Model {
     pub email: String,
     pub phone: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: crate::accounts::Role,
     pub plan: Option<String>,
     pub plan_expires_at: Option<i64>,
     pub credits: i64,

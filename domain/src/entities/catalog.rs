@@ -75,8 +75,8 @@ pub mod model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub position: i64,
-        /// `local` or `cloud` (a CHECK constraint keeps it so).
-        pub kind: String,
+        /// A CHECK constraint keeps it `local` or `cloud` too.
+        pub kind: crate::catalog::ModelKind,
         /// NULL: the kind's default multiplier.
         pub multiplier: Option<f64>,
         pub cloud_fallback: Option<String>,

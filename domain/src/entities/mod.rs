@@ -18,3 +18,6 @@ pub mod notification;
 pub mod order;
 pub mod outbox;
 pub mod session;
+
+#[cfg(test)]
+mod tests;

@@ -18,7 +18,7 @@ pub struct Model {
     /// The placeholder values, a JSON array of `[name, value]` pairs.
     pub params: String,
     pub body: String,
-    pub status: String,
+    pub status: crate::notify::Status,
     pub attempts: i32,
     pub next_attempt_at: i64,
     /// Who holds the row while it is `sending`.

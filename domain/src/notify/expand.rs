@@ -116,7 +116,7 @@ async fn messages_for<C: ConnectionTrait>(
                 template: Set(template.meta_name.clone()),
                 params: Set(serde_json::to_string(&params).unwrap_or_else(|_| "[]".into())),
                 body: Set(body),
-                status: Set(status.as_str().to_owned()),
+                status: Set(status),
                 attempts: Set(0),
                 next_attempt_at: Set(now),
                 last_error: Set(error),

@@ -4,10 +4,11 @@
 //! An `outbox` row is claimed for one send at a time: `sending` with a random claim and a lease, and
 //! only the holder of the claim may mark it `sent`, back to `pending` (retry) or `failed`.
 //! A claim whose lease ran out (the sender died mid-send) is taken over by the next worker.
+use sea_orm::sea_query::StringLen;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DeriveActiveEnum, EntityTrait, EnumIter, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -15,35 +16,32 @@ use crate::entities::{notification, outbox};
 use crate::{time, Error};
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Status {
     /// Waiting for `next_attempt_at` (new, or retrying after a temporary failure).
+    #[sea_orm(string_value = "pending")]
     Pending,
     /// A worker is sending it now.
+    #[sea_orm(string_value = "sending")]
     Sending,
     /// The provider accepted it.
+    #[sea_orm(string_value = "sent")]
     Sent,
     /// Refused for good, or retried too often; an admin may resend it.
+    #[sea_orm(string_value = "failed")]
     Failed,
 }
 
 impl Status {
+    /// The name the admin page shows: the stored value (a test keeps them equal).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pending => "pending",
             Status::Sending => "sending",
             Status::Sent => "sent",
             Status::Failed => "failed",
-        }
-    }
-
-    fn from_db(s: &str) -> Self {
-        match s {
-            "sending" => Status::Sending,
-            "sent" => Status::Sent,
-            "failed" => Status::Failed,
-            _ => Status::Pending,
         }
     }
 }
@@ -76,7 +74,7 @@ impl From<outbox::Model> for OutboxRow {
             account_id: m.account_id,
             to: m.recipient,
             lang: m.lang,
-            status: Status::from_db(&m.status),
+            status: m.status,
             attempts: m.attempts,
             last_error: m.last_error,
             body: m.body,
@@ -114,7 +112,7 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(
 }
 
 /// The most recent messages, newest first (the admin view).
-pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<OutboxRow>, Error> {
+pub async fn recent<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<OutboxRow>, Error> {
     Ok(outbox::Entity::find()
         .order_by_desc(outbox::Column::Id)
         .limit(limit)
@@ -130,15 +128,12 @@ pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<OutboxRow
 pub async fn resend(db: &DatabaseConnection, id: i64) -> Result<(), Error> {
     let now = time::now();
     let res = outbox::Entity::update_many()
-        .col_expr(
-            outbox::Column::Status,
-            Expr::value(Status::Pending.as_str()),
-        )
+        .col_expr(outbox::Column::Status, Expr::value(Status::Pending))
         .col_expr(outbox::Column::Attempts, Expr::value(0))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
         .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq(Status::Failed.as_str()))
+        .filter(outbox::Column::Status.eq(Status::Failed))
         .exec(db)
         .await?;
     if res.rows_affected == 1 {
@@ -163,12 +158,12 @@ pub(crate) async fn claim_one(
     let due = Condition::any()
         .add(
             Condition::all()
-                .add(outbox::Column::Status.eq(Status::Pending.as_str()))
+                .add(outbox::Column::Status.eq(Status::Pending))
                 .add(outbox::Column::NextAttemptAt.lte(due_at)),
         )
         .add(
             Condition::all()
-                .add(outbox::Column::Status.eq(Status::Sending.as_str()))
+                .add(outbox::Column::Status.eq(Status::Sending))
                 .add(outbox::Column::LockedUntil.lt(due_at)),
         );
     let mut pick = Query::select();
@@ -183,7 +178,7 @@ pub(crate) async fn claim_one(
     let mut claim = Query::update();
     claim
         .table(outbox::Entity)
-        .value(outbox::Column::Status, Status::Sending.as_str())
+        .value(outbox::Column::Status, Status::Sending)
         .value(outbox::Column::Claim, token)
         .value(
             outbox::Column::Attempts,
@@ -229,23 +224,20 @@ pub(crate) async fn finish(
         .col_expr(outbox::Column::UpdatedAt, Expr::value(now));
     update = match outcome {
         Outcome::Sent { provider_id } => update
-            .col_expr(outbox::Column::Status, Expr::value(Status::Sent.as_str()))
+            .col_expr(outbox::Column::Status, Expr::value(Status::Sent))
             .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
             .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id)),
         Outcome::Retry { error, at } => update
-            .col_expr(
-                outbox::Column::Status,
-                Expr::value(Status::Pending.as_str()),
-            )
+            .col_expr(outbox::Column::Status, Expr::value(Status::Pending))
             .col_expr(outbox::Column::NextAttemptAt, Expr::value(at))
             .col_expr(outbox::Column::LastError, Expr::value(Some(clip(&error)))),
         Outcome::Failed { error } => update
-            .col_expr(outbox::Column::Status, Expr::value(Status::Failed.as_str()))
+            .col_expr(outbox::Column::Status, Expr::value(Status::Failed))
             .col_expr(outbox::Column::LastError, Expr::value(Some(clip(&error)))),
     };
     let res = update
         .filter(outbox::Column::Id.eq(m.id))
-        .filter(outbox::Column::Status.eq(Status::Sending.as_str()))
+        .filter(outbox::Column::Status.eq(Status::Sending))
         .filter(outbox::Column::Claim.eq(m.claim.clone()))
         .exec(db)
         .await?;

@@ -1,5 +1,6 @@
 //! Admins confirm a payment by hand, after checking it in the MyFatoorah portal.
 use crate::entities::order;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::confirm::current;
@@ -34,12 +35,12 @@ pub async fn admin_mark_paid(
     let txn = svc.db.begin().await?;
     let now = time::now();
     let moved = order::Entity::update_many()
-        .col_expr(order::Column::Status, OrderStatus::Paid.as_str().into())
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))
         .col_expr(order::Column::Note, clip(&note, 256).into())
         .col_expr(order::Column::PaidAt, Some(now).into())
         .col_expr(order::Column::UpdatedAt, now.into())
         .filter(order::Column::Id.eq(order.id))
-        .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
         .exec(&txn)
         .await?
         .rows_affected

@@ -49,6 +49,7 @@ pub async fn checkout_with_method(
         .take(
             &format!("checkout:{}", account.id),
             svc.settings.checkouts_per_account_per_hour,
+            svc.clock.instant(),
         )
         .map_err(Error::rate_limited)?;
     let order = orders::create_pending(&svc.db, account.id, &item, gateway, lang).await?;
@@ -132,7 +133,7 @@ async fn start(
 fn item_name(svc: &Services, order: &order::Model) -> String {
     let credits = order.credits;
     let days = svc.catalog.plan(&order.item).map_or(30, |p| p.period_days);
-    match (ItemKind::from_db(&order.kind), order.lang.as_str()) {
+    match (order.kind, order.lang.as_str()) {
         (ItemKind::Plan, "en") => format!("Resayil {} plan ({days} days)", order.item),
         (ItemKind::Plan, _) => format!("اشتراك رسائل {} ({days} يوماً)", order.item),
         (ItemKind::Pack, "en") => format!("Resayil {credits} credits"),

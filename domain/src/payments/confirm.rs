@@ -3,6 +3,7 @@
 //! is the lock: of any number of concurrent confirmations (callback, webhook, job, admin)
 //! exactly one moves the order to paid and credits it; the others change nothing.
 use crate::entities::order;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::credit::credit;
@@ -125,7 +126,7 @@ pub(crate) async fn settle(
             let txn = svc.db.begin().await?;
             let now = time::now();
             let moved = order::Entity::update_many()
-                .col_expr(order::Column::Status, OrderStatus::Paid.as_str().into())
+                .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))
                 .col_expr(order::Column::PaymentId, seen.payment_id.clone().into())
                 .col_expr(order::Column::PaidAt, Some(now).into())
                 .col_expr(order::Column::UpdatedAt, now.into())
@@ -136,7 +137,7 @@ pub(crate) async fn settle(
                 .rows_affected
                 == 1;
             if moved {
-                let reason = format!("{} {}", order.kind, order.item);
+                let reason = format!("{} {}", order.kind.as_str(), order.item);
                 credit(&txn, svc, order, &reason).await?;
                 txn.commit().await?;
                 tracing::info!(order = order.id, account = order.account_id, "order paid");
@@ -175,8 +176,8 @@ fn mismatch_of_identity(order: &order::Model, seen: &Observed) -> bool {
 
 /// States from which a payment can still be credited: a failed attempt may be followed
 /// by a successful one on the same invoice, and a success is final.
-fn creditable() -> [&'static str; 2] {
-    [OrderStatus::Pending.as_str(), OrderStatus::Failed.as_str()]
+fn creditable() -> [OrderStatus; 2] {
+    [OrderStatus::Pending, OrderStatus::Failed]
 }
 
 /// Flags an order whose reported payment does not match it; nothing is credited.
@@ -187,7 +188,7 @@ async fn flag(svc: &Services, order: &order::Model, why: &str) -> Result<OrderOu
         "payment does not match its order"
     );
     order::Entity::update_many()
-        .col_expr(order::Column::Status, OrderStatus::Mismatch.as_str().into())
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Mismatch))
         .col_expr(order::Column::Note, clip(why, 256).into())
         .col_expr(order::Column::UpdatedAt, time::now().into())
         .filter(order::Column::Id.eq(order.id))

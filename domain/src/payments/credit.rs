@@ -32,7 +32,7 @@ pub(crate) async fn credit<C: ConnectionTrait>(
         },
     )
     .await?;
-    match ItemKind::from_db(&order.kind) {
+    match order.kind {
         ItemKind::Pack => {
             let payload = json!({
                 "order_id": order.id, "pack": order.item, "credits": order.credits,

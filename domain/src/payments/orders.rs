@@ -1,5 +1,6 @@
 //! Order rows: what is being bought, and the payment history.
 use crate::entities::order;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -53,13 +54,13 @@ pub(crate) async fn create_pending(
     let now = time::now();
     let id = order::Entity::insert(order::ActiveModel {
         account_id: Set(account_id),
-        kind: Set(item.kind.as_str().to_owned()),
+        kind: Set(item.kind),
         item: Set(item.id.clone()),
         amount_fils: Set(item.amount_fils),
         currency: Set(CURRENCY.to_owned()),
         credits: Set(item.credits),
-        status: Set(OrderStatus::Pending.as_str().to_owned()),
-        gateway: Set(gateway.as_str().to_owned()),
+        status: Set(OrderStatus::Pending),
+        gateway: Set(gateway),
         lang: Set(lang.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -100,7 +101,7 @@ pub(crate) async fn store_invoice(
         .col_expr(order::Column::PaymentUrl, payment_url.into())
         .col_expr(order::Column::UpdatedAt, time::now().into())
         .filter(order::Column::Id.eq(order_id))
-        .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
         .exec(db)
         .await?;
     if res.rows_affected != 1 {
@@ -121,7 +122,7 @@ pub(crate) async fn close_pending<C: ConnectionTrait>(
     payment_id: Option<&str>,
 ) -> Result<bool, Error> {
     let mut update = order::Entity::update_many()
-        .col_expr(order::Column::Status, status.as_str().into())
+        .col_expr(order::Column::Status, Expr::value(status))
         .col_expr(order::Column::Note, clip(note, 256).into());
     if let Some(pid) = payment_id {
         update = update.col_expr(order::Column::PaymentId, pid.into());
@@ -129,7 +130,7 @@ pub(crate) async fn close_pending<C: ConnectionTrait>(
     let res = update
         .col_expr(order::Column::UpdatedAt, time::now().into())
         .filter(order::Column::Id.eq(order_id))
-        .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -141,8 +142,8 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 }
 
 /// One account's orders, newest first (the billing page's payment history).
-pub async fn list_orders(
-    db: &DatabaseConnection,
+pub async fn list_orders<C: ConnectionTrait>(
+    db: &C,
     account_id: i64,
 ) -> Result<Vec<OrderInfo>, Error> {
     Ok(order::Entity::find()
@@ -179,8 +180,8 @@ pub async fn count_all_orders(db: &DatabaseConnection) -> Result<u64, Error> {
 
 /// One order of an account (e.g. for the test payment page); [`Error::NotFound`] when the
 /// order is someone else's.
-pub async fn order_for_account(
-    db: &DatabaseConnection,
+pub async fn order_for_account<C: ConnectionTrait>(
+    db: &C,
     account_id: i64,
     order_id: i64,
 ) -> Result<OrderInfo, Error> {

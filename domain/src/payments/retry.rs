@@ -28,8 +28,8 @@ pub(crate) async fn retry_pending_at(svc: &Services, now: i64) -> Result<usize, 
         return Ok(0);
     };
     let pending = order::Entity::find()
-        .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
-        .filter(order::Column::Gateway.eq(Gateway::MyFatoorah.as_str()))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .filter(order::Column::Gateway.eq(Gateway::MyFatoorah))
         .filter(order::Column::InvoiceId.is_not_null())
         .filter(order::Column::CreatedAt.gte(now - RETRY_WINDOW_SECS))
         .order_by_desc(order::Column::Id)
@@ -61,7 +61,7 @@ pub(crate) async fn retry_pending_at(svc: &Services, now: i64) -> Result<usize, 
         order::Entity::update_many()
             .col_expr(order::Column::UpdatedAt, now.into())
             .filter(order::Column::Id.eq(order.id))
-            .filter(order::Column::Status.eq(OrderStatus::Pending.as_str()))
+            .filter(order::Column::Status.eq(OrderStatus::Pending))
             .exec(&svc.db)
             .await?;
     }
@@ -88,13 +88,13 @@ mod tests {
         order::Model {
             id: 1,
             account_id: 1,
-            kind: "pack".into(),
+            kind: crate::payments::ItemKind::Pack,
             item: "pack-5k".into(),
             amount_fils: 5000,
             currency: "KWD".into(),
             credits: 5000,
-            status: "pending".into(),
-            gateway: "myfatoorah".into(),
+            status: OrderStatus::Pending,
+            gateway: Gateway::MyFatoorah,
             lang: "ar".into(),
             invoice_id: Some(1),
             payment_url: None,
