@@ -1,6 +1,8 @@
 //! Accounts: registration, operator creation, login.
+use sea_orm::sea_query::StringLen;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DeriveActiveEnum,
+    EntityTrait, EnumIter, QueryFilter, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -9,28 +11,15 @@ use crate::throttle::Verdict;
 use crate::validate::{Email, Password, Phone};
 use crate::{ledger, time, Error, FieldCode, Services};
 
-/// Who may do what; kept in the database, never in code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Who may do what; kept in the database, never in code (`accounts.role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Role {
+    #[sea_orm(string_value = "user")]
     User,
+    #[sea_orm(string_value = "admin")]
     Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-    fn from_db(s: &str) -> Self {
-        if s == "admin" {
-            Role::Admin
-        } else {
-            Role::User
-        }
-    }
 }
 
 /// An account as the rest of the system sees it (no password hash).
@@ -52,7 +41,7 @@ impl From<account::Model> for Account {
             id: m.id,
             email: m.email,
             phone: m.phone,
-            role: Role::from_db(&m.role),
+            role: m.role,
             plan: m.plan,
             plan_expires_at: m.plan_expires_at,
             credits: m.credits,
@@ -90,16 +79,19 @@ pub async fn register_from(
     let phone = allowed_phone(svc, new.phone)?;
     let s = &svc.settings;
     svc.hourly
-        .take_all(&[
-            (
-                &format!("register-ip:{ip}"),
-                s.registrations_per_ip_per_hour,
-            ),
-            (
-                &format!("register-prefix:{}", phone_prefix(&phone)),
-                s.registrations_per_phone_prefix_per_hour,
-            ),
-        ])
+        .take_all(
+            &[
+                (
+                    &format!("register-ip:{ip}"),
+                    s.registrations_per_ip_per_hour,
+                ),
+                (
+                    &format!("register-prefix:{}", phone_prefix(&phone)),
+                    s.registrations_per_phone_prefix_per_hour,
+                ),
+            ],
+            svc.clock.instant(),
+        )
         .map_err(|wait| {
             tracing::warn!(%ip, "registration refused: hourly allowance used up");
             Error::rate_limited(wait)
@@ -169,7 +161,7 @@ pub async fn create(
         email: Set(email.as_str().to_owned()),
         phone: Set(phone.as_str().to_owned()),
         password_hash: Set(hash),
-        role: Set(choices.role.unwrap_or(Role::User).as_str().to_owned()),
+        role: Set(choices.role.unwrap_or(Role::User)),
         plan_expires_at: Set(plan.map(|p| now + p.period_days * 86_400)),
         plan: Set(plan.map(|p| p.id.clone())),
         credits: Set(0),
@@ -237,7 +229,7 @@ fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     )
 }
 
-pub async fn find(db: &DatabaseConnection, id: i64) -> Result<Account, Error> {
+pub async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<Account, Error> {
     account::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -285,7 +277,9 @@ pub async fn authenticate(
         .filter(|c| c.is_ascii_graphic())
         .take(254)
         .collect();
-    if let Verdict::Refused { retry_after } = svc.throttle.attempt(&email_key, ip) {
+    if let Verdict::Refused { retry_after } =
+        svc.throttle.attempt(&email_key, ip, svc.clock.instant())
+    {
         tracing::warn!("login failed user={logged} ip={ip}");
         tracing::debug!(?retry_after, "login throttled");
         return Err(Error::invalid("password", FieldCode::TooManyAttempts));
@@ -476,6 +470,11 @@ mod tests {
                 code(blocked.unwrap_err()),
                 ("password", FieldCode::TooManyAttempts)
             );
+            // The first backoff is a second (the services' clock stands still in tests).
+            svc.clock.advance(std::time::Duration::from_secs(1));
+            assert!(authenticate(&svc, &email, "password1", "10.0.0.2")
+                .await
+                .is_ok());
         })
         .await;
     }
@@ -488,8 +487,9 @@ mod tests {
             // Three failures (counted as the throttle counts them, without waiting for
             // three slow hashes): the pair is now in backoff.
             for ip in ["203.0.113.9", "203.0.113.9", "203.0.113.9", "203.0.113.10"] {
-                svc.throttle.attempt(&email, ip);
-                svc.throttle.attempt("nobody@example.com", ip);
+                svc.throttle.attempt(&email, ip, svc.clock.instant());
+                svc.throttle
+                    .attempt("nobody@example.com", ip, svc.clock.instant());
             }
             let hashed = svc.hasher.started();
             for (who, ip) in [

@@ -10,10 +10,11 @@
 //! The migration's seed is frozen (what the file was when it landed); a later change of
 //! `catalog.toml` reaches a database through [`sync`] (`resayil catalog sync`), an
 //! explicit, idempotent step.
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 
 mod load;
-mod rows;
 mod sync;
 
 pub use sync::{sync, SyncReport};
@@ -89,23 +90,17 @@ pub struct Messages {
     pub plan_names: std::collections::BTreeMap<String, LocalText>,
 }
 
-/// Where a model runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a model runs (`catalog_models.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum ModelKind {
     /// The local Ollama (`OLLAMA_URL`).
+    #[sea_orm(string_value = "local")]
     Local,
     /// The cloud Ollama (`OLLAMA_CLOUD_URL`), counted against the daily cloud cap.
+    #[sea_orm(string_value = "cloud")]
     Cloud,
-}
-
-impl ModelKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelKind::Local => "local",
-            ModelKind::Cloud => "cloud",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

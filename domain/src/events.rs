@@ -8,29 +8,8 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::ledger;
+use crate::entities::{event, ledger};
 use crate::{time, Error};
-
-pub mod row {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "events")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub kind: String,
-        pub account_id: Option<i64>,
-        pub dedupe_key: String,
-        pub payload: String,
-        pub created_at: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +68,7 @@ pub async fn record<C: ConnectionTrait>(
     payload: serde_json::Value,
 ) -> Result<bool, Error> {
     let payload = payload.to_string();
-    let res = row::Entity::insert(row::ActiveModel {
+    let res = event::Entity::insert(event::ActiveModel {
         kind: Set(kind.as_str().to_owned()),
         account_id: Set(account_id),
         dedupe_key: Set(dedupe_key.to_owned()),
@@ -98,7 +77,7 @@ pub async fn record<C: ConnectionTrait>(
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::column(row::Column::DedupeKey)
+        OnConflict::column(event::Column::DedupeKey)
             .do_nothing()
             .to_owned(),
     )
@@ -112,10 +91,13 @@ pub async fn record<C: ConnectionTrait>(
 }
 
 /// Events recorded after `after_id`, oldest first (for the notification worker).
-pub async fn since<C: ConnectionTrait>(conn: &C, after_id: i64) -> Result<Vec<row::Model>, Error> {
-    Ok(row::Entity::find()
-        .filter(row::Column::Id.gt(after_id))
-        .order_by_asc(row::Column::Id)
+pub async fn since<C: ConnectionTrait>(
+    conn: &C,
+    after_id: i64,
+) -> Result<Vec<event::Model>, Error> {
+    Ok(event::Entity::find()
+        .filter(event::Column::Id.gt(after_id))
+        .order_by_asc(event::Column::Id)
         .all(conn)
         .await?)
 }

@@ -10,13 +10,17 @@
 //!   `catalog/catalog.toml` into the database by a migration and loaded from there.
 //! - [`throttle`] (failed logins), [`rate`] (hourly allowances), [`proxies`] (the client
 //!   address behind trusted proxies), [`password`] (argon2, bounded): abuse defences.
+//!   They read the time from the services' [`Clock`] (the system's, or a manual one in
+//!   tests).
 //! - [`notify`]: WhatsApp notifications — the outbox written with each event, templates,
 //!   providers, the background worker, renewal reminders and fail2ban's ban reports.
 //! - [`payments`]: orders, checkout and confirmation through MyFatoorah (or the local test
 //!   gateway), plan expiry.
-//! - [`entities`]: the sea-orm table models (private details of the modules above).
+//! - [`entities`]: the sea-orm table models, one file per table (`entities/<table>.rs`),
+//!   the persistence seam under the modules above.
 pub mod accounts;
 pub mod catalog;
+pub mod clock;
 pub mod credits;
 pub mod db;
 pub mod entities;
@@ -39,6 +43,7 @@ pub mod time;
 pub mod usage;
 pub mod validate;
 
+pub use clock::Clock;
 pub use error::{Error, FieldCode};
 pub use sea_orm::DatabaseConnection;
 pub use settings::Settings;
@@ -64,6 +69,9 @@ pub struct Services {
     pub proxies: Arc<proxies::TrustedProxies>,
     /// Hourly allowances: registrations per IP and phone prefix, checkouts per account.
     pub hourly: Arc<rate::Hourly>,
+    /// What the throttles and rate limits read the time from: the system clock, or in
+    /// tests a manual one they move forward instead of sleeping.
+    pub clock: Clock,
 }
 
 impl Services {
@@ -83,6 +91,7 @@ impl Services {
             hasher: Arc::new(password::Hasher::default()),
             proxies: Arc::new(proxies),
             hourly: Arc::new(rate::Hourly::default()),
+            clock: Clock::system(),
         })
     }
 

@@ -14,18 +14,14 @@ pub struct Hourly {
 }
 
 impl Hourly {
-    /// Takes one of the `limit` uses of `key` in the current hour, or says how long until
-    /// the hour is over.
-    pub fn take(&self, key: &str, limit: u32) -> Result<(), Duration> {
-        self.take_all(&[(key, limit)])
+    /// Takes one of the `limit` uses of `key` in the hour that contains `now` (the
+    /// services' [`crate::Clock`]), or says how long until that hour is over.
+    pub fn take(&self, key: &str, limit: u32, now: Instant) -> Result<(), Duration> {
+        self.take_all(&[(key, limit)], now)
     }
 
     /// Takes one use of every key, or none when any is used up.
-    pub fn take_all(&self, keys: &[(&str, u32)]) -> Result<(), Duration> {
-        self.take_all_at(keys, Instant::now())
-    }
-
-    fn take_all_at(&self, keys: &[(&str, u32)], now: Instant) -> Result<(), Duration> {
+    pub fn take_all(&self, keys: &[(&str, u32)], now: Instant) -> Result<(), Duration> {
         let mut map = self.used.lock().unwrap_or_else(|p| p.into_inner());
         for (key, limit) in keys {
             if let Some((n, since)) = map.get(*key) {
@@ -62,25 +58,26 @@ mod tests {
         let h = Hourly::default();
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(h.take_all_at(&[("k", 3)], t0).is_ok());
+            assert!(h.take_all(&[("k", 3)], t0).is_ok());
         }
         let wait = h
-            .take_all_at(&[("k", 3)], t0 + Duration::from_secs(600))
+            .take_all(&[("k", 3)], t0 + Duration::from_secs(600))
             .unwrap_err();
         assert_eq!(wait, Duration::from_secs(3000));
-        assert!(h.take_all_at(&[("other", 3)], t0).is_ok());
-        assert!(h.take_all_at(&[("k", 3)], t0 + WINDOW).is_ok());
+        assert!(h.take_all(&[("other", 3)], t0).is_ok());
+        assert!(h.take_all(&[("k", 3)], t0 + WINDOW).is_ok());
     }
 
     #[test]
     fn take_all_takes_nothing_when_one_key_is_used_up() {
         let h = Hourly::default();
-        assert!(h.take_all(&[("ip", 1), ("prefix", 5)]).is_ok());
-        assert!(h.take_all(&[("ip", 1), ("prefix", 5)]).is_err());
+        let now = Instant::now();
+        assert!(h.take_all(&[("ip", 1), ("prefix", 5)], now).is_ok());
+        assert!(h.take_all(&[("ip", 1), ("prefix", 5)], now).is_err());
         // The refused attempt did not use the prefix's allowance.
         for _ in 0..4 {
-            assert!(h.take_all(&[("other-ip", 9), ("prefix", 5)]).is_ok());
+            assert!(h.take_all(&[("other-ip", 9), ("prefix", 5)], now).is_ok());
         }
-        assert!(h.take("prefix", 5).is_err());
+        assert!(h.take("prefix", 5, now).is_err());
     }
 }

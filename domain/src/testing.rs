@@ -21,11 +21,13 @@ where
     }
 }
 
+/// Services whose throttles and rate limits read a manual clock: time stands still unless a
+/// test moves it (`svc.clock.advance`), however slow the machine.
 async fn services(url: &str) -> Services {
     // Several tests may migrate the same PostgreSQL database at once; one at a time.
     static MIGRATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _guard = MIGRATE.lock().await;
-    Services::build(Settings {
+    let svc = Services::build(Settings {
         database_url: url.to_owned(),
         // The notification and metering tests count down from a grant of 1,000.
         welcome_credits: Some(1000),
@@ -37,7 +39,11 @@ async fn services(url: &str) -> Services {
         ..Settings::default()
     })
     .await
-    .expect("services")
+    .expect("services");
+    Services {
+        clock: crate::Clock::manual(),
+        ..svc
+    }
 }
 
 fn unique() -> String {

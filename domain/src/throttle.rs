@@ -75,13 +75,10 @@ fn backoff(count: u32) -> Duration {
 }
 
 impl LoginThrottle {
-    /// Decides on an attempt of `account` from `ip`; when allowed, counts it as a failure
-    /// until [`LoginThrottle::record_success`] takes it back.
-    pub fn attempt(&self, account: &str, ip: &str) -> Verdict {
-        self.attempt_at(account, ip, Instant::now())
-    }
-
-    fn attempt_at(&self, account: &str, ip: &str, now: Instant) -> Verdict {
+    /// Decides on an attempt of `account` from `ip` at `now` (the services'
+    /// [`crate::Clock`]); when allowed, counts it as a failure until
+    /// [`LoginThrottle::record_success`] takes it back.
+    pub fn attempt(&self, account: &str, ip: &str, now: Instant) -> Verdict {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             map.retain(|_, f| now.duration_since(f.since) < WINDOW);
@@ -147,29 +144,29 @@ mod tests {
         let t = LoginThrottle::default();
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(allowed(t.attempt_at(OWNER, "6.6.6.6", t0)));
+            assert!(allowed(t.attempt(OWNER, "6.6.6.6", t0)));
         }
         assert_eq!(
-            t.attempt_at(OWNER, "6.6.6.6", t0),
+            t.attempt(OWNER, "6.6.6.6", t0),
             Verdict::Refused {
                 retry_after: Duration::from_secs(1)
             }
         );
         let t1 = t0 + Duration::from_secs(1);
-        assert!(allowed(t.attempt_at(OWNER, "6.6.6.6", t1)));
+        assert!(allowed(t.attempt(OWNER, "6.6.6.6", t1)));
         // Four failures: two seconds now.
-        assert!(!allowed(t.attempt_at(
+        assert!(!allowed(t.attempt(
             OWNER,
             "6.6.6.6",
             t1 + Duration::from_secs(1)
         )));
-        assert!(allowed(t.attempt_at(
+        assert!(allowed(t.attempt(
             OWNER,
             "6.6.6.6",
             t1 + Duration::from_secs(2)
         )));
         // The owner, from their own address, is not slowed by any of it.
-        assert!(allowed(t.attempt_at(OWNER, "10.0.0.1", t1)));
+        assert!(allowed(t.attempt(OWNER, "10.0.0.1", t1)));
     }
 
     #[test]
@@ -177,7 +174,7 @@ mod tests {
         let t = LoginThrottle::default();
         let now = Instant::now();
         let allowed_now = (0..50)
-            .filter(|_| allowed(t.attempt_at(OWNER, "6.6.6.6", now)))
+            .filter(|_| allowed(t.attempt(OWNER, "6.6.6.6", now)))
             .count();
         assert_eq!(allowed_now, 3);
     }
@@ -188,28 +185,24 @@ mod tests {
         let now = Instant::now();
         for n in 0..33 {
             for _ in 0..3 {
-                assert!(allowed(t.attempt_at(
-                    OWNER,
-                    &format!("198.51.100.{n}"),
-                    now
-                )));
+                assert!(allowed(t.attempt(OWNER, &format!("198.51.100.{n}"), now)));
             }
         }
         // 99 failures from 33 strangers: the owner still gets in from home.
-        assert!(allowed(t.attempt_at(OWNER, "10.0.0.1", now)));
+        assert!(allowed(t.attempt(OWNER, "10.0.0.1", now)));
         t.record_success(OWNER, "10.0.0.1");
         for n in 0..34 {
             for _ in 0..3 {
-                t.attempt_at(OWNER, &format!("203.0.113.{n}"), now);
+                t.attempt(OWNER, &format!("203.0.113.{n}"), now);
             }
         }
         assert!(matches!(
-            t.attempt_at(OWNER, "10.0.0.1", now),
+            t.attempt(OWNER, "10.0.0.1", now),
             Verdict::Refused { retry_after } if retry_after > Duration::from_secs(60)
         ));
-        assert!(allowed(t.attempt_at("other@x.com", "10.0.0.1", now)));
+        assert!(allowed(t.attempt("other@x.com", "10.0.0.1", now)));
         // The window passes.
-        assert!(allowed(t.attempt_at(OWNER, "10.0.0.1", now + WINDOW)));
+        assert!(allowed(t.attempt(OWNER, "10.0.0.1", now + WINDOW)));
     }
 
     #[test]
@@ -217,14 +210,10 @@ mod tests {
         let t = LoginThrottle::default();
         let now = Instant::now();
         for n in 0..30 {
-            assert!(allowed(t.attempt_at(
-                &format!("u{n}@x.com"),
-                "9.9.9.9",
-                now
-            )));
+            assert!(allowed(t.attempt(&format!("u{n}@x.com"), "9.9.9.9", now)));
         }
-        assert!(!allowed(t.attempt_at("new@x.com", "9.9.9.9", now)));
-        assert!(allowed(t.attempt_at("new@x.com", "9.9.9.8", now)));
+        assert!(!allowed(t.attempt("new@x.com", "9.9.9.9", now)));
+        assert!(allowed(t.attempt("new@x.com", "9.9.9.8", now)));
     }
 
     #[test]
@@ -232,15 +221,15 @@ mod tests {
         let t = LoginThrottle::default();
         let now = Instant::now();
         for _ in 0..3 {
-            t.attempt_at(OWNER, "1.1.1.1", now);
+            t.attempt(OWNER, "1.1.1.1", now);
         }
-        assert!(!allowed(t.attempt_at(OWNER, "1.1.1.1", now)));
+        assert!(!allowed(t.attempt(OWNER, "1.1.1.1", now)));
         t.record_success(OWNER, "1.1.1.1");
-        assert!(allowed(t.attempt_at(OWNER, "1.1.1.1", now)));
+        assert!(allowed(t.attempt(OWNER, "1.1.1.1", now)));
         // 29 successful logins from one office IP never add up to the IP ceiling.
         for n in 0..40 {
             let user = format!("staff{n}@x.com");
-            assert!(allowed(t.attempt_at(&user, "5.5.5.5", now)));
+            assert!(allowed(t.attempt(&user, "5.5.5.5", now)));
             t.record_success(&user, "5.5.5.5");
         }
     }

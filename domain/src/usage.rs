@@ -5,37 +5,8 @@ use sea_orm::{
     PaginatorTrait, QueryFilter,
 };
 
+use crate::entities::api_usage;
 use crate::Error;
-
-pub mod row {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "api_usage")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub request_id: String,
-        pub account_id: Option<i64>,
-        pub key_id: Option<i64>,
-        pub endpoint: String,
-        pub requested_model: String,
-        pub served_model: Option<String>,
-        pub provider: Option<String>,
-        pub prompt_tokens: i64,
-        pub completion_tokens: i64,
-        pub credits: i64,
-        pub latency_ms: i64,
-        pub status: i32,
-        pub error: Option<String>,
-        pub created_at: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// What one request used. `provider` is "local" or "cloud" (None when no upstream was
 /// called); `status` is the HTTP status the client got; `error` a short machine code.
@@ -58,9 +29,9 @@ pub struct UsageRecord {
 }
 
 impl UsageRecord {
-    fn into_active(self) -> row::ActiveModel {
+    fn into_active(self) -> api_usage::ActiveModel {
         let clip = |s: String, n: usize| s.chars().take(n).collect::<String>();
-        row::ActiveModel {
+        api_usage::ActiveModel {
             request_id: Set(clip(self.request_id, 64)),
             account_id: Set(self.account_id),
             key_id: Set(self.key_id),
@@ -97,7 +68,7 @@ pub async fn insert_batch<C: ConnectionTrait>(db: &C, rows: Vec<UsageRecord>) ->
             .map(UsageRecord::into_active)
             .collect();
         left -= chunk.len();
-        row::Entity::insert_many(chunk)
+        api_usage::Entity::insert_many(chunk)
             .exec_without_returning(db)
             .await?;
     }
@@ -107,27 +78,27 @@ pub async fn insert_batch<C: ConnectionTrait>(db: &C, rows: Vec<UsageRecord>) ->
 /// Cloud requests recorded since `since` (unix seconds): seeds the daily cloud counter of
 /// a single instance after a restart.
 pub async fn cloud_requests_since(db: &DatabaseConnection, since: i64) -> Result<u64, Error> {
-    Ok(row::Entity::find()
-        .filter(row::Column::Provider.eq("cloud"))
-        .filter(row::Column::CreatedAt.gte(since))
+    Ok(api_usage::Entity::find()
+        .filter(api_usage::Column::Provider.eq("cloud"))
+        .filter(api_usage::Column::CreatedAt.gte(since))
         .count(db)
         .await?)
 }
 
 /// Rows in all (tests, operators).
 pub async fn count_all(db: &DatabaseConnection) -> Result<u64, Error> {
-    Ok(row::Entity::find().count(db).await?)
+    Ok(api_usage::Entity::find().count(db).await?)
 }
 
 /// The rows of one account, newest first (tests and dashboards).
 pub async fn for_account(
     db: &DatabaseConnection,
     account_id: i64,
-) -> Result<Vec<row::Model>, Error> {
+) -> Result<Vec<api_usage::Model>, Error> {
     use sea_orm::QueryOrder;
-    Ok(row::Entity::find()
-        .filter(row::Column::AccountId.eq(account_id))
-        .order_by_desc(row::Column::Id)
+    Ok(api_usage::Entity::find()
+        .filter(api_usage::Column::AccountId.eq(account_id))
+        .order_by_desc(api_usage::Column::Id)
         .all(db)
         .await?)
 }

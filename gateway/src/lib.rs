@@ -163,7 +163,7 @@ impl Gateway {
         .await?;
         let st = State {
             keys: KeyCache::start(svc.db.clone(), redis.clone()),
-            limiter: Limiter::new(redis),
+            limiter: Limiter::new(redis, svc.clock.clone()),
             local,
             cloud,
             capacity,

@@ -47,20 +47,23 @@ pub enum Subject {
 
 pub struct Limiter {
     redis: Option<Redis>,
+    /// The services' clock: the system's, or a test's that moves only when told.
+    clock: domain::Clock,
     /// subject → (window, count); windows are whole minutes since the epoch.
     local: Mutex<HashMap<Subject, (u64, u32)>>,
 }
 
 impl Limiter {
-    pub fn new(redis: Option<Redis>) -> Self {
+    pub fn new(redis: Option<Redis>, clock: domain::Clock) -> Self {
         Self {
             redis,
+            clock,
             local: Mutex::default(),
         }
     }
 
     pub async fn check(&self, subject: Subject, limit: u32) -> Decision {
-        let now = domain::time::now().max(0) as u64;
+        let now = self.clock.now().max(0) as u64;
         let window = now / 60;
         let reset_secs = 60 - now % 60;
         let used = match &self.redis {

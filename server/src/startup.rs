@@ -26,6 +26,12 @@ impl Application {
         let services = Services::build(settings)
             .await
             .context("opening the database")?;
+        Self::build_with(services, leptos).await
+    }
+
+    /// As [`Application::build`], with services already built (tests give them a manual
+    /// clock).
+    pub async fn build_with(services: Services, leptos: LeptosOptions) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", leptos.site_addr))?;

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
-use super::rows::{denied_model, model, pack, plan, plan_model, value};
-use super::{Catalog, GatewayLimits, Model, ModelKind, Pack, Plan};
+use super::{Catalog, GatewayLimits, Model, Pack, Plan};
+use crate::entities::catalog::{denied_model, model, pack, plan, plan_model, value};
 use crate::Error;
 
 impl Catalog {
@@ -106,16 +106,6 @@ async fn load_models<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>, Error> {
         .await?;
     rows.into_iter()
         .map(|row| {
-            let kind = match row.kind.as_str() {
-                "local" => ModelKind::Local,
-                "cloud" => ModelKind::Cloud,
-                other => {
-                    return Err(Error::Internal(format!(
-                        "catalog_models: {} has kind {other:?}",
-                        row.id
-                    )))
-                }
-            };
             let tokens = |v: Option<i64>, column: &str| {
                 v.map(|n| {
                     u64::try_from(n).map_err(|_| {
@@ -128,7 +118,7 @@ async fn load_models<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>, Error> {
                 context_tokens: tokens(row.context_tokens, "context_tokens")?,
                 max_output_tokens: tokens(row.max_output_tokens, "max_output_tokens")?,
                 id: row.id,
-                kind,
+                kind: row.kind,
                 multiplier: row.multiplier,
                 cloud_fallback: row.cloud_fallback,
                 embedding: row.embedding,
@@ -197,8 +187,8 @@ mod tests {
 
     use std::sync::Arc;
 
-    use super::super::rows::{denied_model, model, plan, plan_model};
     use crate::catalog::Catalog;
+    use crate::entities::catalog::{denied_model, model, plan, plan_model};
     use crate::models::Access;
     use crate::testing::{each_db, new_account};
     use crate::{payments, Services};
@@ -270,7 +260,7 @@ mod tests {
             model::Entity::insert(model::ActiveModel {
                 id: Set("bge-m3".into()),
                 position: Set(100),
-                kind: Set("local".into()),
+                kind: Set(crate::catalog::ModelKind::Local),
                 multiplier: Set(None),
                 cloud_fallback: Set(None),
                 embedding: Set(true),

@@ -8,8 +8,8 @@
 //! limit. Message templates have no tables and are not touched.
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
 
-use super::rows::{denied_model, model, pack, plan, plan_model, value};
 use super::Catalog;
+use crate::entities::catalog::{denied_model, model, pack, plan, plan_model, value};
 use crate::Error;
 
 /// What a sync changed, by comparing the catalog before and after.
@@ -39,7 +39,7 @@ pub async fn sync(db: &DatabaseConnection, catalog: &Catalog) -> Result<SyncRepo
             model::ActiveModel {
                 id: Set(m.id.clone()),
                 position: Set(position),
-                kind: Set(m.kind.as_str().to_owned()),
+                kind: Set(m.kind),
                 multiplier: Set(m.multiplier),
                 cloud_fallback: Set(m.cloud_fallback.clone()),
                 embedding: Set(m.embedding),

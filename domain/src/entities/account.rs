@@ -1,3 +1,4 @@
+//! The `accounts` table: one row per customer account, with its cached balance.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     pub email: String,
     pub phone: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: crate::accounts::Role,
     pub plan: Option<String>,
     pub plan_expires_at: Option<i64>,
     pub credits: i64,

@@ -1,3 +1,4 @@
+//! The `api_keys` table: API keys, stored as hashes.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

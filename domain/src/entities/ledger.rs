@@ -1,3 +1,4 @@
+//! The `ledger` table: append-only credit movements (see [`crate::ledger`]).
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

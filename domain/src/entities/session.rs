@@ -1,3 +1,4 @@
+//! The `sessions` table: browser sessions (see [`crate::sessions`]).
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::*;
-use crate::entities::account;
+use crate::entities::{account, credit_hold};
 use crate::time;
 
 /// One instance's block of an account's credits.
@@ -105,14 +105,14 @@ impl Meter {
         let expires = time::now() + HOLD_TTL.as_secs() as i64;
         let mut kept = None;
         if let Some(id) = hold_id {
-            let extended = hold::Entity::update_many()
+            let extended = credit_hold::Entity::update_many()
                 .col_expr(
-                    hold::Column::Amount,
-                    Expr::col(hold::Column::Amount).add(block),
+                    credit_hold::Column::Amount,
+                    Expr::col(credit_hold::Column::Amount).add(block),
                 )
-                .col_expr(hold::Column::ExpiresAt, Expr::value(expires))
-                .filter(hold::Column::Id.eq(id))
-                .filter(hold::Column::Instance.eq(self.inner.instance.as_str()))
+                .col_expr(credit_hold::Column::ExpiresAt, Expr::value(expires))
+                .filter(credit_hold::Column::Id.eq(id))
+                .filter(credit_hold::Column::Instance.eq(self.inner.instance.as_str()))
                 .exec(&txn)
                 .await?;
             if extended.rows_affected == 1 {
@@ -141,7 +141,7 @@ impl Meter {
             Some(id) => id,
             None => {
                 // A new row locks nothing anyone else waits for.
-                hold::Entity::insert(hold::ActiveModel {
+                credit_hold::Entity::insert(credit_hold::ActiveModel {
                     account_id: Set(account_id),
                     instance: Set(self.inner.instance.clone()),
                     amount: Set(block),
@@ -167,29 +167,6 @@ impl Meter {
         });
         Ok(true)
     }
-}
-
-/// The `credit_holds` table.
-pub mod hold {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "credit_holds")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub account_id: i64,
-        pub instance: String,
-        /// Credits still held: set aside and not charged yet.
-        pub amount: i64,
-        pub expires_at: i64,
-        pub created_at: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
 }
 
 /// Renews this instance's holds, gives idle ones back, sweeps expired ones of any
@@ -239,10 +216,10 @@ async fn renew(inner: &Inner) -> Result<(), Error> {
     let expires = time::now() + HOLD_TTL.as_secs() as i64;
     let (mut renewed, mut gone) = (Vec::new(), Vec::new());
     for id in mine {
-        let res = hold::Entity::update_many()
-            .col_expr(hold::Column::ExpiresAt, Expr::value(expires))
-            .filter(hold::Column::Id.eq(id))
-            .filter(hold::Column::Instance.eq(inner.instance.as_str()))
+        let res = credit_hold::Entity::update_many()
+            .col_expr(credit_hold::Column::ExpiresAt, Expr::value(expires))
+            .filter(credit_hold::Column::Id.eq(id))
+            .filter(credit_hold::Column::Instance.eq(inner.instance.as_str()))
             .exec(&inner.db)
             .await?;
         if res.rows_affected == 1 {
@@ -270,8 +247,8 @@ async fn renew(inner: &Inner) -> Result<(), Error> {
 
 /// Deletes holds past their expiry and frees their credits.
 pub async fn sweep(db: &DatabaseConnection) -> Result<u64, Error> {
-    let expired = hold::Entity::find()
-        .filter(hold::Column::ExpiresAt.lt(time::now()))
+    let expired = credit_hold::Entity::find()
+        .filter(credit_hold::Column::ExpiresAt.lt(time::now()))
         .all(db)
         .await?;
     let mut n = 0;
@@ -291,10 +268,10 @@ pub(super) async fn delete_hold(
     txn: &DatabaseTransaction,
     id: i64,
 ) -> Result<Option<(i64, i64)>, Error> {
-    let Some(h) = hold::Entity::find_by_id(id).one(txn).await? else {
+    let Some(h) = credit_hold::Entity::find_by_id(id).one(txn).await? else {
         return Ok(None);
     };
-    let gone = hold::Entity::delete_by_id(id).exec(txn).await?;
+    let gone = credit_hold::Entity::delete_by_id(id).exec(txn).await?;
     Ok((gone.rows_affected == 1).then_some((h.account_id, h.amount)))
 }
 

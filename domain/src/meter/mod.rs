@@ -51,7 +51,7 @@ mod tests;
 mod thresholds;
 mod writer;
 
-pub use holds::{hold, sweep};
+pub use holds::sweep;
 use holds::{keep_holds, Holding};
 use writer::write_loop;
 

@@ -1,6 +1,6 @@
 //! The meter on SQLite and PostgreSQL (each_db).
 use super::*;
-use crate::entities::account;
+use crate::entities::{account, credit_hold};
 use crate::testing::{each_db, enterprise_account};
 use crate::Services;
 use crate::{ledger, time};
@@ -103,8 +103,8 @@ async fn a_large_balance_is_served_from_a_hold_and_every_charge_is_a_ledger_row(
             .any(|r| r.delta == -3 && r.reference.as_deref() == Some("first")));
         meter.shutdown().await;
         assert_eq!(books(&svc, id).await.2, 0, "shutdown gives the hold back");
-        let n = hold::Entity::find()
-            .filter(hold::Column::AccountId.eq(id))
+        let n = credit_hold::Entity::find()
+            .filter(credit_hold::Column::AccountId.eq(id))
             .count(&svc.db)
             .await
             .unwrap();
@@ -217,9 +217,9 @@ async fn a_hold_left_by_a_crashed_instance_expires_and_frees_its_credits() {
         let held = books(&svc, id).await.2;
         assert!(held > 0);
         // The instance stops renewing; its hold's expiry passes.
-        hold::Entity::update_many()
-            .col_expr(hold::Column::ExpiresAt, Expr::value(time::now() - 1))
-            .filter(hold::Column::AccountId.eq(id))
+        credit_hold::Entity::update_many()
+            .col_expr(credit_hold::Column::ExpiresAt, Expr::value(time::now() - 1))
+            .filter(credit_hold::Column::AccountId.eq(id))
             .exec(&svc.db)
             .await
             .unwrap();

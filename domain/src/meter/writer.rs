@@ -8,9 +8,10 @@ use sea_orm::{
     EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use super::holds::{delete_hold, hold};
+use super::holds::delete_hold;
 use super::thresholds::Thresholds;
 use super::*;
+use crate::entities::credit_hold;
 use crate::entities::{account, ledger as ledger_entity};
 use crate::usage::insert_batch;
 use crate::{ledger, time};
@@ -168,9 +169,12 @@ impl<'a> Batch<'a> {
         };
         for id in ids {
             if let Some(&n) = self.per_hold.get(&id) {
-                let res = hold::Entity::update_many()
-                    .col_expr(hold::Column::Amount, Expr::col(hold::Column::Amount).sub(n))
-                    .filter(hold::Column::Id.eq(id))
+                let res = credit_hold::Entity::update_many()
+                    .col_expr(
+                        credit_hold::Column::Amount,
+                        Expr::col(credit_hold::Column::Amount).sub(n),
+                    )
+                    .filter(credit_hold::Column::Id.eq(id))
                     .exec(txn)
                     .await?;
                 if res.rows_affected == 1 {

@@ -13,31 +13,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::entities::ip_ban;
 use crate::{events, time, Error, FieldCode, Settings};
-
-pub(crate) mod row {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "ip_bans")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub jail: String,
-        pub ip: String,
-        pub username: Option<String>,
-        pub failures: i32,
-        pub banned_at: i64,
-        pub bantime: i64,
-        pub unbanned_at: Option<i64>,
-        pub created_at: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -126,11 +103,11 @@ pub async fn report(db: &DatabaseConnection, r: Report) -> Result<bool, Error> {
             ban(db, jail, &ip.to_string(), user, failures, at, bantime).await
         }
         BanEvent::Unban => {
-            let res = row::Entity::update_many()
-                .col_expr(row::Column::UnbannedAt, Expr::value(Some(now)))
-                .filter(row::Column::Jail.eq(jail))
-                .filter(row::Column::Ip.eq(ip.to_string()))
-                .filter(row::Column::UnbannedAt.is_null())
+            let res = ip_ban::Entity::update_many()
+                .col_expr(ip_ban::Column::UnbannedAt, Expr::value(Some(now)))
+                .filter(ip_ban::Column::Jail.eq(jail))
+                .filter(ip_ban::Column::Ip.eq(ip.to_string()))
+                .filter(ip_ban::Column::UnbannedAt.is_null())
                 .exec(db)
                 .await?;
             Ok(res.rows_affected > 0)
@@ -148,7 +125,7 @@ async fn ban(
     bantime: i64,
 ) -> Result<bool, Error> {
     let txn = db.begin().await?;
-    let inserted = row::Entity::insert(row::ActiveModel {
+    let inserted = ip_ban::Entity::insert(ip_ban::ActiveModel {
         jail: Set(jail.to_owned()),
         ip: Set(ip.to_owned()),
         username: Set(user.clone()),
@@ -159,9 +136,13 @@ async fn ban(
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::columns([row::Column::Jail, row::Column::Ip, row::Column::BannedAt])
-            .do_nothing()
-            .to_owned(),
+        OnConflict::columns([
+            ip_ban::Column::Jail,
+            ip_ban::Column::Ip,
+            ip_ban::Column::BannedAt,
+        ])
+        .do_nothing()
+        .to_owned(),
     )
     .exec_without_returning(&txn)
     .await?;
@@ -180,8 +161,8 @@ async fn ban(
 
 /// The most recent bans, newest first.
 pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Ban>, Error> {
-    Ok(row::Entity::find()
-        .order_by_desc(row::Column::Id)
+    Ok(ip_ban::Entity::find()
+        .order_by_desc(ip_ban::Column::Id)
         .limit(limit)
         .all(db)
         .await?

@@ -6,10 +6,11 @@
 use sea_orm::sea_query::{LockBehavior, LockType, OnConflict, Order, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, TransactionTrait};
 
-use super::outbox::{intent, message, Status};
+use super::outbox::Status;
 use super::templates::{self, Event};
 use crate::catalog::Audience;
 use crate::entities::account;
+use crate::entities::{notification, outbox};
 use crate::validate::Phone;
 use crate::{time, Error, Services};
 
@@ -19,30 +20,33 @@ pub(crate) async fn expand(svc: &Services, limit: u64) -> Result<usize, Error> {
     let now = time::now();
     let txn = svc.db.begin().await?;
     let mut pick = Query::select();
-    pick.column(intent::Column::Id)
-        .from(intent::Entity)
-        .and_where(intent::Column::ExpandedAt.is_null())
-        .order_by(intent::Column::Id, Order::Asc)
+    pick.column(notification::Column::Id)
+        .from(notification::Entity)
+        .and_where(notification::Column::ExpandedAt.is_null())
+        .order_by(notification::Column::Id, Order::Asc)
         .limit(limit)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     let mut claim = Query::update();
     claim
-        .table(intent::Entity)
-        .value(intent::Column::ExpandedAt, now)
-        .and_where(intent::Column::Id.in_subquery(pick))
+        .table(notification::Entity)
+        .value(notification::Column::ExpandedAt, now)
+        .and_where(notification::Column::Id.in_subquery(pick))
         .returning_all();
     let stmt = txn.get_database_backend().build(&claim);
-    let mut claimed = intent::Entity::find().from_raw_sql(stmt).all(&txn).await?;
+    let mut claimed = notification::Entity::find()
+        .from_raw_sql(stmt)
+        .all(&txn)
+        .await?;
     // RETURNING has no order; messages are numbered (and so sent) in event order.
     claimed.sort_by_key(|n| n.id);
     for n in &claimed {
         for row in messages_for(svc, &txn, n, now).await? {
-            message::Entity::insert(row)
+            outbox::Entity::insert(row)
                 .on_conflict(
                     OnConflict::columns([
-                        message::Column::NotificationId,
-                        message::Column::Recipient,
-                        message::Column::Lang,
+                        outbox::Column::NotificationId,
+                        outbox::Column::Recipient,
+                        outbox::Column::Lang,
                     ])
                     .do_nothing()
                     .to_owned(),
@@ -59,9 +63,9 @@ pub(crate) async fn expand(svc: &Services, limit: u64) -> Result<usize, Error> {
 async fn messages_for<C: ConnectionTrait>(
     svc: &Services,
     conn: &C,
-    n: &intent::Model,
+    n: &notification::Model,
     now: i64,
-) -> Result<Vec<message::ActiveModel>, Error> {
+) -> Result<Vec<outbox::ActiveModel>, Error> {
     let Some(template) = svc.catalog.template(&n.kind) else {
         return Ok(Vec::new()); // an event nobody is told about (e.g. plan_expired)
     };
@@ -103,7 +107,7 @@ async fn messages_for<C: ConnectionTrait>(
                     (Vec::new(), String::new(), Status::Failed, Some(e))
                 }
             };
-            rows.push(message::ActiveModel {
+            rows.push(outbox::ActiveModel {
                 notification_id: Set(n.id),
                 kind: Set(n.kind.clone()),
                 account_id: Set(n.account_id),
@@ -112,7 +116,7 @@ async fn messages_for<C: ConnectionTrait>(
                 template: Set(template.meta_name.clone()),
                 params: Set(serde_json::to_string(&params).unwrap_or_else(|_| "[]".into())),
                 body: Set(body),
-                status: Set(status.as_str().to_owned()),
+                status: Set(status),
                 attempts: Set(0),
                 next_attempt_at: Set(now),
                 last_error: Set(error),

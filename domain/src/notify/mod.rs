@@ -17,7 +17,7 @@
 //! - [`schedules`]: renewal reminders. [`bans`]: fail2ban's reports (NOTIF-09).
 //! - [`recent`] and [`resend`]: the admin view's list and its "resend" button.
 pub mod bans;
-mod expand;
+pub(crate) mod expand;
 mod outbox;
 pub mod providers;
 pub mod schedules;

@@ -4,108 +4,44 @@
 //! An `outbox` row is claimed for one send at a time: `sending` with a random claim and a lease, and
 //! only the holder of the claim may mark it `sent`, back to `pending` (retry) or `failed`.
 //! A claim whose lease ran out (the sender died mid-send) is taken over by the next worker.
+use sea_orm::sea_query::StringLen;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Order, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DeriveActiveEnum, EntityTrait, EnumIter, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::entities::{notification, outbox};
 use crate::{time, Error};
 
-pub(crate) mod intent {
-    use sea_orm::entity::prelude::*;
-
-    /// One event that calls for messages; `expanded_at` once its outbox rows exist.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "notifications")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub event_key: String,
-        pub kind: String,
-        pub account_id: Option<i64>,
-        pub payload: String,
-        pub created_at: i64,
-        pub expanded_at: Option<i64>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub(crate) mod message {
-    use sea_orm::entity::prelude::*;
-
-    /// One WhatsApp message to one number in one language.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "outbox")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub notification_id: i64,
-        pub kind: String,
-        pub account_id: Option<i64>,
-        /// E.164 with the leading `+`.
-        pub recipient: String,
-        pub lang: String,
-        /// The Meta template name.
-        pub template: String,
-        /// The placeholder values, a JSON array of `[name, value]` pairs.
-        pub params: String,
-        pub body: String,
-        pub status: String,
-        pub attempts: i32,
-        pub next_attempt_at: i64,
-        /// Who holds the row while it is `sending`.
-        pub claim: Option<String>,
-        /// When a `sending` claim may be taken over.
-        pub locked_until: Option<i64>,
-        pub last_error: Option<String>,
-        pub provider_message_id: Option<String>,
-        pub created_at: i64,
-        pub updated_at: i64,
-        pub sent_at: Option<i64>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Status {
     /// Waiting for `next_attempt_at` (new, or retrying after a temporary failure).
+    #[sea_orm(string_value = "pending")]
     Pending,
     /// A worker is sending it now.
+    #[sea_orm(string_value = "sending")]
     Sending,
     /// The provider accepted it.
+    #[sea_orm(string_value = "sent")]
     Sent,
     /// Refused for good, or retried too often; an admin may resend it.
+    #[sea_orm(string_value = "failed")]
     Failed,
 }
 
 impl Status {
+    /// The name the admin page shows: the stored value (a test keeps them equal).
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pending => "pending",
             Status::Sending => "sending",
             Status::Sent => "sent",
             Status::Failed => "failed",
-        }
-    }
-
-    fn from_db(s: &str) -> Self {
-        match s {
-            "sending" => Status::Sending,
-            "sent" => Status::Sent,
-            "failed" => Status::Failed,
-            _ => Status::Pending,
         }
     }
 }
@@ -130,15 +66,15 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
 }
 
-impl From<message::Model> for OutboxRow {
-    fn from(m: message::Model) -> Self {
+impl From<outbox::Model> for OutboxRow {
+    fn from(m: outbox::Model) -> Self {
         Self {
             id: m.id,
             kind: m.kind,
             account_id: m.account_id,
             to: m.recipient,
             lang: m.lang,
-            status: Status::from_db(&m.status),
+            status: m.status,
             attempts: m.attempts,
             last_error: m.last_error,
             body: m.body,
@@ -157,7 +93,7 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(
     event_key: &str,
     payload: String,
 ) -> Result<(), Error> {
-    intent::Entity::insert(intent::ActiveModel {
+    notification::Entity::insert(notification::ActiveModel {
         event_key: Set(event_key.to_owned()),
         kind: Set(kind.to_owned()),
         account_id: Set(account_id),
@@ -166,7 +102,7 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(
         ..Default::default()
     })
     .on_conflict(
-        OnConflict::column(intent::Column::EventKey)
+        OnConflict::column(notification::Column::EventKey)
             .do_nothing()
             .to_owned(),
     )
@@ -176,9 +112,9 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(
 }
 
 /// The most recent messages, newest first (the admin view).
-pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<OutboxRow>, Error> {
-    Ok(message::Entity::find()
-        .order_by_desc(message::Column::Id)
+pub async fn recent<C: ConnectionTrait>(db: &C, limit: u64) -> Result<Vec<OutboxRow>, Error> {
+    Ok(outbox::Entity::find()
+        .order_by_desc(outbox::Column::Id)
         .limit(limit)
         .all(db)
         .await?
@@ -191,22 +127,19 @@ pub async fn recent(db: &DatabaseConnection, limit: u64) -> Result<Vec<OutboxRow
 /// [`Error::NotFound`] for an unknown id, [`Error::Conflict`] unless it failed.
 pub async fn resend(db: &DatabaseConnection, id: i64) -> Result<(), Error> {
     let now = time::now();
-    let res = message::Entity::update_many()
-        .col_expr(
-            message::Column::Status,
-            Expr::value(Status::Pending.as_str()),
-        )
-        .col_expr(message::Column::Attempts, Expr::value(0))
-        .col_expr(message::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(message::Column::UpdatedAt, Expr::value(now))
-        .filter(message::Column::Id.eq(id))
-        .filter(message::Column::Status.eq(Status::Failed.as_str()))
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(Status::Pending))
+        .col_expr(outbox::Column::Attempts, Expr::value(0))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(outbox::Column::UpdatedAt, Expr::value(now))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(Status::Failed))
         .exec(db)
         .await?;
     if res.rows_affected == 1 {
         return Ok(());
     }
-    match message::Entity::find_by_id(id).one(db).await? {
+    match outbox::Entity::find_by_id(id).one(db).await? {
         Some(_) => Err(Error::Conflict("only a failed message can be resent")),
         None => Err(Error::NotFound),
     }
@@ -220,43 +153,43 @@ pub(crate) async fn claim_one(
     db: &DatabaseConnection,
     lease_secs: i64,
     due_at: i64,
-) -> Result<Option<message::Model>, Error> {
+) -> Result<Option<outbox::Model>, Error> {
     let now = time::now();
     let due = Condition::any()
         .add(
             Condition::all()
-                .add(message::Column::Status.eq(Status::Pending.as_str()))
-                .add(message::Column::NextAttemptAt.lte(due_at)),
+                .add(outbox::Column::Status.eq(Status::Pending))
+                .add(outbox::Column::NextAttemptAt.lte(due_at)),
         )
         .add(
             Condition::all()
-                .add(message::Column::Status.eq(Status::Sending.as_str()))
-                .add(message::Column::LockedUntil.lt(due_at)),
+                .add(outbox::Column::Status.eq(Status::Sending))
+                .add(outbox::Column::LockedUntil.lt(due_at)),
         );
     let mut pick = Query::select();
-    pick.column(message::Column::Id)
-        .from(message::Entity)
+    pick.column(outbox::Column::Id)
+        .from(outbox::Entity)
         .cond_where(due)
-        .order_by(message::Column::NextAttemptAt, Order::Asc)
-        .order_by(message::Column::Id, Order::Asc)
+        .order_by(outbox::Column::NextAttemptAt, Order::Asc)
+        .order_by(outbox::Column::Id, Order::Asc)
         .limit(1)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     let token = crate::keys::random_token(16);
     let mut claim = Query::update();
     claim
-        .table(message::Entity)
-        .value(message::Column::Status, Status::Sending.as_str())
-        .value(message::Column::Claim, token)
+        .table(outbox::Entity)
+        .value(outbox::Column::Status, Status::Sending)
+        .value(outbox::Column::Claim, token)
         .value(
-            message::Column::Attempts,
-            Expr::col(message::Column::Attempts).add(1),
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
         )
-        .value(message::Column::LockedUntil, now + lease_secs)
-        .value(message::Column::UpdatedAt, now)
-        .and_where(message::Column::Id.in_subquery(pick))
+        .value(outbox::Column::LockedUntil, now + lease_secs)
+        .value(outbox::Column::UpdatedAt, now)
+        .and_where(outbox::Column::Id.in_subquery(pick))
         .returning_all();
     let stmt = db.get_database_backend().build(&claim);
-    Ok(message::Entity::find().from_raw_sql(stmt).one(db).await?)
+    Ok(outbox::Entity::find().from_raw_sql(stmt).one(db).await?)
 }
 
 /// How a send ended.
@@ -278,40 +211,34 @@ pub(crate) enum Outcome {
 /// lease ran out and another worker took the row), so nothing was changed.
 pub(crate) async fn finish(
     db: &DatabaseConnection,
-    m: &message::Model,
+    m: &outbox::Model,
     outcome: Outcome,
 ) -> Result<bool, Error> {
     let now = time::now();
-    let mut update = message::Entity::update_many()
-        .col_expr(message::Column::Claim, Expr::value(Option::<String>::None))
+    let mut update = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Claim, Expr::value(Option::<String>::None))
         .col_expr(
-            message::Column::LockedUntil,
+            outbox::Column::LockedUntil,
             Expr::value(Option::<i64>::None),
         )
-        .col_expr(message::Column::UpdatedAt, Expr::value(now));
+        .col_expr(outbox::Column::UpdatedAt, Expr::value(now));
     update = match outcome {
         Outcome::Sent { provider_id } => update
-            .col_expr(message::Column::Status, Expr::value(Status::Sent.as_str()))
-            .col_expr(message::Column::SentAt, Expr::value(Some(now)))
-            .col_expr(message::Column::ProviderMessageId, Expr::value(provider_id)),
+            .col_expr(outbox::Column::Status, Expr::value(Status::Sent))
+            .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
+            .col_expr(outbox::Column::ProviderMessageId, Expr::value(provider_id)),
         Outcome::Retry { error, at } => update
-            .col_expr(
-                message::Column::Status,
-                Expr::value(Status::Pending.as_str()),
-            )
-            .col_expr(message::Column::NextAttemptAt, Expr::value(at))
-            .col_expr(message::Column::LastError, Expr::value(Some(clip(&error)))),
+            .col_expr(outbox::Column::Status, Expr::value(Status::Pending))
+            .col_expr(outbox::Column::NextAttemptAt, Expr::value(at))
+            .col_expr(outbox::Column::LastError, Expr::value(Some(clip(&error)))),
         Outcome::Failed { error } => update
-            .col_expr(
-                message::Column::Status,
-                Expr::value(Status::Failed.as_str()),
-            )
-            .col_expr(message::Column::LastError, Expr::value(Some(clip(&error)))),
+            .col_expr(outbox::Column::Status, Expr::value(Status::Failed))
+            .col_expr(outbox::Column::LastError, Expr::value(Some(clip(&error)))),
     };
     let res = update
-        .filter(message::Column::Id.eq(m.id))
-        .filter(message::Column::Status.eq(Status::Sending.as_str()))
-        .filter(message::Column::Claim.eq(m.claim.clone()))
+        .filter(outbox::Column::Id.eq(m.id))
+        .filter(outbox::Column::Status.eq(Status::Sending))
+        .filter(outbox::Column::Claim.eq(m.claim.clone()))
         .exec(db)
         .await?;
     Ok(res.rows_affected == 1)

@@ -243,7 +243,7 @@ mod tests {
                 email: "sara@example.com".into(),
                 phone: "+96550012345".into(),
                 password_hash: String::new(),
-                role: "user".into(),
+                role: crate::accounts::Role::User,
                 plan: Some("pro".into()),
                 plan_expires_at: Some(1_795_640_400),
                 credits: 150,

@@ -103,7 +103,11 @@ impl Worker {
         Ok(sent)
     }
 
-    async fn deliver(&self, provider: &Provider, m: outbox::message::Model) -> Result<bool, Error> {
+    async fn deliver(
+        &self,
+        provider: &Provider,
+        m: crate::entities::outbox::Model,
+    ) -> Result<bool, Error> {
         let params: Vec<(String, String)> = serde_json::from_str(&m.params).unwrap_or_default();
         let out = Outgoing {
             to: &m.recipient,

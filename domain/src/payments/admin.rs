@@ -1,10 +1,12 @@
 //! Admins confirm a payment by hand, after checking it in the MyFatoorah portal.
+use crate::entities::order;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::confirm::current;
 use super::credit::credit;
 use super::orders::{self, clip};
-use super::{row, OrderOutcome, OrderStatus};
+use super::{OrderOutcome, OrderStatus};
 use crate::accounts::{Account, Role};
 use crate::{accounts, time, Error, FieldCode, Services};
 
@@ -32,13 +34,13 @@ pub async fn admin_mark_paid(
     let note = format!("marked paid by {}: {reason}", admin.email);
     let txn = svc.db.begin().await?;
     let now = time::now();
-    let moved = row::Entity::update_many()
-        .col_expr(row::Column::Status, OrderStatus::Paid.as_str().into())
-        .col_expr(row::Column::Note, clip(&note, 256).into())
-        .col_expr(row::Column::PaidAt, Some(now).into())
-        .col_expr(row::Column::UpdatedAt, now.into())
-        .filter(row::Column::Id.eq(order.id))
-        .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
+    let moved = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))
+        .col_expr(order::Column::Note, clip(&note, 256).into())
+        .col_expr(order::Column::PaidAt, Some(now).into())
+        .col_expr(order::Column::UpdatedAt, now.into())
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
         .exec(&txn)
         .await?
         .rows_affected

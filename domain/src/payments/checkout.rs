@@ -1,12 +1,13 @@
 //! Checkout (SUB-02): a pending order first, then the MyFatoorah invoice, then the
 //! redirect. Nothing of the payment is kept in the session: the order id travels to
 //! MyFatoorah as `CustomerReference` and comes back through GetPaymentStatus.
+use crate::entities::order;
 use serde_json::{json, Value};
 
 use super::money::kwd_number;
 use super::myfatoorah::{CallError, Executed, MyFatoorah};
 use super::orders::{self, Item};
-use super::{row, Checkout, Gateway, ItemKind, OrderStatus, PaymentMethod, CURRENCY};
+use super::{Checkout, Gateway, ItemKind, OrderStatus, PaymentMethod, CURRENCY};
 use crate::accounts::Account;
 use crate::{Error, Services};
 
@@ -48,6 +49,7 @@ pub async fn checkout_with_method(
         .take(
             &format!("checkout:{}", account.id),
             svc.settings.checkouts_per_account_per_hour,
+            svc.clock.instant(),
         )
         .map_err(Error::rate_limited)?;
     let order = orders::create_pending(&svc.db, account.id, &item, gateway, lang).await?;
@@ -81,7 +83,7 @@ async fn start(
     svc: &Services,
     client: &MyFatoorah<'_>,
     account: &Account,
-    order: &row::Model,
+    order: &order::Model,
     method: PaymentMethod,
 ) -> Result<Executed, CallError> {
     let amount = kwd_number(order.amount_fils);
@@ -128,10 +130,10 @@ async fn start(
 }
 
 /// The invoice line the customer sees at MyFatoorah.
-fn item_name(svc: &Services, order: &row::Model) -> String {
+fn item_name(svc: &Services, order: &order::Model) -> String {
     let credits = order.credits;
     let days = svc.catalog.plan(&order.item).map_or(30, |p| p.period_days);
-    match (ItemKind::from_db(&order.kind), order.lang.as_str()) {
+    match (order.kind, order.lang.as_str()) {
         (ItemKind::Plan, "en") => format!("Resayil {} plan ({days} days)", order.item),
         (ItemKind::Plan, _) => format!("اشتراك رسائل {} ({days} يوماً)", order.item),
         (ItemKind::Pack, "en") => format!("Resayil {credits} credits"),

@@ -2,13 +2,15 @@
 //! in one transaction. The guarded `UPDATE orders … WHERE status IN ('pending','failed')`
 //! is the lock: of any number of concurrent confirmations (callback, webhook, job, admin)
 //! exactly one moves the order to paid and credits it; the others change nothing.
+use crate::entities::order;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::credit::credit;
 use super::money::{iso_currency, parse_fils};
 use super::myfatoorah::{CallError, KeyType, MyFatoorah, Status};
 use super::orders::{self, clip};
-use super::{row, OrderInfo, OrderOutcome, OrderStatus};
+use super::{OrderInfo, OrderOutcome, OrderStatus};
 use crate::{time, Error, Services};
 
 /// What the payment provider reports about an order's payment.
@@ -83,7 +85,7 @@ impl Observed {
 }
 
 /// Why a reported payment does not belong to the order, if it does not.
-fn mismatch(order: &row::Model, seen: &Observed) -> Option<String> {
+fn mismatch(order: &order::Model, seen: &Observed) -> Option<String> {
     if order.invoice_id != seen.invoice_id {
         return Some(format!(
             "invoice {:?} reported for order with invoice {:?}",
@@ -113,7 +115,7 @@ fn mismatch(order: &row::Model, seen: &Observed) -> Option<String> {
 /// Applies what was observed to the order: the one place an order is confirmed.
 pub(crate) async fn settle(
     svc: &Services,
-    order: &row::Model,
+    order: &order::Model,
     seen: &Observed,
 ) -> Result<OrderOutcome, Error> {
     match seen.status {
@@ -123,19 +125,19 @@ pub(crate) async fn settle(
             }
             let txn = svc.db.begin().await?;
             let now = time::now();
-            let moved = row::Entity::update_many()
-                .col_expr(row::Column::Status, OrderStatus::Paid.as_str().into())
-                .col_expr(row::Column::PaymentId, seen.payment_id.clone().into())
-                .col_expr(row::Column::PaidAt, Some(now).into())
-                .col_expr(row::Column::UpdatedAt, now.into())
-                .filter(row::Column::Id.eq(order.id))
-                .filter(row::Column::Status.is_in(creditable()))
+            let moved = order::Entity::update_many()
+                .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))
+                .col_expr(order::Column::PaymentId, seen.payment_id.clone().into())
+                .col_expr(order::Column::PaidAt, Some(now).into())
+                .col_expr(order::Column::UpdatedAt, now.into())
+                .filter(order::Column::Id.eq(order.id))
+                .filter(order::Column::Status.is_in(creditable()))
                 .exec(&txn)
                 .await?
                 .rows_affected
                 == 1;
             if moved {
-                let reason = format!("{} {}", order.kind, order.item);
+                let reason = format!("{} {}", order.kind.as_str(), order.item);
                 credit(&txn, svc, order, &reason).await?;
                 txn.commit().await?;
                 tracing::info!(order = order.id, account = order.account_id, "order paid");
@@ -164,7 +166,7 @@ pub(crate) async fn settle(
 }
 
 /// The invoice or reference of a report belongs to another order.
-fn mismatch_of_identity(order: &row::Model, seen: &Observed) -> bool {
+fn mismatch_of_identity(order: &order::Model, seen: &Observed) -> bool {
     order.invoice_id != seen.invoice_id
         || seen
             .customer_reference
@@ -174,23 +176,23 @@ fn mismatch_of_identity(order: &row::Model, seen: &Observed) -> bool {
 
 /// States from which a payment can still be credited: a failed attempt may be followed
 /// by a successful one on the same invoice, and a success is final.
-fn creditable() -> [&'static str; 2] {
-    [OrderStatus::Pending.as_str(), OrderStatus::Failed.as_str()]
+fn creditable() -> [OrderStatus; 2] {
+    [OrderStatus::Pending, OrderStatus::Failed]
 }
 
 /// Flags an order whose reported payment does not match it; nothing is credited.
-async fn flag(svc: &Services, order: &row::Model, why: &str) -> Result<OrderOutcome, Error> {
+async fn flag(svc: &Services, order: &order::Model, why: &str) -> Result<OrderOutcome, Error> {
     tracing::warn!(
         order = order.id,
         reason = why,
         "payment does not match its order"
     );
-    row::Entity::update_many()
-        .col_expr(row::Column::Status, OrderStatus::Mismatch.as_str().into())
-        .col_expr(row::Column::Note, clip(why, 256).into())
-        .col_expr(row::Column::UpdatedAt, time::now().into())
-        .filter(row::Column::Id.eq(order.id))
-        .filter(row::Column::Status.is_in(creditable()))
+    order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(OrderStatus::Mismatch))
+        .col_expr(order::Column::Note, clip(why, 256).into())
+        .col_expr(order::Column::UpdatedAt, time::now().into())
+        .filter(order::Column::Id.eq(order.id))
+        .filter(order::Column::Status.is_in(creditable()))
         .exec(&svc.db)
         .await?;
     current(svc, order.id, false).await

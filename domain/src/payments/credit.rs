@@ -1,11 +1,12 @@
 //! What a paid order does, inside the transaction that moved it to paid: the credits
 //! through the ledger, a plan's new expiry, and the notification events (NOTIF-02, -05,
 //! -10), deduplicated per order.
+use crate::entities::order;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::orders::clip;
-use super::{row, ItemKind};
+use super::ItemKind;
 use crate::entities::account;
 use crate::{events, ledger, time, Error, Services};
 
@@ -14,7 +15,7 @@ use crate::{events, ledger, time, Error, Services};
 pub(crate) async fn credit<C: ConnectionTrait>(
     conn: &C,
     svc: &Services,
-    order: &row::Model,
+    order: &order::Model,
     reason: &str,
 ) -> Result<(), Error> {
     let reference = format!("order:{}", order.id);
@@ -31,7 +32,7 @@ pub(crate) async fn credit<C: ConnectionTrait>(
         },
     )
     .await?;
-    match ItemKind::from_db(&order.kind) {
+    match order.kind {
         ItemKind::Pack => {
             let payload = json!({
                 "order_id": order.id, "pack": order.item, "credits": order.credits,
@@ -56,7 +57,7 @@ pub(crate) async fn credit<C: ConnectionTrait>(
 async fn activate_plan<C: ConnectionTrait>(
     conn: &C,
     svc: &Services,
-    order: &row::Model,
+    order: &order::Model,
     balance: i64,
     reference: &str,
 ) -> Result<(), Error> {

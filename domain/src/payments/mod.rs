@@ -19,6 +19,8 @@
 //! Routes the web layer serves: `GET /billing/callback?paymentId=…` (MyFatoorah's
 //! CallBackUrl and ErrorUrl, built from `PUBLIC_BASE_URL`), `POST /webhooks/myfatoorah`,
 //! and `/billing/test-pay/{order_id}` for the test gateway.
+use sea_orm::sea_query::StringLen;
+use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 
 mod admin;
@@ -30,7 +32,7 @@ mod money;
 mod myfatoorah;
 mod orders;
 mod retry;
-mod row;
+use crate::entities::order;
 mod test_gateway;
 mod webhook;
 
@@ -52,48 +54,52 @@ pub use webhook::handle_webhook;
 pub const CURRENCY: &str = "KWD";
 
 /// What an order buys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum ItemKind {
     /// A plan for its period (30 days), with its credits.
+    #[sea_orm(string_value = "plan")]
     Plan,
     /// Credits that never expire.
+    #[sea_orm(string_value = "pack")]
     Pack,
 }
 
 impl ItemKind {
+    /// The name the billing pages use: the stored value (a test keeps them equal).
     pub fn as_str(self) -> &'static str {
         match self {
             ItemKind::Plan => "plan",
             ItemKind::Pack => "pack",
         }
     }
-    fn from_db(s: &str) -> Self {
-        if s == "plan" {
-            ItemKind::Plan
-        } else {
-            ItemKind::Pack
-        }
-    }
 }
 
 /// Where an order stands. Only `Pending` (and `Failed`, for a retried payment on the same
 /// invoice) can still become `Paid`; `Paid` is final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum OrderStatus {
+    #[sea_orm(string_value = "pending")]
     Pending,
+    #[sea_orm(string_value = "paid")]
     Paid,
     /// The payment attempt failed (declined, 3-D Secure, …) or could not be started.
+    #[sea_orm(string_value = "failed")]
     Failed,
     /// The invoice was canceled at MyFatoorah.
+    #[sea_orm(string_value = "canceled")]
     Canceled,
     /// MyFatoorah reported a payment whose invoice, reference, amount or currency did not
     /// match the order: nothing was credited; an admin looks at it.
+    #[sea_orm(string_value = "mismatch")]
     Mismatch,
 }
 
 impl OrderStatus {
+    /// The name the billing pages use: the stored value (a test keeps them equal).
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Pending => "pending",
@@ -103,40 +109,18 @@ impl OrderStatus {
             OrderStatus::Mismatch => "mismatch",
         }
     }
-    fn from_db(s: &str) -> Self {
-        match s {
-            "paid" => OrderStatus::Paid,
-            "failed" => OrderStatus::Failed,
-            "canceled" => OrderStatus::Canceled,
-            "mismatch" => OrderStatus::Mismatch,
-            _ => OrderStatus::Pending,
-        }
-    }
 }
 
 /// Who takes the money for an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Gateway {
+    #[sea_orm(string_value = "myfatoorah")]
     MyFatoorah,
     /// The local test gateway (no MyFatoorah credentials): no money moves.
+    #[sea_orm(string_value = "test")]
     Test,
-}
-
-impl Gateway {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Gateway::MyFatoorah => "myfatoorah",
-            Gateway::Test => "test",
-        }
-    }
-    fn from_db(s: &str) -> Self {
-        if s == "test" {
-            Gateway::Test
-        } else {
-            Gateway::MyFatoorah
-        }
-    }
 }
 
 /// One order, as the billing page and the admin list show it.
@@ -161,18 +145,18 @@ pub struct OrderInfo {
     pub paid_at: Option<i64>,
 }
 
-impl From<row::Model> for OrderInfo {
-    fn from(m: row::Model) -> Self {
+impl From<order::Model> for OrderInfo {
+    fn from(m: order::Model) -> Self {
         Self {
             id: m.id,
             account_id: m.account_id,
-            kind: ItemKind::from_db(&m.kind),
+            kind: m.kind,
             item: m.item,
             amount_fils: m.amount_fils,
             currency: m.currency,
             credits: m.credits,
-            status: OrderStatus::from_db(&m.status),
-            gateway: Gateway::from_db(&m.gateway),
+            status: m.status,
+            gateway: m.gateway,
             invoice_id: m.invoice_id,
             payment_id: m.payment_id,
             note: m.note,

@@ -1,10 +1,12 @@
 //! Order rows: what is being bought, and the payment history.
+use crate::entities::order;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{row, Gateway, ItemKind, OrderInfo, OrderStatus, CURRENCY};
+use super::{Gateway, ItemKind, OrderInfo, OrderStatus, CURRENCY};
 use crate::catalog::Catalog;
 use crate::{time, Error, FieldCode};
 
@@ -45,20 +47,20 @@ pub(crate) async fn create_pending(
     item: &Item,
     gateway: Gateway,
     lang: &str,
-) -> Result<row::Model, Error> {
+) -> Result<order::Model, Error> {
     if item.amount_fils <= 0 {
         return Err(Error::Internal(format!("{} has no price", item.id)));
     }
     let now = time::now();
-    let id = row::Entity::insert(row::ActiveModel {
+    let id = order::Entity::insert(order::ActiveModel {
         account_id: Set(account_id),
-        kind: Set(item.kind.as_str().to_owned()),
+        kind: Set(item.kind),
         item: Set(item.id.clone()),
         amount_fils: Set(item.amount_fils),
         currency: Set(CURRENCY.to_owned()),
         credits: Set(item.credits),
-        status: Set(OrderStatus::Pending.as_str().to_owned()),
-        gateway: Set(gateway.as_str().to_owned()),
+        status: Set(OrderStatus::Pending),
+        gateway: Set(gateway),
         lang: Set(lang.to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -70,8 +72,8 @@ pub(crate) async fn create_pending(
     find(db, id).await
 }
 
-pub(crate) async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> Result<row::Model, Error> {
-    row::Entity::find_by_id(id)
+pub(crate) async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> Result<order::Model, Error> {
+    order::Entity::find_by_id(id)
         .one(conn)
         .await?
         .ok_or(Error::NotFound)
@@ -80,9 +82,9 @@ pub(crate) async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> Result<row::M
 pub(crate) async fn find_by_invoice(
     db: &DatabaseConnection,
     invoice_id: i64,
-) -> Result<Option<row::Model>, Error> {
-    Ok(row::Entity::find()
-        .filter(row::Column::InvoiceId.eq(invoice_id))
+) -> Result<Option<order::Model>, Error> {
+    Ok(order::Entity::find()
+        .filter(order::Column::InvoiceId.eq(invoice_id))
         .one(db)
         .await?)
 }
@@ -94,12 +96,12 @@ pub(crate) async fn store_invoice(
     invoice_id: i64,
     payment_url: &str,
 ) -> Result<(), Error> {
-    let res = row::Entity::update_many()
-        .col_expr(row::Column::InvoiceId, invoice_id.into())
-        .col_expr(row::Column::PaymentUrl, payment_url.into())
-        .col_expr(row::Column::UpdatedAt, time::now().into())
-        .filter(row::Column::Id.eq(order_id))
-        .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
+    let res = order::Entity::update_many()
+        .col_expr(order::Column::InvoiceId, invoice_id.into())
+        .col_expr(order::Column::PaymentUrl, payment_url.into())
+        .col_expr(order::Column::UpdatedAt, time::now().into())
+        .filter(order::Column::Id.eq(order_id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
         .exec(db)
         .await?;
     if res.rows_affected != 1 {
@@ -119,16 +121,16 @@ pub(crate) async fn close_pending<C: ConnectionTrait>(
     note: &str,
     payment_id: Option<&str>,
 ) -> Result<bool, Error> {
-    let mut update = row::Entity::update_many()
-        .col_expr(row::Column::Status, status.as_str().into())
-        .col_expr(row::Column::Note, clip(note, 256).into());
+    let mut update = order::Entity::update_many()
+        .col_expr(order::Column::Status, Expr::value(status))
+        .col_expr(order::Column::Note, clip(note, 256).into());
     if let Some(pid) = payment_id {
-        update = update.col_expr(row::Column::PaymentId, pid.into());
+        update = update.col_expr(order::Column::PaymentId, pid.into());
     }
     let res = update
-        .col_expr(row::Column::UpdatedAt, time::now().into())
-        .filter(row::Column::Id.eq(order_id))
-        .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
+        .col_expr(order::Column::UpdatedAt, time::now().into())
+        .filter(order::Column::Id.eq(order_id))
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
         .exec(conn)
         .await?;
     Ok(res.rows_affected == 1)
@@ -140,13 +142,13 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 }
 
 /// One account's orders, newest first (the billing page's payment history).
-pub async fn list_orders(
-    db: &DatabaseConnection,
+pub async fn list_orders<C: ConnectionTrait>(
+    db: &C,
     account_id: i64,
 ) -> Result<Vec<OrderInfo>, Error> {
-    Ok(row::Entity::find()
-        .filter(row::Column::AccountId.eq(account_id))
-        .order_by_desc(row::Column::Id)
+    Ok(order::Entity::find()
+        .filter(order::Column::AccountId.eq(account_id))
+        .order_by_desc(order::Column::Id)
         .all(db)
         .await?
         .into_iter()
@@ -160,8 +162,8 @@ pub async fn list_all_orders(
     limit: u64,
     offset: u64,
 ) -> Result<Vec<OrderInfo>, Error> {
-    Ok(row::Entity::find()
-        .order_by_desc(row::Column::Id)
+    Ok(order::Entity::find()
+        .order_by_desc(order::Column::Id)
         .limit(limit)
         .offset(offset)
         .all(db)
@@ -173,13 +175,13 @@ pub async fn list_all_orders(
 
 /// How many orders there are (for the admin list's paging).
 pub async fn count_all_orders(db: &DatabaseConnection) -> Result<u64, Error> {
-    Ok(row::Entity::find().count(db).await?)
+    Ok(order::Entity::find().count(db).await?)
 }
 
 /// One order of an account (e.g. for the test payment page); [`Error::NotFound`] when the
 /// order is someone else's.
-pub async fn order_for_account(
-    db: &DatabaseConnection,
+pub async fn order_for_account<C: ConnectionTrait>(
+    db: &C,
     account_id: i64,
     order_id: i64,
 ) -> Result<OrderInfo, Error> {

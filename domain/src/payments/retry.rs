@@ -1,10 +1,11 @@
 //! The retry job: pending orders whose confirmation did not arrive (MyFatoorah was down,
 //! the customer closed the browser, the webhook was lost) are asked about again.
+use crate::entities::order;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::confirm::{settle, Observed};
 use super::myfatoorah::{CallError, KeyType, MyFatoorah};
-use super::{row, Gateway, OrderStatus, OutcomeStatus};
+use super::{Gateway, OrderStatus, OutcomeStatus};
 use crate::{time, Error, Services};
 
 /// Pending orders older than this are no longer asked about by [`retry_pending`]
@@ -26,12 +27,12 @@ pub(crate) async fn retry_pending_at(svc: &Services, now: i64) -> Result<usize, 
     let Some(client) = MyFatoorah::from_services(svc) else {
         return Ok(0);
     };
-    let pending = row::Entity::find()
-        .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
-        .filter(row::Column::Gateway.eq(Gateway::MyFatoorah.as_str()))
-        .filter(row::Column::InvoiceId.is_not_null())
-        .filter(row::Column::CreatedAt.gte(now - RETRY_WINDOW_SECS))
-        .order_by_desc(row::Column::Id)
+    let pending = order::Entity::find()
+        .filter(order::Column::Status.eq(OrderStatus::Pending))
+        .filter(order::Column::Gateway.eq(Gateway::MyFatoorah))
+        .filter(order::Column::InvoiceId.is_not_null())
+        .filter(order::Column::CreatedAt.gte(now - RETRY_WINDOW_SECS))
+        .order_by_desc(order::Column::Id)
         .all(&svc.db)
         .await?;
     let mut settled = 0;
@@ -57,10 +58,10 @@ pub(crate) async fn retry_pending_at(svc: &Services, now: i64) -> Result<usize, 
             Err(e) => tracing::warn!(order = order.id, error = %e, "order not confirmed"),
         }
         // Asked and still pending: the next question waits (other instances see it too).
-        row::Entity::update_many()
-            .col_expr(row::Column::UpdatedAt, now.into())
-            .filter(row::Column::Id.eq(order.id))
-            .filter(row::Column::Status.eq(OrderStatus::Pending.as_str()))
+        order::Entity::update_many()
+            .col_expr(order::Column::UpdatedAt, now.into())
+            .filter(order::Column::Id.eq(order.id))
+            .filter(order::Column::Status.eq(OrderStatus::Pending))
             .exec(&svc.db)
             .await?;
     }
@@ -68,7 +69,7 @@ pub(crate) async fn retry_pending_at(svc: &Services, now: i64) -> Result<usize, 
 }
 
 /// Whether a pending order is due to be asked about again at `now`.
-fn due(order: &row::Model, now: i64) -> bool {
+fn due(order: &order::Model, now: i64) -> bool {
     let every = match now - order.created_at {
         age if age < 600 => 60,
         age if age < 3600 => 300,
@@ -83,17 +84,17 @@ fn due(order: &row::Model, now: i64) -> bool {
 mod tests {
     use super::*;
 
-    fn pending(created_at: i64, updated_at: i64) -> row::Model {
-        row::Model {
+    fn pending(created_at: i64, updated_at: i64) -> order::Model {
+        order::Model {
             id: 1,
             account_id: 1,
-            kind: "pack".into(),
+            kind: crate::payments::ItemKind::Pack,
             item: "pack-5k".into(),
             amount_fils: 5000,
             currency: "KWD".into(),
             credits: 5000,
-            status: "pending".into(),
-            gateway: "myfatoorah".into(),
+            status: OrderStatus::Pending,
+            gateway: Gateway::MyFatoorah,
             lang: "ar".into(),
             invoice_id: Some(1),
             payment_url: None,

@@ -23,7 +23,7 @@ pub async fn test_gateway_complete(
     if order.account_id != account_id {
         return Err(Error::NotFound);
     }
-    if order.gateway != Gateway::Test.as_str() {
+    if order.gateway != Gateway::Test {
         return Err(Error::Unauthorized);
     }
     // The test gateway "reports" exactly the order: same checks, same transaction.

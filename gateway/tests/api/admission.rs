@@ -2,9 +2,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{
-    error_of, hello, in_one_rate_window, spawn_app, spawn_app_with, unique, Options,
-};
+use crate::helpers::{error_of, hello, spawn_app, spawn_app_with, unique, Options};
 
 #[tokio::test]
 async fn missing_malformed_unknown_and_revoked_keys_get_401_invalid_api_key() {
@@ -189,7 +187,6 @@ async fn too_few_credits_is_402_with_a_top_up_url_and_no_retry() {
 async fn the_rate_limit_answers_429_with_retry_after_past_the_plan_limit() {
     let app = spawn_app().await;
     let (_, key) = app.account(None, 100).await;
-    in_one_rate_window().await;
     for n in 0..10 {
         let res = app.get("/models", &key).await;
         assert_eq!(res.status(), 200, "request {n}");
@@ -202,11 +199,15 @@ async fn the_rate_limit_answers_429_with_retry_after_past_the_plan_limit() {
     assert_eq!(h["x-ratelimit-remaining-requests"], "0");
     assert_eq!(h["x-ratelimit-limit-requests"], "10");
     assert_eq!(error_of(res).await["code"], "rate_limit_exceeded");
+    // Once Retry-After has passed, a new window counts from zero.
+    app.svc.clock.advance(std::time::Duration::from_secs(retry));
+    let res = app.get("/models", &key).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-ratelimit-remaining-requests"], "9");
 }
 
 #[tokio::test]
 async fn requests_without_a_valid_key_carry_rate_limit_headers_and_are_cut_off_per_ip() {
-    in_one_rate_window().await;
     let app = spawn_app().await;
     let limit = gateway::FAILED_KEYS_PER_MINUTE;
     for n in 1..=limit {
@@ -324,10 +325,13 @@ async fn two_instances_sharing_redis_allow_exactly_the_plan_limit_together() {
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| format!("sqlite://{}/shared.db?mode=rwc", dir.path().display()));
+    // One clock too: both count in the same one-minute window.
+    let clock = domain::Clock::manual();
     let one = spawn_app_with(Options {
         redis: true,
         redis_prefix: Some(prefix.clone()),
         database_url: Some(db.clone()),
+        clock: Some(clock.clone()),
         ..Options::default()
     })
     .await;
@@ -335,11 +339,11 @@ async fn two_instances_sharing_redis_allow_exactly_the_plan_limit_together() {
         redis: true,
         redis_prefix: Some(prefix),
         database_url: Some(db),
+        clock: Some(clock),
         ..Options::default()
     })
     .await;
     let (_, key) = one.account(None, 100).await;
-    in_one_rate_window().await;
     let mut tasks = Vec::new();
     for n in 0..30 {
         let app = if n % 2 == 0 { &one } else { &two };

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use domain::accounts::{self, Account, NewAccount, OperatorChoices};
 use domain::catalog::Catalog;
-use domain::{Services, Settings};
+use domain::{Clock, Services, Settings};
 use fake_ollama::{spawn_local, Config, ConfigPatch, Handle};
 use gateway::Gateway;
 use serde_json::{json, Value};
@@ -36,6 +36,9 @@ pub struct Options {
     pub shared_upstreams: Option<(Handle, SocketAddr, Handle, SocketAddr)>,
     pub catalog: fn(&mut Catalog),
     pub settings: fn(&mut Settings),
+    /// The clock the rate limits read (shared between apps that share limits); by default
+    /// a manual clock of this app's own, which stands still unless the test moves it.
+    pub clock: Option<Clock>,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             shared_upstreams: None,
             catalog: |_| {},
             settings: |_| {},
+            clock: None,
         }
     }
 }
@@ -134,6 +138,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     };
     (opts.settings)(&mut settings);
     let mut svc = Services::build(settings).await.unwrap();
+    svc.clock = opts.clock.unwrap_or_else(Clock::manual);
     let mut catalog = (*svc.catalog).clone();
     (opts.catalog)(&mut catalog);
     svc.catalog = Arc::new(catalog);
@@ -237,7 +242,7 @@ impl TestApp {
         domain::ledger::sum(&self.svc.db, account_id).await.unwrap()
     }
 
-    pub async fn usage(&self, account_id: i64) -> Vec<domain::usage::row::Model> {
+    pub async fn usage(&self, account_id: i64) -> Vec<domain::entities::api_usage::Model> {
         domain::usage::for_account(&self.svc.db, account_id)
             .await
             .unwrap()
@@ -269,17 +274,4 @@ pub fn events(text: &str) -> Vec<String> {
 pub async fn error_of(res: reqwest::Response) -> Value {
     let v: Value = res.json().await.unwrap();
     v["error"].clone()
-}
-
-/// Rate limits count in one-minute windows aligned to the clock: a test that must stay in
-/// one window waits for a fresh one when fewer than five seconds are left.
-pub async fn in_one_rate_window() {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-        % 60.0;
-    if secs > 55.0 {
-        tokio::time::sleep(std::time::Duration::from_secs_f64(60.0 - secs + 0.1)).await;
-    }
 }

@@ -1,6 +1,6 @@
 use std::net::SocketAddr;
 
-use domain::Settings;
+use domain::{Clock, Services, Settings};
 use leptos::prelude::LeptosOptions;
 use reqwest::{redirect::Policy, Client, Response};
 use server::Application;
@@ -10,6 +10,9 @@ pub struct TestApp {
     pub client: Client,
     /// The app's database, for the operator CLI (`resayil …`) in tests.
     pub database_url: String,
+    /// The clock the app's rate limits and throttles read: it stands still unless the
+    /// test moves it.
+    pub clock: Clock,
     /// Keeps the SQLite file alive for the test's duration.
     _dir: tempfile::TempDir,
 }
@@ -76,7 +79,10 @@ async fn spawn_app(settings: Settings, dir: tempfile::TempDir) -> TestApp {
         .output_name("resayil")
         .site_addr("127.0.0.1:0".parse::<SocketAddr>().expect("addr"))
         .build();
-    let app = Application::build(settings, leptos)
+    let mut services = Services::build(settings).await.expect("services");
+    let clock = Clock::manual();
+    services.clock = clock.clone();
+    let app = Application::build_with(services, leptos)
         .await
         .expect("build app");
     drop(guard);
@@ -91,6 +97,7 @@ async fn spawn_app(settings: Settings, dir: tempfile::TempDir) -> TestApp {
         addr,
         client,
         database_url,
+        clock,
         _dir: dir,
     }
 }

@@ -1,5 +1,5 @@
 //! The catalog tables (migration `m20261126_000020_catalog`), one sea-orm model each.
-//! Numbers are `BIGINT` on both databases; [`super::load`] narrows them to the catalog's types.
+//! Numbers are `BIGINT` on both databases; [`crate::catalog`] narrows them to the catalog's types.
 
 pub mod plan {
     use sea_orm::entity::prelude::*;
@@ -75,8 +75,8 @@ pub mod model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub position: i64,
-        /// `local` or `cloud` (a CHECK constraint keeps it so).
-        pub kind: String,
+        /// A CHECK constraint keeps it `local` or `cloud` too.
+        pub kind: crate::catalog::ModelKind,
         /// NULL: the kind's default multiplier.
         pub multiplier: Option<f64>,
         pub cloud_fallback: Option<String>,

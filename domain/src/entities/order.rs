@@ -7,8 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub account_id: i64,
-    /// `plan` or `pack`.
-    pub kind: String,
+    pub kind: crate::payments::ItemKind,
     /// The catalog id of the plan or pack.
     pub item: String,
     pub amount_fils: i64,
@@ -16,10 +15,8 @@ pub struct Model {
     /// Credits the order adds when paid (copied from the catalog at checkout, so a later
     /// catalog change does not alter what was bought).
     pub credits: i64,
-    /// `pending`, `paid`, `failed`, `canceled` or `mismatch`.
-    pub status: String,
-    /// `myfatoorah` or `test` (the local test gateway).
-    pub gateway: String,
+    pub status: crate::payments::OrderStatus,
+    pub gateway: crate::payments::Gateway,
     pub lang: String,
     pub invoice_id: Option<i64>,
     pub payment_url: Option<String>,
