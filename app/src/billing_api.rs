@@ -21,7 +21,7 @@ mod map {
             kind: o.kind.as_str().to_owned(),
             item: o.item.clone(),
             credits: o.credits,
-            amount: payments::format_kwd(o.amount_fils, lang.code()),
+            amount: locale::fmt_kwd(lang, o.amount_fils),
             status: o.status.as_str().to_owned(),
             invoice_id: o.invoice_id,
             account_email: email,
@@ -42,7 +42,7 @@ mod map {
             .iter()
             .map(|p| PlanCard {
                 id: p.id.clone(),
-                price: payments::format_kwd(p.price_fils, lang.code()),
+                price: locale::fmt_kwd(lang, p.price_fils),
                 credits: p.credits,
                 requests_per_minute: p.requests_per_minute,
                 models: svc
@@ -62,7 +62,7 @@ mod map {
             .iter()
             .map(|p| PackCard {
                 id: p.id.clone(),
-                price: payments::format_kwd(p.price_fils, lang.code()),
+                price: locale::fmt_kwd(lang, p.price_fils),
                 credits: p.credits,
             })
             .collect()

@@ -5,72 +5,13 @@
 //! `Accept-Language`, Arabic unless English is preferred) and written into
 //! `<html lang dir>`; the hydrated app reads it back from there.
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+pub use locale::{fmt_int, kuwait_time as fmt_kuwait_time, ErrorCode, Lang};
 
-use crate::dto::ErrorCode;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Lang {
-    #[default]
-    Ar,
-    En,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ar => "ar",
-            Lang::En => "en",
-        }
-    }
-    pub fn dir(self) -> &'static str {
-        match self {
-            Lang::Ar => "rtl",
-            Lang::En => "ltr",
-        }
-    }
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code.trim().to_ascii_lowercase().as_str() {
-            "ar" => Some(Lang::Ar),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-    /// Arabic unless the browser ranks English above Arabic.
-    pub fn from_accept_language(header: &str) -> Self {
-        let mut best: Option<(f32, Lang)> = None;
-        for part in header.split(',') {
-            let mut it = part.split(';');
-            let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = it
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|v| v.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let lang = match tag.split('-').next() {
-                Some("en") => Lang::En,
-                Some("ar") => Lang::Ar,
-                _ => continue,
-            };
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, lang));
-            }
-        }
-        best.map(|(_, l)| l).unwrap_or(Lang::Ar)
-    }
-    pub fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Ar => &AR,
-            Lang::En => &EN,
-        }
-    }
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Ar => Lang::En,
-            Lang::En => Lang::Ar,
-        }
+/// The texts of a language.
+pub fn texts(lang: Lang) -> &'static Texts {
+    match lang {
+        Lang::Ar => &AR,
+        Lang::En => &EN,
     }
 }
 
@@ -81,54 +22,7 @@ pub fn use_lang() -> Lang {
 
 /// The texts of the page language.
 pub fn use_t() -> &'static Texts {
-    use_lang().texts()
-}
-
-/// Writes an integer with the locale's digits and thousands separator.
-pub fn fmt_int(lang: Lang, n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    if n < 0 {
-        grouped.insert(0, '-');
-    }
-    match lang {
-        Lang::En => grouped,
-        Lang::Ar => grouped
-            .chars()
-            .map(|c| match c {
-                '0'..='9' => char::from_u32(0x0660 + (c as u32 - '0' as u32)).unwrap_or(c),
-                ',' => '٬',
-                other => other,
-            })
-            .collect(),
-    }
-}
-
-/// A unix time as `YYYY-MM-DD HH:MM` in Asia/Kuwait (UTC+3 all year, no DST).
-pub fn fmt_kuwait_time(ts: i64) -> String {
-    let t = ts + 3 * 3600;
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    texts(use_lang())
 }
 
 pub struct Texts {
@@ -557,33 +451,3 @@ pub static AR: Texts = Texts {
     err_payments_disabled: "الدفع الإلكتروني غير متاح بعد. تواصل معنا لشراء باقة أو رصيد.",
     payments_unavailable: "الدفع الإلكتروني غير متاح بعد: لا يمكن شراء الباقات أو الرصيد من هنا حالياً. تواصل معنا.",
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arabic_is_the_default_unless_english_is_preferred() {
-        assert_eq!(Lang::from_accept_language(""), Lang::Ar);
-        assert_eq!(Lang::from_accept_language("fr-FR,fr;q=0.9"), Lang::Ar);
-        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Lang::En);
-        assert_eq!(
-            Lang::from_accept_language("ar-KW,ar;q=0.9,en;q=0.8"),
-            Lang::Ar
-        );
-        assert_eq!(Lang::from_accept_language("en;q=0.5,ar;q=0.4"), Lang::En);
-    }
-
-    #[test]
-    fn numbers_use_the_locale_digits() {
-        assert_eq!(fmt_int(Lang::En, 1234567), "1,234,567");
-        assert_eq!(fmt_int(Lang::Ar, 5000), "٥٬٠٠٠");
-        assert_eq!(fmt_int(Lang::En, -20), "-20");
-    }
-
-    #[test]
-    fn times_are_shown_in_kuwait() {
-        // 2026-11-25T21:30:00Z is 00:30 on the 26th in Kuwait.
-        assert_eq!(fmt_kuwait_time(1_795_642_200), "2026-11-26 00:30");
-    }
-}

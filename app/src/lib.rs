@@ -89,7 +89,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
-    let t = lang.texts();
+    let t = i18n::texts(lang);
     // Effects run only in the browser: this marks the page as hydrated (interactive),
     // which the end-to-end tests wait for.
     Effect::new(move |_| {

@@ -39,7 +39,9 @@ pub mod time;
 pub mod usage;
 pub mod validate;
 
-pub use error::{Error, FieldCode};
+pub use error::Error;
+/// Field error codes and the language type are shared with the wasm app (`locale`).
+pub use locale::{ErrorCode, Lang};
 pub use sea_orm::DatabaseConnection;
 pub use settings::Settings;
 

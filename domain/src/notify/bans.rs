@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{events, time, Error, FieldCode, Settings};
+use crate::{events, time, Error, ErrorCode, Settings};
 
 pub(crate) mod row {
     use sea_orm::entity::prelude::*;
@@ -103,7 +103,7 @@ pub async fn report(db: &DatabaseConnection, r: Report) -> Result<bool, Error> {
     let ip: IpAddr =
         r.ip.trim()
             .parse()
-            .map_err(|_| Error::invalid("ip", FieldCode::Required))?;
+            .map_err(|_| Error::invalid("ip", ErrorCode::Required))?;
     let jail = r.jail.trim();
     let jail_ok = !jail.is_empty()
         && jail.len() <= 64
@@ -111,7 +111,7 @@ pub async fn report(db: &DatabaseConnection, r: Report) -> Result<bool, Error> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !jail_ok {
-        return Err(Error::invalid("jail", FieldCode::Required));
+        return Err(Error::invalid("jail", ErrorCode::Required));
     }
     let now = time::now();
     match r.event {

@@ -6,7 +6,7 @@ use sea_orm::{
 
 use super::{row, Gateway, ItemKind, OrderInfo, OrderStatus, CURRENCY};
 use crate::catalog::Catalog;
-use crate::{time, Error, FieldCode};
+use crate::{time, Error, ErrorCode};
 
 /// A plan or pack of the catalog, priced.
 pub(crate) struct Item {
@@ -35,7 +35,7 @@ impl Item {
                 credits: p.credits,
             });
         }
-        Err(Error::invalid("item", FieldCode::Required))
+        Err(Error::invalid("item", ErrorCode::Required))
     }
 }
 
