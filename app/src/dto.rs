@@ -4,35 +4,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// Why a request was refused, for the page to explain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ErrorCode {
-    Required,
-    TooLong,
-    InvalidEmail,
-    InvalidPhone,
-    PasswordTooShort,
-    EmailTaken,
-    PhoneTaken,
-    InvalidCredentials,
-    TooManyAttempts,
-    KeyLimitReached,
-    Unauthorized,
-    NotFound,
-    Server,
-    /// The payment provider refused or could not be reached.
-    PaymentUnavailable,
-    /// Valid, but not in the current state (e.g. an order that is no longer pending).
-    Conflict,
-    /// Signed in, but not allowed (admin pages).
-    Forbidden,
-    /// Registration is not open to the phone number's country.
-    PhoneCountryNotAllowed,
-    /// Too many registrations or checkouts lately (HTTP 429).
-    TooManyRequests,
-    /// No payment provider is configured: nothing can be bought (HTTP 503).
-    PaymentsDisabled,
-}
+pub use locale::ErrorCode;
 
 /// The error of every server function.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

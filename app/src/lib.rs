@@ -1,12 +1,11 @@
 //! The Leptos UI: pages, components, texts in Arabic and English, and the server functions
 //! the pages call. Built twice: with `ssr` into the server, with `hydrate` into the wasm.
 //!
-//! Layout: [`i18n`] (texts, language), [`dto`] (what crosses the wire), [`api`] (server
-//! functions), `server` (ssr-only helpers behind them), [`components`] and [`pages`].
-pub mod admin;
+//! Layout, by feature: [`pages`] (one file per area: landing, auth, dashboard, keys,
+//! billing, admin), [`api`] (their server functions, the same areas), `server` (ssr-only
+//! helpers behind them), [`components`] (header, form fields, order table), [`i18n`]
+//! (texts per page, Arabic and English side by side) and [`dto`] (what crosses the wire).
 pub mod api;
-pub mod billing;
-pub mod billing_api;
 pub mod components;
 pub mod dto;
 pub mod i18n;
@@ -89,7 +88,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
-    let t = lang.texts();
+    let c = i18n::Common::of(lang);
+    use pages::{admin, auth, billing, dashboard, keys, landing, not_found};
     // Effects run only in the browser: this marks the page as hydrated (interactive),
     // which the end-to-end tests wait for.
     Effect::new(move |_| {
@@ -100,21 +100,21 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
-        <Title text=t.brand/>
+        <Title text=c.brand/>
         <Router>
             <components::Header/>
             <main class="container">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::Landing/>
-                    <Route path=path!("/register") view=pages::Register/>
-                    <Route path=path!("/login") view=pages::Login/>
-                    <Route path=path!("/dashboard") view=pages::Dashboard/>
-                    <Route path=path!("/keys") view=pages::Keys/>
+                <Routes fallback=not_found::NotFound>
+                    <Route path=path!("/") view=landing::Landing/>
+                    <Route path=path!("/register") view=auth::Register/>
+                    <Route path=path!("/login") view=auth::Login/>
+                    <Route path=path!("/dashboard") view=dashboard::Dashboard/>
+                    <Route path=path!("/keys") view=keys::Keys/>
                     <Route path=path!("/billing") view=billing::Billing/>
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
                     <Route path=path!("/billing/result") view=billing::PaymentResultPage/>
-                    <Route path=path!("/admin") view=billing::AdminOrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=admin::AdminOrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/notifications") view=admin::AdminNotificationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

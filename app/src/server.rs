@@ -33,7 +33,7 @@ pub fn fail(err: domain::Error) -> AppError {
             StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Field {
                 field: field.to_owned(),
-                code: map_code(code),
+                code,
             },
         ),
         E::Unauthorized => (StatusCode::UNAUTHORIZED, AppError::Unauthorized),
@@ -72,23 +72,6 @@ pub fn fail(err: domain::Error) -> AppError {
     };
     fail_status(status);
     app
-}
-
-fn map_code(code: domain::FieldCode) -> ErrorCode {
-    use domain::FieldCode as F;
-    match code {
-        F::Required => ErrorCode::Required,
-        F::TooLong => ErrorCode::TooLong,
-        F::InvalidEmail => ErrorCode::InvalidEmail,
-        F::InvalidPhone => ErrorCode::InvalidPhone,
-        F::PasswordTooShort => ErrorCode::PasswordTooShort,
-        F::EmailTaken => ErrorCode::EmailTaken,
-        F::PhoneTaken => ErrorCode::PhoneTaken,
-        F::InvalidCredentials => ErrorCode::InvalidCredentials,
-        F::TooManyAttempts => ErrorCode::TooManyAttempts,
-        F::KeyLimitReached => ErrorCode::KeyLimitReached,
-        F::PhoneCountryNotAllowed => ErrorCode::PhoneCountryNotAllowed,
-    }
 }
 
 fn parts() -> Option<Parts> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::entities::account;
 use crate::throttle::Verdict;
 use crate::validate::{Email, Password, Phone};
-use crate::{ledger, time, Error, FieldCode, Services};
+use crate::{ledger, time, Error, ErrorCode, Services};
 
 /// Who may do what; kept in the database, never in code (`accounts.role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
@@ -119,7 +119,7 @@ fn allowed_phone(svc: &Services, raw: &str) -> Result<Phone, Error> {
     if allowed {
         Ok(phone)
     } else {
-        Err(Error::invalid("phone", FieldCode::PhoneCountryNotAllowed))
+        Err(Error::invalid("phone", ErrorCode::PhoneCountryNotAllowed))
     }
 }
 
@@ -143,13 +143,13 @@ pub async fn create(
         Some(p) => Some(
             svc.catalog
                 .plan(&p)
-                .ok_or(Error::invalid("plan", FieldCode::Required))?,
+                .ok_or(Error::invalid("plan", ErrorCode::Required))?,
         ),
         None => None,
     };
     let credits = choices.credits.unwrap_or_else(|| svc.welcome_credits());
     if credits < 0 {
-        return Err(Error::invalid("credits", FieldCode::Required));
+        return Err(Error::invalid("credits", ErrorCode::Required));
     }
     ensure_unique(&svc.db, &email, &phone).await?;
     let hash = svc.hasher.hash(pw.as_str().to_owned()).await?;
@@ -177,7 +177,7 @@ pub async fn create(
         Err(e) if is_unique_violation(&e) => {
             drop(txn);
             ensure_unique(&svc.db, &email, &phone).await?;
-            return Err(Error::invalid("email", FieldCode::EmailTaken));
+            return Err(Error::invalid("email", ErrorCode::EmailTaken));
         }
         Err(e) => return Err(e.into()),
     };
@@ -209,7 +209,7 @@ async fn ensure_unique(db: &DatabaseConnection, email: &Email, phone: &Phone) ->
         .await?
         .is_some()
     {
-        return Err(Error::invalid("email", FieldCode::EmailTaken));
+        return Err(Error::invalid("email", ErrorCode::EmailTaken));
     }
     if account::Entity::find()
         .filter(account::Column::Phone.eq(phone.as_str()))
@@ -217,7 +217,7 @@ async fn ensure_unique(db: &DatabaseConnection, email: &Email, phone: &Phone) ->
         .await?
         .is_some()
     {
-        return Err(Error::invalid("phone", FieldCode::PhoneTaken));
+        return Err(Error::invalid("phone", ErrorCode::PhoneTaken));
     }
     Ok(())
 }
@@ -282,7 +282,7 @@ pub async fn authenticate(
     {
         tracing::warn!("login failed user={logged} ip={ip}");
         tracing::debug!(?retry_after, "login throttled");
-        return Err(Error::invalid("password", FieldCode::TooManyAttempts));
+        return Err(Error::invalid("password", ErrorCode::TooManyAttempts));
     }
     let found = match Email::parse(email) {
         Ok(e) => {
@@ -311,7 +311,7 @@ pub async fn authenticate(
         }
         _ => {
             tracing::warn!("login failed user={logged} ip={ip}");
-            Err(Error::invalid("password", FieldCode::InvalidCredentials))
+            Err(Error::invalid("password", ErrorCode::InvalidCredentials))
         }
     }
 }
@@ -321,7 +321,7 @@ mod tests {
     use super::*;
     use crate::testing::{each_db, unique_email, unique_phone};
 
-    fn code(e: Error) -> (&'static str, FieldCode) {
+    fn code(e: Error) -> (&'static str, ErrorCode) {
         match e {
             Error::Invalid { field, code } => (field, code),
             other => panic!("unexpected {other:?}"),
@@ -378,7 +378,7 @@ mod tests {
                 },
             )
             .await;
-            assert_eq!(code(again.unwrap_err()), ("email", FieldCode::EmailTaken));
+            assert_eq!(code(again.unwrap_err()), ("email", ErrorCode::EmailTaken));
             let other = unique_email();
             let again = register(
                 &svc,
@@ -390,7 +390,7 @@ mod tests {
                 },
             )
             .await;
-            assert_eq!(code(again.unwrap_err()), ("phone", FieldCode::PhoneTaken));
+            assert_eq!(code(again.unwrap_err()), ("phone", ErrorCode::PhoneTaken));
             assert!(matches!(
                 find_by_email(&svc.db, &other).await,
                 Err(Error::NotFound)
@@ -448,12 +448,12 @@ mod tests {
             let wrong = authenticate(&svc, &email, "password2", "10.0.0.1").await;
             assert_eq!(
                 code(wrong.unwrap_err()),
-                ("password", FieldCode::InvalidCredentials)
+                ("password", ErrorCode::InvalidCredentials)
             );
             let unknown = authenticate(&svc, "nobody@example.com", "password1", "10.0.0.1").await;
             assert_eq!(
                 code(unknown.unwrap_err()),
-                ("password", FieldCode::InvalidCredentials)
+                ("password", ErrorCode::InvalidCredentials)
             );
             // Strangers guessing from other addresses slow only themselves.
             for n in 0..20 {
@@ -468,7 +468,7 @@ mod tests {
             let blocked = authenticate(&svc, &email, "password1", "10.0.0.2").await;
             assert_eq!(
                 code(blocked.unwrap_err()),
-                ("password", FieldCode::TooManyAttempts)
+                ("password", ErrorCode::TooManyAttempts)
             );
             // The first backoff is a second (the services' clock stands still in tests).
             svc.clock.advance(std::time::Duration::from_secs(1));
@@ -500,7 +500,7 @@ mod tests {
                     let refused = authenticate(&svc, who, "guess-guess", ip).await;
                     assert_eq!(
                         code(refused.unwrap_err()),
-                        ("password", FieldCode::TooManyAttempts)
+                        ("password", ErrorCode::TooManyAttempts)
                     );
                 }
             }
@@ -540,7 +540,7 @@ mod tests {
                 let refused = register(&svc, new(&unique_email(), phone)).await;
                 assert_eq!(
                     code(refused.unwrap_err()),
-                    ("phone", FieldCode::PhoneCountryNotAllowed),
+                    ("phone", ErrorCode::PhoneCountryNotAllowed),
                     "{phone}"
                 );
             }
@@ -569,7 +569,7 @@ mod tests {
             let refused = register(&uk, new(&unique_email(), "+966501234567")).await;
             assert_eq!(
                 code(refused.unwrap_err()),
-                ("phone", FieldCode::PhoneCountryNotAllowed)
+                ("phone", ErrorCode::PhoneCountryNotAllowed)
             );
         })
         .await;

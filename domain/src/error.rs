@@ -1,22 +1,4 @@
-use serde::{Deserialize, Serialize};
-
-/// Why a user's input was refused; the web layer turns it into words in the page's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldCode {
-    Required,
-    TooLong,
-    InvalidEmail,
-    InvalidPhone,
-    PasswordTooShort,
-    EmailTaken,
-    PhoneTaken,
-    InvalidCredentials,
-    TooManyAttempts,
-    KeyLimitReached,
-    /// The phone number's country is not among those the operator opened registration to.
-    PhoneCountryNotAllowed,
-}
+use locale::ErrorCode;
 
 /// The one error type of the domain layer.
 #[derive(Debug, thiserror::Error)]
@@ -25,7 +7,7 @@ pub enum Error {
     #[error("invalid {field}: {code:?}")]
     Invalid {
         field: &'static str,
-        code: FieldCode,
+        code: ErrorCode,
     },
     /// A debit larger than the balance; nothing was changed.
     #[error("insufficient credits")]
@@ -56,7 +38,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn invalid(field: &'static str, code: FieldCode) -> Self {
+    pub fn invalid(field: &'static str, code: ErrorCode) -> Self {
         Error::Invalid { field, code }
     }
 

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::accounts::Account;
 use crate::entities::{account, api_key};
 use crate::validate::Label;
-use crate::{time, Error, FieldCode, Services};
+use crate::{time, Error, ErrorCode, Services};
 
 /// Every key starts with this, so leaked keys are easy to recognise (secret scanners).
 pub const KEY_PREFIX: &str = "rsl_";
@@ -71,7 +71,7 @@ pub async fn create(
         .count(&svc.db)
         .await?;
     if live >= u64::from(plan.max_keys) {
-        return Err(Error::invalid("label", FieldCode::KeyLimitReached));
+        return Err(Error::invalid("label", ErrorCode::KeyLimitReached));
     }
     let key = format!("{KEY_PREFIX}{}", random_token(32));
     let model = api_key::ActiveModel {
@@ -239,7 +239,7 @@ mod tests {
             assert!(matches!(
                 over,
                 Err(Error::Invalid {
-                    code: FieldCode::KeyLimitReached,
+                    code: ErrorCode::KeyLimitReached,
                     ..
                 })
             ));

@@ -44,7 +44,9 @@ pub mod usage;
 pub mod validate;
 
 pub use clock::Clock;
-pub use error::{Error, FieldCode};
+pub use error::Error;
+/// Field error codes and the language type are shared with the wasm app (`locale`).
+pub use locale::{ErrorCode, Lang};
 pub use sea_orm::DatabaseConnection;
 pub use settings::Settings;
 

@@ -1,5 +1,5 @@
 //! Parse, don't validate: a value of these types is known to be acceptable.
-use crate::{Error, FieldCode};
+use crate::{Error, ErrorCode};
 
 /// A lower-cased e-mail address of at most 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,10 +9,10 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let s = raw.trim().to_lowercase();
         if s.is_empty() {
-            return Err(Error::invalid("email", FieldCode::Required));
+            return Err(Error::invalid("email", ErrorCode::Required));
         }
         if s.chars().count() > 254 {
-            return Err(Error::invalid("email", FieldCode::TooLong));
+            return Err(Error::invalid("email", ErrorCode::TooLong));
         }
         let ok = match s.split_once('@') {
             Some((local, domain)) => {
@@ -31,7 +31,7 @@ impl Email {
         if ok {
             Ok(Self(s))
         } else {
-            Err(Error::invalid("email", FieldCode::InvalidEmail))
+            Err(Error::invalid("email", ErrorCode::InvalidEmail))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -52,15 +52,15 @@ impl Phone {
             .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
             .collect();
         if compact.is_empty() {
-            return Err(Error::invalid("phone", FieldCode::Required));
+            return Err(Error::invalid("phone", ErrorCode::Required));
         }
         if compact.len() > 20 {
-            return Err(Error::invalid("phone", FieldCode::TooLong));
+            return Err(Error::invalid("phone", ErrorCode::TooLong));
         }
         let digits = compact
             .strip_prefix('+')
             .or_else(|| compact.strip_prefix("00"))
-            .ok_or(Error::invalid("phone", FieldCode::InvalidPhone))?;
+            .ok_or(Error::invalid("phone", ErrorCode::InvalidPhone))?;
         let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
         let ok = all_digits
             && !digits.starts_with('0')
@@ -71,7 +71,7 @@ impl Phone {
         if ok {
             Ok(Self(format!("+{digits}")))
         } else {
-            Err(Error::invalid("phone", FieldCode::InvalidPhone))
+            Err(Error::invalid("phone", ErrorCode::InvalidPhone))
         }
     }
     pub fn as_str(&self) -> &str {
@@ -94,11 +94,11 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let n = raw.chars().count();
         if n == 0 {
-            Err(Error::invalid("password", FieldCode::Required))
+            Err(Error::invalid("password", ErrorCode::Required))
         } else if n < Self::MIN {
-            Err(Error::invalid("password", FieldCode::PasswordTooShort))
+            Err(Error::invalid("password", ErrorCode::PasswordTooShort))
         } else if n > Self::MAX {
-            Err(Error::invalid("password", FieldCode::TooLong))
+            Err(Error::invalid("password", ErrorCode::TooLong))
         } else {
             Ok(Self(raw.to_owned()))
         }
@@ -117,9 +117,9 @@ impl Label {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let s: String = raw.trim().chars().filter(|c| !c.is_control()).collect();
         if s.is_empty() {
-            Err(Error::invalid("label", FieldCode::Required))
+            Err(Error::invalid("label", ErrorCode::Required))
         } else if s.chars().count() > Self::MAX {
-            Err(Error::invalid("label", FieldCode::TooLong))
+            Err(Error::invalid("label", ErrorCode::TooLong))
         } else {
             Ok(Self(s))
         }
@@ -169,7 +169,7 @@ impl LocalPath {
 mod tests {
     use super::*;
 
-    fn code(e: Error) -> FieldCode {
+    fn code(e: Error) -> ErrorCode {
         match e {
             Error::Invalid { code, .. } => code,
             other => panic!("unexpected {other:?}"),
@@ -201,7 +201,7 @@ mod tests {
         }
         assert_eq!(
             code(Email::parse(&format!("{}@x.com", "a".repeat(300))).unwrap_err()),
-            FieldCode::TooLong
+            ErrorCode::TooLong
         );
     }
 
@@ -217,19 +217,19 @@ mod tests {
         );
         assert_eq!(
             code(Phone::parse("+9655001234").unwrap_err()),
-            FieldCode::InvalidPhone
+            ErrorCode::InvalidPhone
         );
         assert_eq!(
             code(Phone::parse("+965500123456").unwrap_err()),
-            FieldCode::InvalidPhone
+            ErrorCode::InvalidPhone
         );
         assert_eq!(
             code(Phone::parse("50012345").unwrap_err()),
-            FieldCode::InvalidPhone
+            ErrorCode::InvalidPhone
         );
         assert_eq!(
             code(Phone::parse("+96550O12345").unwrap_err()),
-            FieldCode::InvalidPhone
+            ErrorCode::InvalidPhone
         );
     }
 
@@ -246,11 +246,11 @@ mod tests {
     fn passwords_have_a_minimum_and_maximum_length() {
         assert_eq!(
             code(Password::parse("short").unwrap_err()),
-            FieldCode::PasswordTooShort
+            ErrorCode::PasswordTooShort
         );
         assert_eq!(
             code(Password::parse(&"x".repeat(129)).unwrap_err()),
-            FieldCode::TooLong
+            ErrorCode::TooLong
         );
         assert!(Password::parse("long enough").is_ok());
     }
@@ -298,10 +298,10 @@ mod tests {
     #[test]
     fn labels_are_bounded_and_cleaned() {
         assert_eq!(Label::parse(" ci\u{7} key ").unwrap().as_str(), "ci key");
-        assert_eq!(code(Label::parse("   ").unwrap_err()), FieldCode::Required);
+        assert_eq!(code(Label::parse("   ").unwrap_err()), ErrorCode::Required);
         assert_eq!(
             code(Label::parse(&"k".repeat(65)).unwrap_err()),
-            FieldCode::TooLong
+            ErrorCode::TooLong
         );
     }
 }

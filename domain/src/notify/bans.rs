@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::entities::ip_ban;
-use crate::{events, time, Error, FieldCode, Settings};
+use crate::{events, time, Error, ErrorCode, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,7 +80,7 @@ pub async fn report(db: &DatabaseConnection, r: Report) -> Result<bool, Error> {
     let ip: IpAddr =
         r.ip.trim()
             .parse()
-            .map_err(|_| Error::invalid("ip", FieldCode::Required))?;
+            .map_err(|_| Error::invalid("ip", ErrorCode::Required))?;
     let jail = r.jail.trim();
     let jail_ok = !jail.is_empty()
         && jail.len() <= 64
@@ -88,7 +88,7 @@ pub async fn report(db: &DatabaseConnection, r: Report) -> Result<bool, Error> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if !jail_ok {
-        return Err(Error::invalid("jail", FieldCode::Required));
+        return Err(Error::invalid("jail", ErrorCode::Required));
     }
     let now = time::now();
     match r.event {

@@ -1,6 +1,7 @@
 //! Filling a catalog template for one recipient: each `{placeholder}` gets its value from
 //! the event's payload, the account and the settings, written for the message's language
 //! (Arabic-Indic digits in Arabic, as the pages write them; dates in Asia/Kuwait).
+use locale::{fmt_int, fmt_kwd, kuwait_date, kuwait_time, Lang, KUWAIT_OFFSET_SECS};
 use serde_json::Value;
 
 use crate::catalog::Template;
@@ -65,23 +66,24 @@ fn value(svc: &Services, name: &str, lang: &str, e: &Event<'_>) -> Option<String
     let int = |key: &str| p.get(key).and_then(Value::as_i64);
     let text = |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned);
     let base = svc.settings.public_base_url.trim_end_matches('/');
+    let l = Lang::from_code_or_default(lang);
     Some(match name {
         "name" => e.account?.email.split('@').next()?.to_owned(),
         "email" => ltr(lang, &e.account?.email),
         "phone" => ltr(lang, &e.account?.phone),
         // The credits the event is about: added, granted, or (warnings) left.
-        "credits" => number(lang, int("credits").or_else(|| int("balance"))?),
-        "balance" => number(lang, int("balance")?),
+        "credits" => fmt_int(l, int("credits").or_else(|| int("balance"))?),
+        "balance" => fmt_int(l, int("balance")?),
         "percent" => {
             let (part, whole) = match int("after_last_grant") {
                 Some(granted) => (int("balance")?, granted),
                 None => (int("used")?, int("cap")?),
             };
-            number(lang, part.max(0) * 100 / whole.max(1))
+            fmt_int(l, part.max(0) * 100 / whole.max(1))
         }
-        "used" => number(lang, int("used")?),
-        "cap" => number(lang, int("cap")?),
-        "amount" => crate::payments::format_kwd(int("amount_fils")?, lang),
+        "used" => fmt_int(l, int("used")?),
+        "cap" => fmt_int(l, int("cap")?),
+        "amount" => fmt_kwd(l, int("amount_fils")?),
         "plan" => {
             let id = text("plan").or_else(|| e.account?.plan.clone())?;
             match svc.catalog.messages.plan_names.get(&id) {
@@ -96,7 +98,7 @@ fn value(svc: &Services, name: &str, lang: &str, e: &Event<'_>) -> Option<String
         }
         "date" => {
             let day_start = match int("kuwait_day") {
-                Some(day) => day * 86_400 - KUWAIT_OFFSET,
+                Some(day) => day * 86_400 - KUWAIT_OFFSET_SECS,
                 None => e.created_at,
             };
             ltr(lang, &kuwait_date(day_start))
@@ -111,37 +113,15 @@ fn value(svc: &Services, name: &str, lang: &str, e: &Event<'_>) -> Option<String
             Some(u) if !u.is_empty() => ltr(lang, &u),
             _ => "-".to_owned(),
         },
-        "failures" => number(lang, int("failures")?),
+        "failures" => fmt_int(l, int("failures")?),
         "minutes" => match int("bantime")? {
             b if b < 0 => "∞".to_owned(),
-            b => number(lang, (b + 59) / 60),
+            b => fmt_int(l, (b + 59) / 60),
         },
         "topup_url" => format!("{base}/billing"),
         "dashboard_url" => format!("{base}/dashboard"),
         _ => return None,
     })
-}
-
-const KUWAIT_OFFSET: i64 = 3 * 3600;
-
-/// An integer as the page writes it: `20,000` in English, `٢٠٬٠٠٠` in Arabic.
-pub(crate) fn number(lang: &str, n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() * 3);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(if lang == "en" { ',' } else { '٬' });
-        }
-        if lang == "en" {
-            out.push(c);
-        } else {
-            out.push(char::from_u32(0x0660 + (c as u32 - '0' as u32)).unwrap_or(c));
-        }
-    }
-    out
 }
 
 /// Left-to-right text (addresses, numbers, dates) kept whole inside an Arabic sentence.
@@ -153,59 +133,11 @@ fn ltr(lang: &str, s: &str) -> String {
     }
 }
 
-/// `YYYY-MM-DD` of a unix time in Asia/Kuwait (UTC+3 all year).
-pub(crate) fn kuwait_date(ts: i64) -> String {
-    let (y, m, d, _) = kuwait_civil(ts);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `YYYY-MM-DD HH:MM` of a unix time in Asia/Kuwait.
-pub(crate) fn kuwait_time(ts: i64) -> String {
-    let (y, m, d, secs) = kuwait_civil(ts);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60
-    )
-}
-
-fn kuwait_civil(ts: i64) -> (i64, i64, i64, i64) {
-    let t = ts + KUWAIT_OFFSET;
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, secs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog::Audience;
     use serde_json::json;
-
-    #[test]
-    fn kuwait_dates_turn_at_midnight_kuwait_time() {
-        // 2026-11-25 20:59:59 UTC is 23:59:59 in Kuwait; a second later it is the 26th.
-        assert_eq!(kuwait_date(1_795_640_399), "2026-11-25");
-        assert_eq!(kuwait_date(1_795_640_400), "2026-11-26");
-        assert_eq!(kuwait_time(1_795_640_400), "2026-11-26 00:00");
-    }
-
-    #[test]
-    fn numbers_use_the_digits_of_the_language() {
-        assert_eq!(number("en", 20_000), "20,000");
-        assert_eq!(number("ar", 20_000), "٢٠٬٠٠٠");
-        assert_eq!(number("ar", 5), "٥");
-        assert_eq!(number("en", -1234), "-1,234");
-    }
 
     /// A payload of the shape each event's recorder writes (events.rs, payments, gateway,
     /// bans, schedules).

@@ -13,11 +13,11 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::bans::{self, BanEvent, Report};
-use super::templates::{kuwait_date, number};
 use super::*;
 use crate::accounts::{self, Account, NewAccount};
 use crate::testing::{each_db, unique_email, unique_phone};
 use crate::{events, payments, time, Error, Services, Settings};
+use locale::{fmt_int, kuwait_date, Lang};
 
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -231,7 +231,7 @@ async fn fire_again(svc: &Services, a: &Account, b: &Account, day: i64, ip: &str
 /// The admin alerts about this test's own events (other tests' events reach the same
 /// admins when they share a database).
 fn my_alerts(got: &[Received], day: i64, ip: &str, email: &str) -> usize {
-    let date = ltr(&kuwait_date(day * 86_400 - 3 * 3600));
+    let date = ltr(&kuwait_date(day * 86_400 - locale::KUWAIT_OFFSET_SECS));
     got.iter()
         .filter(|m| {
             param(m, "date") == date || param(m, "ip") == ltr(ip) || param(m, "email") == ltr(email)
@@ -315,7 +315,7 @@ async fn every_notif_event_sends_one_message_in_the_right_language_with_the_righ
                     .cloned()
                     .collect()
             };
-            let date = ltr(&kuwait_date(day * 86_400 - 3 * 3600));
+            let date = ltr(&kuwait_date(day * 86_400 - locale::KUWAIT_OFFSET_SECS));
             let warn = mine("resayil_admin_cloud_budget_warning", "date", &date);
             assert_eq!(warn.len(), 1, "{got:?}");
             assert_eq!(param(&warn[0], "used"), "٤٠٠");
@@ -613,5 +613,5 @@ fn fail2ban_reports_take_numbers_as_text_and_the_token_must_match() {
     assert!(bans::token_matches(&s, Some("s3cret")));
     assert!(!bans::token_matches(&s, Some("s3cre")));
     assert!(!bans::token_matches(&s, None));
-    assert_eq!(number("ar", 80), "٨٠");
+    assert_eq!(fmt_int(Lang::Ar, 80), "٨٠");
 }

@@ -8,7 +8,7 @@ use super::credit::credit;
 use super::orders::{self, clip};
 use super::{OrderOutcome, OrderStatus};
 use crate::accounts::{Account, Role};
-use crate::{accounts, time, Error, FieldCode, Services};
+use crate::{accounts, time, Error, ErrorCode, Services};
 
 /// An admin marks a pending order paid after checking with MyFatoorah: the order is
 /// credited like a confirmed payment, and the ledger row names the admin and the reason.
@@ -25,10 +25,10 @@ pub async fn admin_mark_paid(
     }
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::invalid("reason", FieldCode::Required));
+        return Err(Error::invalid("reason", ErrorCode::Required));
     }
     if reason.chars().count() > 200 {
-        return Err(Error::invalid("reason", FieldCode::TooLong));
+        return Err(Error::invalid("reason", ErrorCode::TooLong));
     }
     let order = orders::find(&svc.db, order_id).await?;
     let note = format!("marked paid by {}: {reason}", admin.email);

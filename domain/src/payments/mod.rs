@@ -43,7 +43,6 @@ pub use admin::admin_mark_paid;
 pub use checkout::{checkout, checkout_with_method};
 pub use confirm::confirm_payment;
 pub use expiry::{expire_plans, subscription, Subscription, SubscriptionStatus};
-pub use money::format_kwd;
 pub use myfatoorah::http_client;
 pub use orders::{count_all_orders, list_all_orders, list_orders, order_for_account};
 pub use retry::retry_pending;

@@ -1,40 +1,6 @@
 //! KWD amounts: integer fils (1 KWD = 1000 fils) in storage, three decimals on screen and
-//! on the wire.
+//! on the wire (shown with `locale::fmt_kwd`).
 use serde_json::Value;
-
-/// `5.000 KWD` (English) or `٥٫٠٠٠ د.ك` (Arabic, with Arabic-Indic digits).
-pub fn format_kwd(fils: i64, lang: &str) -> String {
-    let sign = if fils < 0 { "-" } else { "" };
-    let abs = fils.unsigned_abs();
-    let whole = group_thousands(abs / 1000);
-    let text = format!("{sign}{whole}.{:03}", abs % 1000);
-    if lang == "ar" {
-        let arabic: String = text
-            .chars()
-            .map(|c| match c {
-                '0'..='9' => char::from_u32(0x0660 + (c as u32 - '0' as u32)).unwrap_or(c),
-                '.' => '\u{066B}',
-                ',' => '\u{066C}',
-                other => other,
-            })
-            .collect();
-        format!("{arabic} د.ك")
-    } else {
-        format!("{text} KWD")
-    }
-}
-
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// An amount for a MyFatoorah request: a JSON number with at most three decimals. The
 /// division happens only here, on the way out; the shortest representation of n/1000 is
@@ -84,16 +50,6 @@ pub(crate) fn iso_currency(code: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn kwd_is_shown_with_three_decimals_in_english_and_arabic() {
-        assert_eq!(format_kwd(5000, "en"), "5.000 KWD");
-        assert_eq!(format_kwd(5000, "ar"), "٥٫٠٠٠ د.ك");
-        assert_eq!(format_kwd(12_345_678, "en"), "12,345.678 KWD");
-        assert_eq!(format_kwd(12_345_678, "ar"), "١٢٬٣٤٥٫٦٧٨ د.ك");
-        assert_eq!(format_kwd(250, "en"), "0.250 KWD");
-        assert_eq!(format_kwd(-1500, "en"), "-1.500 KWD");
-    }
 
     #[test]
     fn amounts_go_out_as_exact_three_decimal_numbers() {

@@ -8,7 +8,7 @@ use sea_orm::{
 
 use super::{Gateway, ItemKind, OrderInfo, OrderStatus, CURRENCY};
 use crate::catalog::Catalog;
-use crate::{time, Error, FieldCode};
+use crate::{time, Error, ErrorCode};
 
 /// A plan or pack of the catalog, priced.
 pub(crate) struct Item {
@@ -37,7 +37,7 @@ impl Item {
                 credits: p.credits,
             });
         }
-        Err(Error::invalid("item", FieldCode::Required))
+        Err(Error::invalid("item", ErrorCode::Required))
     }
 }
 

@@ -1,63 +1,74 @@
-//! Admin pages beyond orders: the notification outbox (status, attempts, last error, resend).
+//! The admin pages: every order (with "mark paid" for pending ones) and the
+//! notification outbox (status, attempts, last error, resend).
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use crate::components::{general_error, FormError};
-use crate::dto::{AppError, NotificationRow};
-use crate::i18n::{fmt_kuwait_time, use_t};
-use crate::pages::{load_error, to_login};
+use crate::api::admin::{admin_notifications, admin_orders, ResendNotification};
+use crate::components::{general_error, load_error, to_login, FormError, OrdersTable};
+use crate::dto::AppError;
+use crate::i18n::{self, fmt_kuwait_time, use_lang};
 
-#[server(prefix = "/api", endpoint = "admin/notifications")]
-pub async fn admin_notifications() -> Result<Vec<NotificationRow>, AppError> {
-    use crate::server::*;
-    current_admin().await?;
-    let svc = services()?;
-    let rows = domain::notify::recent(&svc.db, 200).await.map_err(fail)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| NotificationRow {
-            id: r.id,
-            kind: r.kind,
-            to: r.to,
-            lang: r.lang,
-            status: r.status.as_str().to_owned(),
-            attempts: r.attempts,
-            last_error: r.last_error,
-            body: r.body,
-            created_at: r.created,
+/// Every order, with "mark paid" for pending ones (admins only).
+#[component]
+pub fn AdminOrdersPage() -> impl IntoView {
+    let t = i18n::Admin::of(use_lang());
+    let c = i18n::Common::of(use_lang());
+    let q = use_query_map();
+    let page = move || {
+        q.with(|q| {
+            q.get("page")
+                .and_then(|p| p.parse::<u64>().ok())
+                .unwrap_or(0)
         })
-        .collect())
-}
-
-#[server(prefix = "/api", endpoint = "admin/notifications/resend")]
-pub async fn resend_notification(id: i64) -> Result<(), AppError> {
-    use crate::server::*;
-    current_admin().await?;
-    let svc = services()?;
-    domain::notify::resend(&svc.db, id).await.map_err(fail)
+    };
+    let data = Resource::new(page, admin_orders);
+    view! {
+        <section class="page-head">
+            <h1>{c.nav_admin} " — " {t.admin_orders}</h1>
+            <a href="/admin/notifications" rel="external" class="button secondary">{t.admin_notifications}</a>
+        </section>
+        <Transition fallback=move || view! { <p class="muted">{c.loading}</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(p) => {
+                    let has_next = (p.page + 1) * p.per_page < p.total;
+                    view! {
+                        <OrdersTable orders=p.orders admin=true/>
+                        <nav class="pager">
+                            {(p.page > 0).then(|| view! { <a href=format!("/admin?page={}", p.page - 1) rel="external">{t.previous}</a> })}
+                            {has_next.then(|| view! { <a href=format!("/admin?page={}", p.page + 1) rel="external">{t.next}</a> })}
+                        </nav>
+                    }.into_any()
+                }
+                Err(AppError::Unauthorized) => to_login("/admin"),
+                Err(e) => load_error(&e),
+            })}
+        </Transition>
+    }
 }
 
 #[component]
 pub fn AdminNotificationsPage() -> impl IntoView {
-    let t = use_t();
+    let t = i18n::Admin::of(use_lang());
+    let c = i18n::Common::of(use_lang());
     let resend = ServerAction::<ResendNotification>::new();
     let rows = Resource::new(move || resend.version().get(), |_| admin_notifications());
     view! {
         <section class="page-head">
-            <h1>{t.nav_admin} " — " {t.admin_notifications}</h1>
+            <h1>{c.nav_admin} " — " {t.admin_notifications}</h1>
             <a href="/admin" rel="external" class="button secondary">{t.admin_orders}</a>
         </section>
         <FormError error=general_error(resend.value())/>
-        <Transition fallback=move || view! { <p class="muted">{t.loading}</p> }>
+        <Transition fallback=move || view! { <p class="muted">{c.loading}</p> }>
             {move || rows.get().map(|r| match r {
                 Ok(rows) => view! {
                     <div class="table-wrap">
                         <table class="table" data-testid="notifications">
                             <thead>
                                 <tr>
-                                    <th scope="col">{t.date_col}</th>
+                                    <th scope="col">{c.date_col}</th>
                                     <th scope="col">{t.to_col}</th>
                                     <th scope="col">{t.kind_col}</th>
-                                    <th scope="col">{t.status_col}</th>
+                                    <th scope="col">{c.status_col}</th>
                                     <th scope="col">{t.attempts_col}</th>
                                     <th scope="col">{t.last_error_col}</th>
                                     <th scope="col"><span class="sr-only">{t.resend}</span></th>

@@ -1,14 +1,13 @@
-//! Server functions of billing (plans, packs, checkout, payment results) and of the
-//! admin's order list. The rules live in `domain::payments`; these only authorise, call
-//! and map.
+//! Server functions of billing (plans, packs, checkout, payment results). The rules live
+//! in `domain::payments`; these only authorise, call and map.
 use leptos::prelude::*;
 
-use crate::dto::{AppError, BillingView, OrdersPage, PaymentView};
+use crate::dto::{AppError, BillingView, PaymentView};
 #[cfg(feature = "ssr")]
 use crate::server::*;
 
 #[cfg(feature = "ssr")]
-mod map {
+pub(crate) mod map {
     use domain::payments::{self, OrderInfo};
 
     use crate::dto::{OrderRow, PackCard, PlanCard};
@@ -21,7 +20,7 @@ mod map {
             kind: o.kind.as_str().to_owned(),
             item: o.item.clone(),
             credits: o.credits,
-            amount: payments::format_kwd(o.amount_fils, lang.code()),
+            amount: locale::fmt_kwd(lang, o.amount_fils),
             status: o.status.as_str().to_owned(),
             invoice_id: o.invoice_id,
             account_email: email,
@@ -42,7 +41,7 @@ mod map {
             .iter()
             .map(|p| PlanCard {
                 id: p.id.clone(),
-                price: payments::format_kwd(p.price_fils, lang.code()),
+                price: locale::fmt_kwd(lang, p.price_fils),
                 credits: p.credits,
                 requests_per_minute: p.requests_per_minute,
                 models: svc
@@ -62,7 +61,7 @@ mod map {
             .iter()
             .map(|p| PackCard {
                 id: p.id.clone(),
-                price: payments::format_kwd(p.price_fils, lang.code()),
+                price: locale::fmt_kwd(lang, p.price_fils),
                 credits: p.credits,
             })
             .collect()
@@ -181,44 +180,4 @@ pub async fn payment_result(
         status,
         order: info.map(|o| map::order(&o, lang, None)),
     })
-}
-
-/// Every order, newest first, for admins.
-#[server(prefix = "/api", endpoint = "admin/orders")]
-pub async fn admin_orders(page: u64) -> Result<OrdersPage, AppError> {
-    current_admin().await?;
-    let svc = services()?;
-    let per_page = 50;
-    let lang = crate::request_lang();
-    let orders = domain::payments::list_all_orders(&svc.db, per_page, page * per_page)
-        .await
-        .map_err(fail)?;
-    let total = domain::payments::count_all_orders(&svc.db)
-        .await
-        .map_err(fail)?;
-    let ids: Vec<i64> = orders.iter().map(|o| o.account_id).collect();
-    let emails = domain::accounts::emails(&svc.db, &ids)
-        .await
-        .map_err(fail)?;
-    let rows = orders
-        .iter()
-        .map(|o| map::order(o, lang, emails.get(&o.account_id).cloned()))
-        .collect();
-    Ok(OrdersPage {
-        orders: rows,
-        total,
-        page,
-        per_page,
-    })
-}
-
-/// An admin marks a pending order paid after checking with MyFatoorah.
-#[server(prefix = "/api", endpoint = "admin/orders/mark-paid")]
-pub async fn admin_mark_paid(order_id: i64, reason: String) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
-    domain::payments::admin_mark_paid(&svc, &admin, order_id, &reason)
-        .await
-        .map_err(fail)?;
-    Ok(())
 }

@@ -1,8 +1,7 @@
-//! Server functions: small adapters that authorise the caller, call `domain` and map the
-//! result to a DTO. Every one is a public endpoint, so every one checks the session.
+//! Server functions of registration, login, logout and "who is signed in".
 use leptos::prelude::*;
 
-use crate::dto::{AppError, KeyRow, Me, NewKey};
+use crate::dto::{AppError, Me};
 #[cfg(feature = "ssr")]
 use crate::server::*;
 
@@ -76,42 +75,4 @@ pub async fn whoami() -> Result<Option<Me>, AppError> {
         Err(domain::Error::Unauthorized) => Ok(None),
         Err(e) => Err(fail(e)),
     }
-}
-
-/// The dashboard's data; 401 without a session.
-#[server(prefix = "/api", endpoint = "dashboard")]
-pub async fn dashboard() -> Result<Me, AppError> {
-    Ok(me(&current_account().await?))
-}
-
-#[server(prefix = "/api", endpoint = "keys")]
-pub async fn list_keys() -> Result<Vec<KeyRow>, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
-    let keys = domain::keys::list(&svc.db, account.id)
-        .await
-        .map_err(fail)?;
-    Ok(keys.into_iter().map(key_row).collect())
-}
-
-#[server(prefix = "/api", endpoint = "keys/create")]
-pub async fn create_key(label: String) -> Result<NewKey, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
-    let (info, secret) = domain::keys::create(&svc, &account, &label)
-        .await
-        .map_err(fail)?;
-    Ok(NewKey {
-        row: key_row(info),
-        secret,
-    })
-}
-
-#[server(prefix = "/api", endpoint = "keys/delete")]
-pub async fn delete_key(id: i64) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
-    domain::keys::revoke(&svc.db, account.id, id)
-        .await
-        .map_err(fail)
 }

@@ -1,0 +1,39 @@
+//! Server functions of API keys: list, create (the only time a secret leaves the
+//! server), delete.
+use leptos::prelude::*;
+
+use crate::dto::{AppError, KeyRow, NewKey};
+#[cfg(feature = "ssr")]
+use crate::server::*;
+
+#[server(prefix = "/api", endpoint = "keys")]
+pub async fn list_keys() -> Result<Vec<KeyRow>, AppError> {
+    let account = current_account().await?;
+    let svc = services()?;
+    let keys = domain::keys::list(&svc.db, account.id)
+        .await
+        .map_err(fail)?;
+    Ok(keys.into_iter().map(key_row).collect())
+}
+
+#[server(prefix = "/api", endpoint = "keys/create")]
+pub async fn create_key(label: String) -> Result<NewKey, AppError> {
+    let account = current_account().await?;
+    let svc = services()?;
+    let (info, secret) = domain::keys::create(&svc, &account, &label)
+        .await
+        .map_err(fail)?;
+    Ok(NewKey {
+        row: key_row(info),
+        secret,
+    })
+}
+
+#[server(prefix = "/api", endpoint = "keys/delete")]
+pub async fn delete_key(id: i64) -> Result<(), AppError> {
+    let account = current_account().await?;
+    let svc = services()?;
+    domain::keys::revoke(&svc.db, account.id, id)
+        .await
+        .map_err(fail)
+}

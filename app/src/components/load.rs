@@ -1,0 +1,16 @@
+//! What a page shows when its data does not load.
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::dto::AppError;
+use crate::i18n::{self, use_lang};
+
+/// Sends a visitor whose session is gone to the login page, to come back here after.
+pub fn to_login(path: &'static str) -> AnyView {
+    view! { <Redirect path=format!("/login?next={path}")/> }.into_any()
+}
+
+pub fn load_error(e: &AppError) -> AnyView {
+    let c = i18n::Common::of(use_lang());
+    view! { <p class="form-error" role="alert">{c.error(e.code())}</p> }.into_any()
+}

@@ -1,0 +1,11 @@
+//! Pieces shared by the pages: the site header, form fields and errors, the order table,
+//! and what a page shows when its data does not load.
+mod form;
+mod header;
+mod load;
+mod orders;
+
+pub use form::{field_error, general_error, Field, FormError};
+pub use header::Header;
+pub use load::{load_error, to_login};
+pub use orders::{item_name, OrdersTable};

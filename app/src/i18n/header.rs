@@ -1,0 +1,30 @@
+//! The site header: navigation, language switch, logout.
+texts! {
+    /// The site header: navigation, language switch, logout.
+    pub struct Header {
+        nav_dashboard {
+            ar: "لوحة التحكم",
+            en: "Dashboard",
+        }
+        nav_billing {
+            ar: "الفوترة",
+            en: "Billing",
+        }
+        nav_login {
+            ar: "تسجيل الدخول",
+            en: "Log in",
+        }
+        nav_register {
+            ar: "إنشاء حساب",
+            en: "Sign up",
+        }
+        logout {
+            ar: "تسجيل الخروج",
+            en: "Log out",
+        }
+        switch_to {
+            ar: "English",
+            en: "العربية",
+        }
+    }
+}

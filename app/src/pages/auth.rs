@@ -1,0 +1,81 @@
+//! Registration and login: plain forms that post without JavaScript too.
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::auth::{Login, Register};
+use crate::components::{field_error, general_error, Field, FormError};
+use crate::i18n::{self, use_lang};
+
+/// The `next` query parameter: where to go after logging in.
+fn next_param() -> Signal<String> {
+    let q = use_query_map();
+    Signal::derive(move || q.with(|q| q.get("next").unwrap_or_default()))
+}
+
+#[component]
+pub fn Register() -> impl IntoView {
+    let t = i18n::Auth::of(use_lang());
+    let action = ServerAction::<Register>::new();
+    let value = action.value();
+    let next = next_param();
+    view! {
+        <section class="card auth">
+            <h1>{t.register_title}</h1>
+            <ActionForm action=action>
+                <FormError error=general_error(value)/>
+                <Field name="email" label=t.email autocomplete="email" inputmode="email" error=field_error(value, "email")/>
+                <Field
+                    name="phone"
+                    label=t.phone
+                    kind="tel"
+                    inputmode="tel"
+                    autocomplete="tel"
+                    hint=t.phone_hint
+                    error=field_error(value, "phone")
+                />
+                <Field
+                    name="password"
+                    label=t.password
+                    kind="password"
+                    autocomplete="new-password"
+                    hint=t.password_hint
+                    error=field_error(value, "password")
+                />
+                <input type="hidden" name="next" value=next/>
+                <button type="submit" class="button wide" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { t.working } else { t.register_submit }}
+                </button>
+            </ActionForm>
+            <p class="alt"><a href="/login">{t.have_account}</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn Login() -> impl IntoView {
+    let t = i18n::Auth::of(use_lang());
+    let action = ServerAction::<Login>::new();
+    let value = action.value();
+    let next = next_param();
+    view! {
+        <section class="card auth">
+            <h1>{t.login_title}</h1>
+            <ActionForm action=action>
+                <FormError error=general_error(value)/>
+                <Field name="email" label=t.email autocomplete="username" inputmode="email" error=field_error(value, "email")/>
+                <Field
+                    name="password"
+                    label=t.password
+                    kind="password"
+                    autocomplete="current-password"
+                    error=field_error(value, "password")
+                />
+                <input type="hidden" name="next" value=next/>
+                <button type="submit" class="button wide" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { t.working } else { t.login_submit }}
+                </button>
+            </ActionForm>
+            <p class="alt"><a href="/register">{t.no_account}</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,120 @@
+//! API keys: create (the secret shown once, with a copy button), list, delete.
+use leptos::prelude::*;
+
+use crate::api::keys::{list_keys, CreateKey, DeleteKey};
+use crate::components::{field_error, general_error, load_error, to_login, Field, FormError};
+use crate::dto::AppError;
+use crate::i18n::{self, fmt_kuwait_time, use_lang};
+
+#[component]
+pub fn Keys() -> impl IntoView {
+    let t = i18n::Keys::of(use_lang());
+    let c = i18n::Common::of(use_lang());
+    let create = ServerAction::<CreateKey>::new();
+    let delete = ServerAction::<DeleteKey>::new();
+    let created = create.value();
+    let keys = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_keys(),
+    );
+    let copied = RwSignal::new(false);
+    view! {
+        <section class="page-head">
+            <h1>{t.keys_title}</h1>
+        </section>
+        <p class="muted">{t.keys_intro}</p>
+        <section class="card">
+            <ActionForm action=create>
+                <FormError error=general_error(created)/>
+                <div class="inline-form">
+                    <Field name="label" label=t.label hint=t.label_hint error=field_error(created, "label")/>
+                    <button type="submit" class="button" disabled=move || create.pending().get()>
+                        {t.create_key}
+                    </button>
+                </div>
+            </ActionForm>
+            {move || {
+                created
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|k| {
+                        let secret = k.secret.clone();
+                        view! {
+                            <div class="new-key" role="status">
+                                <h2>{t.new_key_title}</h2>
+                                <p class="warning">{t.new_key_once}</p>
+                                <div class="key-box">
+                                    <code data-testid="new-key">{k.secret.clone()}</code>
+                                    <button
+                                        type="button"
+                                        class="button secondary small"
+                                        on:click=move |_| {
+                                            copy_to_clipboard(&secret);
+                                            copied.set(true);
+                                        }
+                                    >
+                                        {move || if copied.get() { t.copied } else { t.copy }}
+                                    </button>
+                                </div>
+                            </div>
+                        }
+                    })
+            }}
+        </section>
+        <Transition fallback=move || view! { <p class="muted">{c.loading}</p> }>
+            {move || {
+                keys.get()
+                    .map(|r| match r {
+                        Ok(rows) if rows.is_empty() => view! { <p class="muted" data-testid="no-keys">{t.no_keys}</p> }.into_any(),
+                        Ok(rows) => {
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="table" data-testid="keys">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">{t.label}</th>
+                                                <th scope="col">{t.key_col}</th>
+                                                <th scope="col">{t.created_col}</th>
+                                                <th scope="col">{t.last_used_col}</th>
+                                                <th scope="col"><span class="sr-only">{t.delete}</span></th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {rows
+                                                .into_iter()
+                                                .map(|k| {
+                                                    view! {
+                                                        <tr>
+                                                            <td><bdi>{k.label.clone()}</bdi></td>
+                                                            <td><code class="key-prefix" dir="ltr">{k.prefix.clone()} "…"</code></td>
+                                                            <td dir="ltr">{fmt_kuwait_time(k.created_at)}</td>
+                                                            <td dir="ltr">{k.last_used_at.map(fmt_kuwait_time).unwrap_or_else(|| t.never.to_owned())}</td>
+                                                            <td>
+                                                                <ActionForm action=delete>
+                                                                    <input type="hidden" name="id" value=k.id/>
+                                                                    <button type="submit" class="button danger small">{t.delete}</button>
+                                                                </ActionForm>
+                                                            </td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(AppError::Unauthorized) => to_login("/keys"),
+                        Err(e) => load_error(&e),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+fn copy_to_clipboard(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}

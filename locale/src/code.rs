@@ -1,0 +1,50 @@
+//! Why a request was refused, as a code the page turns into words in its language.
+use serde::{Deserialize, Serialize};
+
+/// One enum for the domain (which refuses input) and the pages (which explain it). Its
+/// variant names are on the wire (`{"Field":{"field":"email","code":"InvalidEmail"}}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorCode {
+    Required,
+    TooLong,
+    InvalidEmail,
+    InvalidPhone,
+    PasswordTooShort,
+    EmailTaken,
+    PhoneTaken,
+    InvalidCredentials,
+    TooManyAttempts,
+    KeyLimitReached,
+    /// Registration is not open to the phone number's country.
+    PhoneCountryNotAllowed,
+    /// No valid session.
+    Unauthorized,
+    NotFound,
+    /// Our fault; the cause was logged on the server.
+    Server,
+    /// The payment provider refused or could not be reached.
+    PaymentUnavailable,
+    /// Valid, but not in the current state (e.g. an order that is no longer pending).
+    Conflict,
+    /// Signed in, but not allowed (admin pages).
+    Forbidden,
+    /// Too many registrations or checkouts lately (HTTP 429).
+    TooManyRequests,
+    /// No payment provider is configured: nothing can be bought (HTTP 503).
+    PaymentsDisabled,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_cross_the_wire_by_their_variant_name() {
+        // The pages and the API tests read these names; renaming one breaks them.
+        let json = serde_json::to_string(&ErrorCode::InvalidEmail).unwrap_or_default();
+        assert_eq!(json, "\"InvalidEmail\"");
+        let back: ErrorCode =
+            serde_json::from_str("\"PhoneCountryNotAllowed\"").unwrap_or(ErrorCode::Server);
+        assert_eq!(back, ErrorCode::PhoneCountryNotAllowed);
+    }
+}
