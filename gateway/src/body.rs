@@ -86,6 +86,8 @@ pub async fn read_object(
         Err(e) => {
             return Err(if is_length_limit(&e) {
                 ApiError::too_large(limit)
+            } else if is_timeout(&e) {
+                ApiError::body_timeout()
             } else {
                 ApiError::bad_request(None, "The request body could not be read.")
             });
@@ -119,6 +121,21 @@ fn is_length_limit(e: &axum::Error) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cause {
         if c.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// True when the body stopped arriving in time (the server's body deadline ends it with an
+/// I/O time-out).
+fn is_timeout(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
             return true;
         }
         cause = c.source();
@@ -297,6 +314,25 @@ mod tests {
         assert_eq!(v["max_tokens"], 9);
         assert!(v.get("max_completion_tokens").is_none());
         assert_eq!(v["stream_options"]["include_usage"], true);
+    }
+
+    #[tokio::test]
+    async fn a_body_that_timed_out_is_408_and_a_broken_one_400() {
+        let timed_out = futures::stream::iter([
+            Ok(Bytes::from_static(b"{\"model\"")),
+            Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "slow")),
+        ]);
+        let e = read_object(&HeaderMap::new(), Body::from_stream(timed_out), 1 << 20)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.status.as_u16(), 408);
+        let broken = futures::stream::iter([Err::<Bytes, _>(std::io::Error::other("reset"))]);
+        let e = read_object(&HeaderMap::new(), Body::from_stream(broken), 1 << 20)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.status.as_u16(), 400);
     }
 
     #[test]

@@ -94,6 +94,16 @@ impl ApiError {
         )
     }
 
+    /// The client sent its body too slowly (the server's body deadline).
+    pub fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            Some("request_timeout"),
+            "The request body did not arrive in time.".into(),
+        )
+    }
+
     pub fn no_credits(top_up_url: &str) -> Self {
         let mut e = Self::new(
             StatusCode::PAYMENT_REQUIRED,

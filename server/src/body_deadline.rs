@@ -82,7 +82,12 @@ where
                 match sleep.as_mut().poll(cx) {
                     Poll::Ready(()) => {
                         this.expired.store(true, Ordering::Relaxed);
-                        Poll::Ready(Some(Err(Box::new(TooSlow))))
+                        // An I/O time-out, so readers that know nothing of this type
+                        // (the gateway's body reader) can tell it from a broken body.
+                        Poll::Ready(Some(Err(Box::new(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            TooSlow,
+                        )))))
                     }
                     Poll::Pending => Poll::Pending,
                 }
