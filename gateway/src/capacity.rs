@@ -229,16 +229,15 @@ impl Drop for LeaveQueue<'_> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn waiters_are_served_by_plan_priority_then_arrival() {
+    /// The order in which `waiters` (name, plan priority, account), queued one after the
+    /// other behind a held place, are served once it is freed.
+    async fn served(waiters: &[(&'static str, u8, i64)]) -> Vec<&'static str> {
         let cap = LocalCapacity::new(None, "t", 1, 10, Duration::from_secs(5));
         let held = cap.try_acquire().await.unwrap();
-        assert!(cap.try_acquire().await.is_none());
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
-        for (name, priority) in [("basic", 1u8), ("pro", 2), ("enterprise", 3), ("pro2", 2)] {
+        for &(name, priority, account) in waiters {
             let (c, order) = (cap.clone(), order.clone());
-            let account = tasks.len() as i64;
             tasks.push(tokio::spawn(async move {
                 let slot = c.wait(priority, account).await.unwrap();
                 order.lock().unwrap().push(name);
@@ -254,8 +253,20 @@ mod tests {
         for t in tasks {
             t.await.unwrap();
         }
+        let served = order.lock().unwrap().clone();
+        served
+    }
+
+    #[tokio::test]
+    async fn waiters_are_served_by_plan_priority_then_arrival() {
+        let waiters = [
+            ("basic", 1, 1),
+            ("pro", 2, 2),
+            ("enterprise", 3, 3),
+            ("pro2", 2, 4),
+        ];
         assert_eq!(
-            *order.lock().unwrap(),
+            served(&waiters).await,
             ["enterprise", "pro", "pro2", "basic"]
         );
     }
@@ -278,27 +289,14 @@ mod tests {
 
     #[tokio::test]
     async fn within_a_plan_one_account_cannot_queue_ahead_of_the_others() {
-        let cap = LocalCapacity::new(None, "t", 1, 10, Duration::from_secs(5));
-        let held = cap.try_acquire().await.unwrap();
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let mut tasks = Vec::new();
         // Account 1 queues four requests, then account 2 one: 2 goes second, not fifth.
-        for (name, account) in [("a1", 1i64), ("a2", 1), ("a3", 1), ("a4", 1), ("b1", 2)] {
-            let (c, order) = (cap.clone(), order.clone());
-            tasks.push(tokio::spawn(async move {
-                let slot = c.wait(1, account).await.unwrap();
-                order.lock().unwrap().push(name);
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                drop(slot);
-            }));
-            while cap.waiting() < tasks.len() {
-                tokio::task::yield_now().await;
-            }
-        }
-        drop(held);
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(*order.lock().unwrap(), ["a1", "b1", "a2", "a3", "a4"]);
+        let waiters = [
+            ("a1", 1, 1),
+            ("a2", 1, 1),
+            ("a3", 1, 1),
+            ("a4", 1, 1),
+            ("b1", 1, 2),
+        ];
+        assert_eq!(served(&waiters).await, ["a1", "b1", "a2", "a3", "a4"]);
     }
 }
