@@ -29,6 +29,9 @@ pub use i18n::Lang;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = request_lang();
     provide_context(lang);
+    let path = use_context::<http::request::Parts>()
+        .map(|p| p.uri.path().to_owned())
+        .unwrap_or_default();
     let nonce = leptos::nonce::use_nonce().unwrap_or_else(|| {
         leptos::nonce::provide_nonce();
         leptos::nonce::use_nonce().unwrap_or_default()
@@ -54,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {has_islands(&path).then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -62,6 +65,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether the page at `path` has islands (`#[island]`: the only code that runs in the
+/// browser). Pages without any get no hydration scripts, so they load no JavaScript and
+/// no wasm at all: the landing page, the dashboard, the payment pages, the admin pages
+/// (their forms post without JavaScript) and every unknown address.
+#[cfg(feature = "ssr")]
+pub fn has_islands(path: &str) -> bool {
+    matches!(
+        path.trim_end_matches('/'),
+        "/register" | "/login" | "/keys" | "/billing"
+    )
 }
 
 /// The language the server chose for this request (see `i18n`).
@@ -90,13 +105,6 @@ pub fn App() -> impl IntoView {
     provide_context(lang);
     let c = i18n::Common::of(lang);
     use pages::{admin, auth, billing, dashboard, keys, landing, not_found};
-    // Effects run only in the browser: this marks the page as hydrated (interactive),
-    // which the end-to-end tests wait for.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -109,8 +117,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/register") view=auth::Register/>
                     <Route path=path!("/login") view=auth::Login/>
                     <Route path=path!("/dashboard") view=dashboard::Dashboard/>
-                    <Route path=path!("/keys") view=keys::Keys/>
-                    <Route path=path!("/billing") view=billing::Billing/>
+                    <Route path=path!("/keys") view=keys::Keys ssr=SsrMode::Async/>
+                    <Route path=path!("/billing") view=billing::Billing ssr=SsrMode::Async/>
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
                     <Route path=path!("/billing/result") view=billing::PaymentResultPage/>

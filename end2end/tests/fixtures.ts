@@ -21,8 +21,15 @@ export const test = base.extend<{ expectedConsoleErrors: Expected }>({
 
 export { expect };
 
+/**
+ * Waits until the page is interactive. Only islands run in the browser: a page without
+ * any is interactive once loaded; a page with islands marks `<body data-hydrated>` when
+ * every island has hydrated (app/src/components/island.rs).
+ */
 export async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.waitForFunction(
+    () => !document.querySelector('leptos-island') || document.body.dataset.hydrated === 'true',
+  );
 }
 
 export function uniqueUser() {

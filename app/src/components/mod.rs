@@ -2,10 +2,12 @@
 //! and what a page shows when its data does not load.
 mod form;
 mod header;
+mod island;
 mod load;
 mod orders;
 
 pub use form::{field_error, general_error, Field, FormError};
 pub use header::Header;
+pub use island::island_hydrated;
 pub use load::{load_error, to_login};
 pub use orders::{item_name, OrdersTable};

@@ -1,23 +1,36 @@
-//! Registration and login: plain forms that post without JavaScript too.
+//! Registration and login. Each form is an island (client-side pending state and errors
+//! shown without a reload); without JavaScript it still posts, and an error comes back
+//! through the URL and is shown by the server-rendered form.
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{Login, Register};
-use crate::components::{field_error, general_error, Field, FormError};
-use crate::i18n::{self, use_lang};
+use crate::components::{field_error, general_error, island_hydrated, Field, FormError};
+use crate::i18n::{self, use_lang, Lang};
 
-/// The `next` query parameter: where to go after logging in.
-fn next_param() -> Signal<String> {
-    let q = use_query_map();
-    Signal::derive(move || q.with(|q| q.get("next").unwrap_or_default()))
+/// The `next` query parameter: where to go after logging in (read on the server and
+/// handed to the island, which has no router).
+fn next_param() -> String {
+    use_query_map().with_untracked(|q| q.get("next").unwrap_or_default())
 }
 
 #[component]
 pub fn Register() -> impl IntoView {
-    let t = i18n::Auth::of(use_lang());
+    view! { <RegisterForm lang=use_lang() next=next_param()/> }
+}
+
+#[component]
+pub fn Login() -> impl IntoView {
+    view! { <LoginForm lang=use_lang() next=next_param()/> }
+}
+
+#[island]
+fn RegisterForm(lang: Lang, next: String) -> impl IntoView {
+    provide_context(lang);
+    island_hydrated();
+    let t = i18n::Auth::of(lang);
     let action = ServerAction::<Register>::new();
     let value = action.value();
-    let next = next_param();
     view! {
         <section class="card auth">
             <h1>{t.register_title}</h1>
@@ -51,12 +64,13 @@ pub fn Register() -> impl IntoView {
     }
 }
 
-#[component]
-pub fn Login() -> impl IntoView {
-    let t = i18n::Auth::of(use_lang());
+#[island]
+fn LoginForm(lang: Lang, next: String) -> impl IntoView {
+    provide_context(lang);
+    island_hydrated();
+    let t = i18n::Auth::of(lang);
     let action = ServerAction::<Login>::new();
     let value = action.value();
-    let next = next_param();
     view! {
         <section class="card auth">
             <h1>{t.login_title}</h1>

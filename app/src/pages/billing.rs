@@ -1,14 +1,29 @@
 //! The billing pages: plans and packs, the local test gateway and the payment result.
+//! Server-rendered; only the buy buttons are islands. The test gateway's Pay / Fail forms
+//! post without JavaScript (the server function redirects to the result).
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::billing::{billing_overview, order_view, payment_result, StartCheckout, TestPay};
-use crate::components::{general_error, item_name, load_error, to_login, FormError, OrdersTable};
+use crate::components::{
+    general_error, island_hydrated, item_name, load_error, to_login, FormError, OrdersTable,
+};
 use crate::dto::{AppError, PaymentView};
-use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang};
+use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang, Lang};
 
-/// After a checkout starts, the browser leaves for the payment page.
-fn follow_checkout(action: ServerAction<StartCheckout>) {
+/// A form with one button that starts paying for `item` with `method`; the browser then
+/// leaves for the payment page. An island of its own: the rest of the page is static.
+#[island]
+fn BuyButton(
+    lang: Lang,
+    item: String,
+    method: String,
+    label: String,
+    class: String,
+) -> impl IntoView {
+    provide_context(lang);
+    island_hydrated();
+    let action = ServerAction::<StartCheckout>::new();
     Effect::new(move |_| {
         if let Some(Ok(url)) = action.value().get() {
             if let Some(w) = web_sys::window() {
@@ -16,17 +31,7 @@ fn follow_checkout(action: ServerAction<StartCheckout>) {
             }
         }
     });
-}
-
-/// A form with one button that starts paying for `item` with `method`.
-#[component]
-fn BuyButton(
-    action: ServerAction<StartCheckout>,
-    item: String,
-    method: &'static str,
-    label: &'static str,
-    #[prop(default = "button")] class: &'static str,
-) -> impl IntoView {
+    let error = general_error(action.value());
     let testid = format!("buy-{item}-{method}");
     view! {
         <ActionForm action=action>
@@ -36,6 +41,9 @@ fn BuyButton(
                 {label}
             </button>
         </ActionForm>
+        <Show when=move || error.get().is_some()>
+            <FormError error=error/>
+        </Show>
     }
 }
 
@@ -45,14 +53,11 @@ pub fn Billing() -> impl IntoView {
     let t = i18n::Billing::of(lang);
     let c = i18n::Common::of(lang);
     let data = Resource::new(|| (), |_| billing_overview());
-    let checkout = ServerAction::<StartCheckout>::new();
-    follow_checkout(checkout);
     view! {
         <section class="page-head">
             <h1>{t.billing_title}</h1>
         </section>
         <p class="muted">{t.billing_intro}</p>
-        <FormError error=general_error(checkout.value())/>
         <Transition fallback=move || view! { <p class="muted">{c.loading}</p> }>
             {move || {
                 data.get()
@@ -96,10 +101,10 @@ pub fn Billing() -> impl IntoView {
                                                     </ul>
                                                 </details>
                                                 <div class="buy-row">
-                                                    <BuyButton action=checkout item=p.id.clone() method="knet"
-                                                        label=if current { t.renew } else { t.subscribe }/>
-                                                    <BuyButton action=checkout item=p.id.clone() method="card"
-                                                        label=t.pay_card class="button secondary"/>
+                                                    <BuyButton lang=lang item=p.id.clone() method="knet".to_owned() class="button".to_owned()
+                                                        label=(if current { t.renew } else { t.subscribe }).to_owned()/>
+                                                    <BuyButton lang=lang item=p.id.clone() method="card".to_owned()
+                                                        label=t.pay_card.to_owned() class="button secondary".to_owned()/>
                                                 </div>
                                             </article>
                                         }
@@ -114,9 +119,10 @@ pub fn Billing() -> impl IntoView {
                                             <p class="muted">{c.credits}</p>
                                             <p class="price"><bdi>{p.price.clone()}</bdi></p>
                                             <div class="buy-row">
-                                                <BuyButton action=checkout item=p.id.clone() method="knet" label=t.buy/>
-                                                <BuyButton action=checkout item=p.id.clone() method="card"
-                                                    label=t.pay_card class="button secondary"/>
+                                                <BuyButton lang=lang item=p.id.clone() method="knet".to_owned() label=t.buy.to_owned()
+                                                    class="button".to_owned()/>
+                                                <BuyButton lang=lang item=p.id.clone() method="card".to_owned()
+                                                    label=t.pay_card.to_owned() class="button secondary".to_owned()/>
                                             </div>
                                         </article>
                                     }).collect_view()}

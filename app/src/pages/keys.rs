@@ -1,28 +1,68 @@
-//! API keys: create (the secret shown once, with a copy button), list, delete.
+//! API keys: create (the secret shown once, with a copy button), list, delete — the
+//! list is read on the server and handed to the `KeyManager` island.
 use leptos::prelude::*;
 
 use crate::api::keys::{list_keys, CreateKey, DeleteKey};
-use crate::components::{field_error, general_error, load_error, to_login, Field, FormError};
-use crate::dto::AppError;
-use crate::i18n::{self, fmt_kuwait_time, use_lang};
+use crate::components::{
+    field_error, general_error, island_hydrated, load_error, to_login, Field, FormError,
+};
+use crate::dto::{AppError, KeyRow};
+use crate::i18n::{self, fmt_kuwait_time, use_lang, Lang};
 
 #[component]
 pub fn Keys() -> impl IntoView {
-    let t = i18n::Keys::of(use_lang());
-    let c = i18n::Common::of(use_lang());
-    let create = ServerAction::<CreateKey>::new();
-    let delete = ServerAction::<DeleteKey>::new();
-    let created = create.value();
-    let keys = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        |_| list_keys(),
-    );
-    let copied = RwSignal::new(false);
+    let lang = use_lang();
+    let t = i18n::Keys::of(lang);
+    let c = i18n::Common::of(lang);
+    let keys = Resource::new(|| (), |_| list_keys());
     view! {
         <section class="page-head">
             <h1>{t.keys_title}</h1>
         </section>
         <p class="muted">{t.keys_intro}</p>
+        <Transition fallback=move || view! { <p class="muted">{c.loading}</p> }>
+            {move || {
+                keys.get()
+                    .map(|r| match r {
+                        Ok(rows) => view! { <KeyManager lang=lang rows=rows/> }.into_any(),
+                        Err(AppError::Unauthorized) => to_login("/keys"),
+                        Err(e) => load_error(&e),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// The interactive part of the keys page: create (the secret shown once, with a copy
+/// button) and the list with delete; the list is read again after each change.
+#[island]
+fn KeyManager(lang: Lang, rows: Vec<KeyRow>) -> impl IntoView {
+    provide_context(lang);
+    island_hydrated();
+    let t = i18n::Keys::of(lang);
+    let create = ServerAction::<CreateKey>::new();
+    let delete = ServerAction::<DeleteKey>::new();
+    let created = create.value();
+    let rows = RwSignal::new(rows);
+    let reload_error = RwSignal::new(None::<AppError>);
+    Effect::new(move |prev: Option<(usize, usize)>| {
+        let versions = (create.version().get(), delete.version().get());
+        if prev.is_some_and(|p| p != versions) {
+            leptos::task::spawn_local(async move {
+                match list_keys().await {
+                    Ok(r) => {
+                        rows.set(r);
+                        reload_error.set(None);
+                    }
+                    Err(AppError::Unauthorized) => go_to("/login?next=/keys"),
+                    Err(e) => reload_error.set(Some(e)),
+                }
+            });
+        }
+        versions
+    });
+    let copied = RwSignal::new(false);
+    view! {
         <section class="card">
             <ActionForm action=create>
                 <FormError error=general_error(created)/>
@@ -61,12 +101,12 @@ pub fn Keys() -> impl IntoView {
                     })
             }}
         </section>
-        <Transition fallback=move || view! { <p class="muted">{c.loading}</p> }>
-            {move || {
-                keys.get()
-                    .map(|r| match r {
-                        Ok(rows) if rows.is_empty() => view! { <p class="muted" data-testid="no-keys">{t.no_keys}</p> }.into_any(),
-                        Ok(rows) => {
+        {move || reload_error.get().map(|e| load_error(&e))}
+        {move || {
+            let rows = rows.get();
+            match rows {
+                        rows if rows.is_empty() => view! { <p class="muted" data-testid="no-keys">{t.no_keys}</p> }.into_any(),
+                        rows => {
                             view! {
                                 <div class="table-wrap">
                                     <table class="table" data-testid="keys">
@@ -105,11 +145,15 @@ pub fn Keys() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(AppError::Unauthorized) => to_login("/keys"),
-                        Err(e) => load_error(&e),
-                    })
-            }}
-        </Transition>
+            }
+        }}
+    }
+}
+
+/// Leaves for another page (a full load).
+fn go_to(path: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(path);
     }
 }
 

@@ -87,3 +87,25 @@ async fn unknown_pages_are_404_and_health_is_ok() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn only_pages_with_islands_load_scripts_and_wasm() {
+    each_app(|app| async move {
+        for page in ["/", "/no-such-page"] {
+            let body = app.get(page).await.text().await.unwrap();
+            assert!(!body.contains("<leptos-island"), "{page}");
+            assert!(!body.contains(".wasm"), "{page} loads no wasm");
+            assert!(!body.contains("modulepreload"), "{page} loads no script");
+        }
+        let body = app.get("/login").await.text().await.unwrap();
+        assert!(
+            body.contains("<leptos-island"),
+            "the login form is an island"
+        );
+        assert!(
+            body.contains(".wasm"),
+            "and the page loads the islands' wasm"
+        );
+    })
+    .await;
+}
