@@ -20,8 +20,27 @@ pub fn services() -> Result<Services, AppError> {
 
 fn fail_status(status: StatusCode) {
     if let Some(res) = use_context::<ResponseOptions>() {
-        res.set_status(status);
+        res.set_status(if plain_form_post() {
+            StatusCode::SEE_OTHER
+        } else {
+            status
+        });
     }
+}
+
+/// A form posted by the browser itself (no JavaScript: the pages without islands, or an
+/// island not yet hydrated). Its error goes back to the page it came from: the
+/// server-function layer points `Location` there with the error in the query (which
+/// `ServerAction` shows), and a redirect status makes the browser follow it — an error
+/// status would leave the visitor on an empty page.
+fn plain_form_post() -> bool {
+    parts().is_some_and(|p| {
+        p.method == http::Method::POST
+            && p.headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+    })
 }
 
 /// Maps a domain error to what the caller may see, setting the response status.

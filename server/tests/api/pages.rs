@@ -109,3 +109,36 @@ async fn only_pages_with_islands_load_scripts_and_wasm() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_form_posted_without_javascript_comes_back_with_its_error() {
+    each_app(|app| async move {
+        let res = app
+            .client
+            .post(app.url("/api/login"))
+            .header("origin", &app.addr)
+            .header("accept", "text/html")
+            .header("referer", app.url("/login?lang=en"))
+            .form(&[
+                ("email", "nobody@example.com"),
+                ("password", "wrong password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "a redirect the browser follows");
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with(&app.url("/login?lang=en")),
+            "{location}"
+        );
+        let page = app.client.get(&location).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page
+            .text()
+            .await
+            .unwrap()
+            .contains("Wrong email or password."));
+    })
+    .await;
+}
