@@ -9,22 +9,7 @@ use domain::DatabaseConnection;
 
 use crate::shared::Redis;
 
-const KUWAIT_OFFSET_SECS: i64 = 3 * 3600;
-
-/// Days since the epoch, in Kuwait.
-pub fn kuwait_day(unix: i64) -> i64 {
-    (unix + KUWAIT_OFFSET_SECS).div_euclid(86_400)
-}
-
-/// Seconds until the next midnight in Kuwait (1..=86400).
-pub fn seconds_to_kuwait_midnight(unix: i64) -> u64 {
-    (86_400 - (unix + KUWAIT_OFFSET_SECS).rem_euclid(86_400)) as u64
-}
-
-/// Unix time of the last midnight in Kuwait.
-pub fn kuwait_midnight(unix: i64) -> i64 {
-    kuwait_day(unix) * 86_400 - KUWAIT_OFFSET_SECS
-}
+pub use domain::time::{kuwait_day, kuwait_midnight, seconds_to_kuwait_midnight};
 
 pub struct CloudBudget {
     redis: Option<Redis>,

@@ -51,6 +51,21 @@ pub fn fmt_kwd(lang: Lang, fils: i64) -> String {
     }
 }
 
+/// Days since the epoch, in Kuwait (the day boundary of daily caps and counters).
+pub fn kuwait_day(unix: i64) -> i64 {
+    (unix + KUWAIT_OFFSET_SECS).div_euclid(86_400)
+}
+
+/// Unix time of the last midnight in Kuwait.
+pub fn kuwait_midnight(unix: i64) -> i64 {
+    kuwait_day(unix) * 86_400 - KUWAIT_OFFSET_SECS
+}
+
+/// Seconds until the next midnight in Kuwait (1..=86400).
+pub fn seconds_to_kuwait_midnight(unix: i64) -> u64 {
+    (86_400 - (unix + KUWAIT_OFFSET_SECS).rem_euclid(86_400)) as u64
+}
+
 /// A unix time in Asia/Kuwait as (year, month, day, seconds into the day).
 pub fn kuwait_civil(ts: i64) -> (i64, i64, i64, i64) {
     let t = ts + KUWAIT_OFFSET_SECS;

@@ -10,5 +10,8 @@ mod format;
 mod lang;
 
 pub use code::ErrorCode;
-pub use format::{fmt_int, fmt_kwd, kuwait_civil, kuwait_date, kuwait_time, KUWAIT_OFFSET_SECS};
+pub use format::{
+    fmt_int, fmt_kwd, kuwait_civil, kuwait_date, kuwait_day, kuwait_midnight, kuwait_time,
+    seconds_to_kuwait_midnight, KUWAIT_OFFSET_SECS,
+};
 pub use lang::Lang;
