@@ -27,12 +27,7 @@ pub async fn register(
     )
     .await
     .map_err(fail)?;
-    let token = domain::sessions::create(&svc.db, account.id, svc.settings.session_days)
-        .await
-        .map_err(fail)?;
-    set_session_cookie(&svc, Some(&token));
-    leptos_axum::redirect(&safe_next(next));
-    Ok(())
+    sign_in(&svc, account.id, next).await
 }
 
 #[server(prefix = "/api", endpoint = "login")]
@@ -42,10 +37,20 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let account = domain::accounts::authenticate(&svc, &email, &password, &ip)
         .await
         .map_err(fail)?;
-    let token = domain::sessions::create(&svc.db, account.id, svc.settings.session_days)
+    sign_in(&svc, account.id, next).await
+}
+
+/// Starts a session for `account_id` and sends the browser on to `next` (this site only).
+#[cfg(feature = "ssr")]
+async fn sign_in(
+    svc: &domain::Services,
+    account_id: i64,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    let token = domain::sessions::create(&svc.db, account_id, svc.settings.session_days)
         .await
         .map_err(fail)?;
-    set_session_cookie(&svc, Some(&token));
+    set_session_cookie(svc, Some(&token));
     leptos_axum::redirect(&safe_next(next));
     Ok(())
 }
