@@ -417,12 +417,7 @@ mod tests {
         let (base, server) = one_answer_per_connection().await;
         let c = DirectClient::new(&base, LONG).unwrap();
         for _ in 0..3 {
-            let res = c
-                .post("/v1/x", bytes::Bytes::from_static(b"{}"))
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 200);
-            assert_eq!(&res.bytes().await.unwrap()[..], b"ok");
+            post_ok(&c).await;
             // Let the close arrive before the next request.
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }

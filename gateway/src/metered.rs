@@ -252,11 +252,8 @@ pub async fn answer_json(
     drop(slot);
     let Ok(answer) = serde_json::from_slice::<WithUsage>(&bytes) else {
         tracing::error!(request_id = %ctx.request_id, "upstream answer is not JSON: wrong mode");
-        let err = ApiError::upstream_wrong_mode();
-        let mut outcome = Outcome::failed(&err);
-        outcome.ending = domain::pricing::Ending::WrongMode { usage: None };
-        ticket.finish(outcome);
-        return Err(err);
+        ticket.finish(Outcome::wrong_mode(None));
+        return Err(ApiError::upstream_wrong_mode());
     };
     ticket.finish(Outcome::answered(answer.usage, None));
     Ok((

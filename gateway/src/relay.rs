@@ -139,11 +139,7 @@ impl Relay {
         tracing::error!("upstream answered a stream request without streaming");
         self.ended = true;
         if let Some(t) = self.ticket.take() {
-            t.finish(Outcome {
-                status: 502,
-                ending: Ending::WrongMode { usage },
-                error: Some("upstream_wrong_mode"),
-            });
+            t.finish(Outcome::wrong_mode(usage));
         }
         PrimeError::WrongMode
     }

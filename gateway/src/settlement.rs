@@ -38,6 +38,17 @@ impl Outcome {
         }
     }
 
+    /// The upstream answered in the other mode than asked (SSE for JSON, JSON for SSE):
+    /// the client got 502 `upstream_wrong_mode`; the work is charged (`domain::pricing`).
+    pub fn wrong_mode(usage: Option<Usage>) -> Self {
+        let e = ApiError::upstream_wrong_mode();
+        Self {
+            status: e.status.as_u16(),
+            ending: Ending::WrongMode { usage },
+            error: Some(e.code()),
+        }
+    }
+
     /// Nothing came out: `e` is what the client got.
     pub fn failed(e: &ApiError) -> Self {
         Self {

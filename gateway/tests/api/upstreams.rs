@@ -26,12 +26,7 @@ async fn a_busy_upstream_without_cloud_is_a_503_with_retry_after_and_costs_nothi
         assert!(res.headers().contains_key("retry-after"));
         assert_eq!(error_of(res).await["code"], "overloaded");
     }
-    app.settled().await;
-    assert_eq!(app.balance(a.id).await, 100);
-    assert_eq!(app.ledger_sum(a.id).await, 100);
-    let rows = app.usage(a.id).await;
-    assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.status == 503 && r.credits == 0));
+    two_refusals_charged_nothing(&app, a.id, 503).await;
 }
 
 #[tokio::test]
@@ -86,12 +81,7 @@ async fn a_local_upstream_that_never_answers_is_a_503_within_the_timeout_and_fre
         assert_eq!(error_of(res).await["code"], "upstream_unavailable");
     }
     assert_eq!(app.gw.local_in_flight().await, 0);
-    app.settled().await;
-    assert_eq!(app.balance(a.id).await, 100);
-    assert_eq!(app.ledger_sum(a.id).await, 100);
-    let rows = app.usage(a.id).await;
-    assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.status == 503 && r.credits == 0));
+    two_refusals_charged_nothing(&app, a.id, 503).await;
 }
 
 #[tokio::test]
@@ -308,12 +298,7 @@ async fn a_stream_that_fails_before_any_output_is_an_error_status_and_costs_noth
         assert_eq!(res.status(), 502);
         assert_eq!(error_of(res).await["code"], "upstream_error");
     }
-    app.settled().await;
-    assert_eq!(app.balance(a.id).await, 100);
-    assert_eq!(app.ledger_sum(a.id).await, 100);
-    let rows = app.usage(a.id).await;
-    assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r.status == 502 && r.credits == 0));
+    two_refusals_charged_nothing(&app, a.id, 502).await;
 }
 
 #[tokio::test]
@@ -408,4 +393,15 @@ async fn two_instances_sharing_redis_share_the_local_queue_and_the_cloud_cap() {
     assert_eq!(one.chat(&key, hello("qwen3.5:cloud")).await.status(), 503);
     assert_eq!(two.chat(&key, hello("qwen3.5:cloud")).await.status(), 503);
     assert_eq!(two.gw.cloud_used_today().await, 5);
+}
+
+/// After two refused requests on an account of 100 credits: nothing charged, nothing in
+/// the ledger, two usage rows with `status` and no credits.
+async fn two_refusals_charged_nothing(app: &crate::helpers::TestApp, account: i64, status: i32) {
+    app.settled().await;
+    assert_eq!(app.balance(account).await, 100);
+    assert_eq!(app.ledger_sum(account).await, 100);
+    let rows = app.usage(account).await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.status == status && r.credits == 0));
 }
