@@ -260,6 +260,22 @@ mod tests {
     }
 
     #[test]
+    fn hostile_shapes_are_refused_without_exhausting_the_stack_or_time() {
+        // Nesting past serde_json's recursion limit is a syntax error, not a crash.
+        let deep = "[".repeat(100_000);
+        assert!(matches!(parse(deep.as_bytes()), Err(Error::Syntax(_))));
+        // Many keys that need folding: one pass, not one comparison per pair.
+        let many: String = (0..50_000).map(|i| format!("\"K{i}\":1,")).collect();
+        let body = format!("{{{many}\"k7\":2}}");
+        assert_eq!(
+            parse(body.as_bytes())
+                .err()
+                .map(|e| matches!(e, Error::Keys(Problem::CaseTwin { .. }))),
+            Some(true)
+        );
+    }
+
+    #[test]
     fn syntax_errors_are_not_key_problems() {
         assert!(matches!(parse(b"{\"a\":"), Err(Error::Syntax(_))));
         assert!(matches!(parse(b"{} x"), Err(Error::Syntax(_))));
