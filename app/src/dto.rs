@@ -79,6 +79,8 @@ pub struct Me {
     pub plan: Option<String>,
     pub plan_expires_at: Option<i64>,
     pub credits: i64,
+    /// The phone was confirmed with a WhatsApp code (else the dashboard asks for it).
+    pub phone_verified: bool,
 }
 
 /// One API key in the list (never the secret).
@@ -183,4 +185,27 @@ pub struct NotificationRow {
     pub last_error: Option<String>,
     pub body: String,
     pub created_at: i64,
+}
+
+/// Everything the account page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub phone_verified: bool,
+    /// `ar` or `en`.
+    pub lang: String,
+    pub sessions: Vec<SessionRow>,
+}
+
+/// One signed-in device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub ip: String,
+    pub browser: String,
+    pub current: bool,
 }

@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let c = i18n::Common::of(lang);
-    use pages::{admin, auth, billing, dashboard, keys, landing, not_found};
+    use pages::{account, admin, auth, billing, dashboard, keys, landing, not_found};
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -116,6 +116,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=landing::Landing/>
                     <Route path=path!("/register") view=auth::Register/>
                     <Route path=path!("/login") view=auth::Login/>
+                    <Route path=path!("/forgot") view=account::Forgot/>
+                    <Route path=path!("/reset") view=account::ResetPage/>
+                    <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=dashboard::Dashboard/>
                     <Route path=path!("/keys") view=keys::Keys ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=billing::Billing ssr=SsrMode::Async/>

@@ -130,6 +130,51 @@ pub async fn current_account() -> Result<Account, AppError> {
     sessions::account(&svc.db, &token).await.map_err(fail)
 }
 
+/// The signed-in account and its session (the account page marks "this device").
+pub async fn current_session() -> Result<(domain::entities::session::Model, Account), AppError> {
+    let svc = services()?;
+    let Some(token) = session_token() else {
+        fail_status(StatusCode::UNAUTHORIZED);
+        return Err(AppError::Unauthorized);
+    };
+    sessions::current(&svc.db, &token).await.map_err(fail)
+}
+
+/// Where this request comes from, for the list of signed-in devices.
+pub fn device(svc: &Services) -> sessions::Device {
+    sessions::Device {
+        ip: client_ip(svc),
+        user_agent: parts()
+            .and_then(|p| {
+                p.headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Remembers `lang` as this browser's page language (the `lang` cookie, as `?lang=` does).
+pub fn set_lang_cookie(lang: crate::Lang) {
+    let value = format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        crate::Lang::COOKIE,
+        lang.code()
+    );
+    if let (Some(res), Ok(v)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(&value),
+    ) {
+        res.append_header(header::SET_COOKIE, v);
+    }
+}
+
+/// Whether the request carries a `lang` cookie (an explicit choice on this browser).
+pub fn has_lang_cookie() -> bool {
+    parts().is_some_and(|p| cookie(&p, crate::Lang::COOKIE).is_some())
+}
+
 /// The signed-in account if it is an admin; 401 without a session, 403 for others.
 /// The role is read from the database on every call.
 pub async fn current_admin() -> Result<Account, AppError> {
@@ -206,6 +251,7 @@ pub fn me(a: &Account) -> Me {
         plan: a.plan.clone(),
         plan_expires_at: a.plan_expires_at,
         credits: a.credits,
+        phone_verified: a.phone_verified,
     }
 }
 

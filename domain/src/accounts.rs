@@ -33,6 +33,10 @@ pub struct Account {
     pub plan_expires_at: Option<i64>,
     pub credits: i64,
     pub lang: String,
+    /// The name the customer chose (profile), if any.
+    pub name: Option<String>,
+    /// The phone number was confirmed with a WhatsApp code.
+    pub phone_verified: bool,
 }
 
 impl From<account::Model> for Account {
@@ -46,6 +50,8 @@ impl From<account::Model> for Account {
             plan_expires_at: m.plan_expires_at,
             credits: m.credits,
             lang: m.lang,
+            name: m.name,
+            phone_verified: m.phone_verified_at.is_some(),
         }
     }
 }
@@ -107,7 +113,7 @@ pub async fn register(svc: &Services, new: NewAccount<'_>) -> Result<Account, Er
 }
 
 /// A well-formed phone number of a country registration is open to.
-fn allowed_phone(svc: &Services, raw: &str) -> Result<Phone, Error> {
+pub(crate) fn allowed_phone(svc: &Services, raw: &str) -> Result<Phone, Error> {
     let phone = Phone::parse(raw)?;
     let digits = phone.as_str().trim_start_matches('+');
     let allowed = svc
@@ -167,6 +173,8 @@ pub async fn create(
         credits: Set(0),
         lang: Set(lang.to_owned()),
         created_at: Set(now),
+        name: Set(None),
+        phone_verified_at: Set(None),
         ..Default::default()
     })
     .exec(&txn)
@@ -194,15 +202,30 @@ pub async fn create(
         )
         .await?;
     }
+    // The phone is confirmed with a code, which the welcome message carries; the account
+    // works at once (the dashboard asks for the code until it is typed).
+    let code = crate::codes::issue(
+        &txn,
+        id,
+        crate::codes::Purpose::PhoneVerification,
+        phone.as_str(),
+        svc.clock.now(),
+    )
+    .await?;
     // NOTIF-01, queued with the account so a rolled-back registration welcomes no one.
-    let welcome = serde_json::json!({ "credits": credits });
+    // The code leaves the stored payloads once the message is written (`notify`).
+    let welcome = serde_json::json!({ "credits": credits, "code": code.code.expose() });
     let key = format!("welcome:{id}");
     crate::events::record(&txn, crate::events::Kind::Welcome, Some(id), &key, welcome).await?;
     txn.commit().await?;
     find(&svc.db, id).await
 }
 
-async fn ensure_unique(db: &DatabaseConnection, email: &Email, phone: &Phone) -> Result<(), Error> {
+pub(crate) async fn ensure_unique(
+    db: &DatabaseConnection,
+    email: &Email,
+    phone: &Phone,
+) -> Result<(), Error> {
     if account::Entity::find()
         .filter(account::Column::Email.eq(email.as_str()))
         .one(db)
@@ -222,7 +245,7 @@ async fn ensure_unique(db: &DatabaseConnection, email: &Email, phone: &Phone) ->
     Ok(())
 }
 
-fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+pub(crate) fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     matches!(
         e.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))

@@ -37,6 +37,18 @@ pub enum Kind {
     RenewalReminder,
     /// NOTIF-09: fail2ban banned an IP (for the admins).
     IpBanned,
+    /// The password was reset with a WhatsApp code; every session was ended (no message).
+    PasswordReset,
+    /// The customer changed their password on `/account`; their other sessions were ended.
+    PasswordChanged,
+    /// The phone number was confirmed with a WhatsApp code.
+    PhoneVerified,
+    /// The customer changed their e-mail or phone number (old and new in the payload).
+    ContactChanged,
+    /// An operator set the password (`resayil user set-password`); every session was ended.
+    PasswordSetByOperator,
+    /// An operator ended every session of the account (`resayil user sessions revoke`).
+    SessionsRevokedByOperator,
 }
 
 impl Kind {
@@ -53,6 +65,12 @@ impl Kind {
             Kind::Welcome => "welcome",
             Kind::RenewalReminder => "renewal_reminder",
             Kind::IpBanned => "ip_banned",
+            Kind::PasswordReset => "password_reset",
+            Kind::PasswordChanged => "password_changed",
+            Kind::PhoneVerified => "phone_verified",
+            Kind::ContactChanged => "contact_changed",
+            Kind::PasswordSetByOperator => "password_set_by_operator",
+            Kind::SessionsRevokedByOperator => "sessions_revoked_by_operator",
         }
     }
 }

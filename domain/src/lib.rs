@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod clock;
+pub mod codes;
 pub mod credits;
 pub mod db;
 pub mod entities;
@@ -34,8 +35,10 @@ pub mod notify;
 pub mod password;
 pub mod payments;
 pub mod pricing;
+pub mod profile;
 pub mod proxies;
 pub mod rate;
+pub mod recovery;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;

@@ -86,6 +86,16 @@ pub struct Settings {
     /// Seconds a kept-alive client connection may idle between an answer and the next
     /// request; longer than clients' usual reuse, so none sends on a closing connection.
     pub keepalive_idle_secs: u64,
+    /// One-time codes (password reset, phone verification) sent per account — or per
+    /// e-mail or phone typed on `/forgot`, known or not — per hour (per instance).
+    pub codes_per_account_per_hour: u32,
+    /// One-time codes requested per client IP per hour (per instance).
+    pub codes_per_ip_per_hour: u32,
+    /// Event kinds whose message to a customer carries both languages in one message (the
+    /// account's language first), comma-separated; `none` (no such kind) = every message in
+    /// the account's language only. Default: the welcome (NOTIF-01) and credits-exhausted (NOTIF-04)
+    /// messages, which the customer's requirements want in Arabic and English.
+    pub notify_bilingual_kinds: String,
 }
 
 impl Default for Settings {
@@ -129,6 +139,9 @@ impl Default for Settings {
             ollama_head_timeout_secs: 300,
             ollama_idle_timeout_secs: 60,
             keepalive_idle_secs: 75,
+            codes_per_account_per_hour: 5,
+            codes_per_ip_per_hour: 20,
+            notify_bilingual_kinds: "welcome,credits_exhausted".into(),
         }
     }
 }
@@ -172,6 +185,9 @@ pub const ENV_VARS: &[&str] = &[
     "OLLAMA_HEAD_TIMEOUT_SECS",
     "OLLAMA_IDLE_TIMEOUT_SECS",
     "KEEPALIVE_IDLE_SECS",
+    "CODES_PER_ACCOUNT_PER_HOUR",
+    "CODES_PER_IP_PER_HOUR",
+    "NOTIFY_BILINGUAL_KINDS",
 ];
 
 impl Settings {
@@ -209,6 +225,13 @@ impl Settings {
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| format!("settings: {e}"))
+    }
+
+    /// Whether a message of event `kind` carries both languages ([`Self::notify_bilingual_kinds`]).
+    pub fn bilingual(&self, kind: &str) -> bool {
+        self.notify_bilingual_kinds
+            .split(',')
+            .any(|k| k.trim() == kind)
     }
 
     /// Cookies get `Secure` when the site is served over https.

@@ -69,7 +69,29 @@ pub fn unique_phone() -> String {
     format!("+9655{n:07}")
 }
 
+/// Marks the account's phone verified, as typing the welcome code would.
+pub async fn mark_verified(svc: &Services, id: i64) {
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    crate::entities::account::Entity::update_many()
+        .col_expr(
+            crate::entities::account::Column::PhoneVerifiedAt,
+            Expr::value(crate::time::now()),
+        )
+        .filter(crate::entities::account::Column::Id.eq(id))
+        .exec(&svc.db)
+        .await
+        .expect("verify phone");
+}
+
+/// A registered account whose phone is verified (so every notification reaches it).
 pub async fn new_account(svc: &Services) -> Account {
+    let a = unverified_account(svc).await;
+    mark_verified(svc, a.id).await;
+    accounts::find(&svc.db, a.id).await.expect("find")
+}
+
+/// A registered account as registration leaves it: the phone not verified yet.
+pub async fn unverified_account(svc: &Services) -> Account {
     accounts::register(
         svc,
         NewAccount {
@@ -85,7 +107,7 @@ pub async fn new_account(svc: &Services) -> Account {
 
 /// An Enterprise account whose grant is `credits` (instead of the welcome credits).
 pub async fn enterprise_account(svc: &Services, credits: i64) -> Account {
-    accounts::create(
+    let a = accounts::create(
         svc,
         NewAccount {
             email: &unique_email(),
@@ -100,5 +122,7 @@ pub async fn enterprise_account(svc: &Services, credits: i64) -> Account {
         },
     )
     .await
-    .expect("create")
+    .expect("create");
+    mark_verified(svc, a.id).await;
+    accounts::find(&svc.db, a.id).await.expect("find")
 }

@@ -129,6 +129,32 @@ impl Label {
     }
 }
 
+/// The name a customer wants to be called by (profile): up to 64 characters, trimmed,
+/// control and bidirectional-override characters removed; empty means no name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(Option<String>);
+
+impl Name {
+    pub const MAX: usize = 64;
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let s: String = raw
+            .chars()
+            .filter(|c| {
+                !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            })
+            .collect();
+        let s = s.trim();
+        if s.chars().count() > Self::MAX {
+            Err(Error::invalid("name", ErrorCode::TooLong))
+        } else {
+            Ok(Self((!s.is_empty()).then(|| s.to_owned())))
+        }
+    }
+    pub fn into_inner(self) -> Option<String> {
+        self.0
+    }
+}
+
 /// A redirect target on this site (the `next=` of login and registration), as the
 /// `Location` header will carry it.
 ///
@@ -299,6 +325,18 @@ mod tests {
     fn labels_are_bounded_and_cleaned() {
         assert_eq!(Label::parse(" ci\u{7} key ").unwrap().as_str(), "ci key");
         assert_eq!(code(Label::parse("   ").unwrap_err()), ErrorCode::Required);
+        assert_eq!(
+            Name::parse("  سارة \u{202E}x ")
+                .unwrap()
+                .into_inner()
+                .as_deref(),
+            Some("سارة x")
+        );
+        assert_eq!(Name::parse(" \t ").unwrap().into_inner(), None);
+        assert_eq!(
+            code(Name::parse(&"n".repeat(65)).unwrap_err()),
+            ErrorCode::TooLong
+        );
         assert_eq!(
             code(Label::parse(&"k".repeat(65)).unwrap_err()),
             ErrorCode::TooLong

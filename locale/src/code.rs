@@ -32,6 +32,10 @@ pub enum ErrorCode {
     TooManyRequests,
     /// No payment provider is configured: nothing can be bought (HTTP 503).
     PaymentsDisabled,
+    /// A one-time code that is not the one sent (or not six digits).
+    InvalidCode,
+    /// No code to check: none sent, expired, already used, replaced or out of tries.
+    CodeExpired,
 }
 
 #[cfg(test)]

@@ -62,6 +62,16 @@ pub enum UserCommand {
         #[arg(long)]
         credits: Option<i64>,
     },
+    /// Set an account's password (asked for on a terminal, or one line of standard input;
+    /// never from the command line). Every session of the account ends; recorded as an
+    /// event.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Browser sessions of an account.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
     /// Show an account.
     Show {
         #[arg(long)]
@@ -69,6 +79,16 @@ pub enum UserCommand {
         /// Print JSON (email, role, plan, plan_expires_at, credits).
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SessionsCommand {
+    /// End every browser session of the account (it must log in again); recorded as an
+    /// event.
+    Revoke {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -165,6 +185,27 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
             println!("created account {} ({})", a.email, a.id);
             Ok(())
         }
+        UserCommand::SetPassword { email } => {
+            let a = accounts::find_by_email(&svc.db, &email)
+                .await
+                .map_err(|_| anyhow!("no account with email {email}"))?;
+            let password = read_password()?;
+            let ended = domain::profile::operator_set_password(&svc, a.id, &password, &operator())
+                .await
+                .map_err(explain)?;
+            println!("password set for {}; {ended} session(s) ended", a.email);
+            Ok(())
+        }
+        UserCommand::Sessions(SessionsCommand::Revoke { email }) => {
+            let a = accounts::find_by_email(&svc.db, &email)
+                .await
+                .map_err(|_| anyhow!("no account with email {email}"))?;
+            let ended = domain::profile::operator_revoke_sessions(&svc, a.id, &operator())
+                .await
+                .map_err(explain)?;
+            println!("{ended} session(s) of {} ended", a.email);
+            Ok(())
+        }
         UserCommand::Show { email, json } => {
             let a = accounts::find_by_email(&svc.db, &email)
                 .await
@@ -184,6 +225,19 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Who ran an operator command, for the record: `cli:<login name>`.
+fn operator() -> String {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_default();
+    let who: String = who
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(32)
+        .collect();
+    format!("cli:{who}")
 }
 
 /// One line of standard input; on a terminal, asked for with the echo off (`stty`).

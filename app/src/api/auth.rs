@@ -27,7 +27,7 @@ pub async fn register(
     )
     .await
     .map_err(fail)?;
-    sign_in(&svc, account.id, next).await
+    sign_in(&svc, &account, next).await
 }
 
 #[server(prefix = "/api", endpoint = "login")]
@@ -37,20 +37,28 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
     let account = domain::accounts::authenticate(&svc, &email, &password, &ip)
         .await
         .map_err(fail)?;
-    sign_in(&svc, account.id, next).await
+    sign_in(&svc, &account, next).await
 }
 
-/// Starts a session for `account_id` and sends the browser on to `next` (this site only).
+/// Starts a session for `account` (noting this device) and sends the browser on to `next`
+/// (this site only). A browser without a language choice of its own gets the account's
+/// preferred language.
 #[cfg(feature = "ssr")]
-async fn sign_in(
+pub(crate) async fn sign_in(
     svc: &domain::Services,
-    account_id: i64,
+    account: &domain::accounts::Account,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    let token = domain::sessions::create(&svc.db, account_id, svc.settings.session_days)
-        .await
-        .map_err(fail)?;
+    let token =
+        domain::sessions::create_on(&svc.db, account.id, svc.settings.session_days, &device(svc))
+            .await
+            .map_err(fail)?;
     set_session_cookie(svc, Some(&token));
+    if !has_lang_cookie() {
+        if let Some(lang) = crate::Lang::from_code(&account.lang) {
+            set_lang_cookie(lang);
+        }
+    }
     leptos_axum::redirect(&safe_next(next));
     Ok(())
 }

@@ -15,6 +15,9 @@ pub fn Field(
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(default = "text")] inputmode: &'static str,
     #[prop(into)] error: Signal<Option<ErrorCode>>,
+    /// What the field shows at first (server-rendered forms that edit a value).
+    #[prop(optional, into)]
+    value: Option<String>,
 ) -> impl IntoView {
     let c = i18n::Common::of(use_lang());
     let id = format!("f-{name}");
@@ -30,6 +33,7 @@ pub fn Field(
                 type=kind
                 inputmode=inputmode
                 autocomplete=autocomplete
+                value=value
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described
             />

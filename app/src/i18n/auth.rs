@@ -46,6 +46,10 @@ texts! {
             ar: "دخول",
             en: "Log in",
         }
+        forgot_link {
+            ar: "نسيت كلمة المرور؟",
+            en: "Forgot your password?",
+        }
         no_account {
             ar: "جديد هنا؟ أنشئ حساباً",
             en: "New here? Create an account",

@@ -122,5 +122,13 @@ texts! {
             ar: "الدفع الإلكتروني غير متاح بعد. تواصل معنا لشراء باقة أو رصيد.",
             en: "Online payments are not available yet. Please contact us to buy a plan or credits.",
         }
+        err_invalid_code {
+            ar: "الرمز غير صحيح أو لم يعد صالحاً. تحقق منه، أو اطلب رمزاً جديداً.",
+            en: "That code is wrong or no longer valid. Check it, or ask for a new code.",
+        }
+        err_code_expired {
+            ar: "انتهت صلاحية هذا الرمز أو استُخدم أو تجاوز ٥ محاولات. اطلب رمزاً جديداً.",
+            en: "This code has expired, was already used or had 5 wrong tries. Ask for a new code.",
+        }
     }
 }

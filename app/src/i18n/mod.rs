@@ -35,6 +35,7 @@ macro_rules! texts {
     };
 }
 
+mod account;
 mod admin;
 mod auth;
 mod billing;
@@ -44,6 +45,7 @@ mod header;
 mod keys;
 mod landing;
 
+pub use account::Account;
 pub use admin::Admin;
 pub use auth::Auth;
 pub use billing::Billing;
@@ -76,6 +78,8 @@ impl Common {
             ErrorCode::PhoneCountryNotAllowed => self.err_phone_country,
             ErrorCode::TooManyRequests => self.err_too_many_requests,
             ErrorCode::PaymentsDisabled => self.err_payments_disabled,
+            ErrorCode::InvalidCode => self.err_invalid_code,
+            ErrorCode::CodeExpired => self.err_code_expired,
         }
     }
 

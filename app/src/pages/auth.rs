@@ -89,6 +89,7 @@ fn LoginForm(lang: Lang, next: String) -> impl IntoView {
                     {move || if action.pending().get() { t.working } else { t.login_submit }}
                 </button>
             </ActionForm>
+            <p class="alt"><a href="/forgot">{t.forgot_link}</a></p>
             <p class="alt"><a href="/register">{t.no_account}</a></p>
         </section>
     }

@@ -19,6 +19,8 @@ pub fn Dashboard() -> impl IntoView {
                     .map(|r| match r {
                         Ok(me) => {
                             view! {
+                                <super::account::DoneNotice/>
+                                <super::account::VerifyPhoneBanner verified=me.phone_verified/>
                                 <section class="page-head">
                                     <h1 class="welcome">{t.welcome} <bdi>{me.email.clone()}</bdi></h1>
                                     <a href="/billing" rel="external" class="button">{t.top_up}</a>

@@ -1,5 +1,6 @@
 //! The pages of the site, one file per area; each page is a component that `App`'s
 //! router mounts (lib.rs).
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod billing;

@@ -17,6 +17,10 @@ pub struct Model {
     pub held: i64,
     pub lang: String,
     pub created_at: i64,
+    /// The name the customer chose to be called by (profile); optional.
+    pub name: Option<String>,
+    /// When the phone number was confirmed with a WhatsApp code; `None` until then.
+    pub phone_verified_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ pub mod event;
 pub mod ip_ban;
 pub mod ledger;
 pub mod notification;
+pub mod one_time_code;
 pub mod order;
 pub mod outbox;
 pub mod session;

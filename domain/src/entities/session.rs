@@ -11,6 +11,12 @@ pub struct Model {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// Last request seen with this session (written at most every few minutes).
+    pub last_seen_at: Option<i64>,
+    /// The client address the session was started from.
+    pub ip: Option<String>,
+    /// The browser's `User-Agent` at sign-in, clipped.
+    pub user_agent: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,14 +3,17 @@
 //! it. A crash leaves it unexpanded; two workers never expand it both (row lock and
 //! `SKIP LOCKED` on PostgreSQL; on SQLite the claiming UPDATE takes the single write lock);
 //! and the unique (notification, recipient, language) index would absorb a repeat anyway.
-use sea_orm::sea_query::{LockBehavior, LockType, OnConflict, Order, Query};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Order, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::Value;
 
 use super::outbox::Status;
 use super::templates::{self, Event};
 use crate::catalog::Audience;
 use crate::entities::account;
-use crate::entities::{notification, outbox};
+use crate::entities::{event, notification, outbox};
 use crate::validate::Phone;
 use crate::{time, Error, Services};
 
@@ -54,6 +57,19 @@ pub(crate) async fn expand(svc: &Services, limit: u64) -> Result<usize, Error> {
                 .exec_without_returning(&txn)
                 .await?;
         }
+        // A one-time code stays only in its outbox rows (masked there once sent).
+        if let Some(clean) = without_code(&n.payload) {
+            notification::Entity::update_many()
+                .col_expr(notification::Column::Payload, Expr::value(clean.clone()))
+                .filter(notification::Column::Id.eq(n.id))
+                .exec(&txn)
+                .await?;
+            event::Entity::update_many()
+                .col_expr(event::Column::Payload, Expr::value(clean))
+                .filter(event::Column::DedupeKey.eq(n.event_key.as_str()))
+                .exec(&txn)
+                .await?;
+        }
     }
     txn.commit().await?;
     Ok(claimed.len())
@@ -74,9 +90,26 @@ async fn messages_for<C: ConnectionTrait>(
         None => None,
     };
     let both = svc.settings.notify_both_languages;
+    let payload: Value = serde_json::from_str(&n.payload).unwrap_or(Value::Null);
+    let bilingual = template.to == Audience::User && svc.settings.bilingual(&n.kind);
     let recipients: Vec<(String, Vec<&str>)> = match template.to {
         Audience::User => match &account {
-            Some(a) => vec![(a.phone.clone(), languages(&a.lang, both))],
+            Some(a)
+                if a.phone_verified_at.is_none() && !TO_UNVERIFIED.contains(&n.kind.as_str()) =>
+            {
+                tracing::info!(kind = %n.kind, account = a.id, "phone not verified: no message");
+                Vec::new()
+            }
+            // Codes go to the number they were issued for (the phone may have changed).
+            Some(a) => {
+                let to = payload
+                    .get("to")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&a.phone)
+                    .to_owned();
+                let langs = languages(&a.lang, both || bilingual);
+                vec![(to, langs)]
+            }
             None => {
                 tracing::warn!(kind = %n.kind, event = %n.event_key, "no account to notify");
                 Vec::new()
@@ -90,7 +123,6 @@ async fn messages_for<C: ConnectionTrait>(
                 .collect()
         }
     };
-    let payload = serde_json::from_str(&n.payload).unwrap_or(serde_json::Value::Null);
     let event = Event {
         payload: &payload,
         account: account.as_ref(),
@@ -98,14 +130,44 @@ async fn messages_for<C: ConnectionTrait>(
     };
     let mut rows = Vec::new();
     for (phone, langs) in recipients {
-        for lang in langs {
-            let (params, body, status, error) = match templates::render(svc, template, lang, &event)
-            {
-                Ok(r) => (r.params, r.body, Status::Pending, None),
+        // One message per language, or one with every language (bilingual kinds).
+        let messages: Vec<(&str, Vec<&str>)> = if bilingual {
+            vec![(langs[0], langs.clone())]
+        } else {
+            langs.iter().map(|l| (*l, vec![*l])).collect()
+        };
+        for (lang, texts) in messages {
+            let rendered: Result<Vec<_>, String> = texts
+                .iter()
+                .map(|l| templates::render(svc, template, l, &event).map(|r| (*l, r)))
+                .collect();
+            let (params, body, status, error) = match rendered {
+                Ok(mut r) if r.len() == 1 => {
+                    let (_, r) = r.remove(0);
+                    (r.params, r.body, Status::Pending, None)
+                }
+                // Both texts in one message; the variables of each named for its language.
+                Ok(r) => {
+                    let body = r.iter().map(|(_, r)| r.body.as_str()).collect::<Vec<_>>();
+                    let params = r
+                        .iter()
+                        .flat_map(|(l, r)| {
+                            r.params
+                                .iter()
+                                .map(move |(k, v)| (format!("{k}_{l}"), v.clone()))
+                        })
+                        .collect();
+                    (params, body.join("\n\n"), Status::Pending, None)
+                }
                 Err(e) => {
                     tracing::error!(kind = %n.kind, error = %e, "message not rendered");
                     (Vec::new(), String::new(), Status::Failed, Some(e))
                 }
+            };
+            let meta_name = if bilingual {
+                format!("{}_bilingual", template.meta_name)
+            } else {
+                template.meta_name.clone()
             };
             rows.push(outbox::ActiveModel {
                 notification_id: Set(n.id),
@@ -113,7 +175,7 @@ async fn messages_for<C: ConnectionTrait>(
                 account_id: Set(n.account_id),
                 recipient: Set(phone.clone()),
                 lang: Set(lang.to_owned()),
-                template: Set(template.meta_name.clone()),
+                template: Set(meta_name),
                 params: Set(serde_json::to_string(&params).unwrap_or_else(|_| "[]".into())),
                 body: Set(body),
                 status: Set(status),
@@ -127,6 +189,19 @@ async fn messages_for<C: ConnectionTrait>(
         }
     }
     Ok(rows)
+}
+
+/// Customer messages sent even before the phone is verified: the welcome (which carries
+/// the first code) and the codes themselves.
+const TO_UNVERIFIED: &[&str] = &["welcome", "phone_code", "password_reset_code"];
+
+/// A payload without its one-time code (`None` when it has none).
+pub(crate) fn without_code(payload: &str) -> Option<String> {
+    let mut v: Value = serde_json::from_str(payload).ok()?;
+    let obj = v.as_object_mut()?;
+    obj.get("code")?;
+    obj.insert("code".into(), Value::String(super::outbox::MASK.into()));
+    Some(v.to_string())
 }
 
 /// The recipient's language first; the other one too when both are wanted.

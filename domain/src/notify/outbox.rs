@@ -66,8 +66,49 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
 }
 
+/// What a one-time code is replaced with wherever it is shown or kept after sending.
+pub const MASK: &str = "******";
+
+/// The one-time codes among a message's parameters (`code`, or `code_ar` / `code_en` in a
+/// bilingual message), as they appear in its body.
+pub(crate) fn secrets(params: &[(String, String)]) -> Vec<&str> {
+    params
+        .iter()
+        .filter(|(k, _)| k == "code" || k.starts_with("code_"))
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty() && !v.contains(MASK))
+        .collect()
+}
+
+/// `body` and the stored `params` (JSON) with their one-time codes masked; `None` when
+/// they carry none.
+pub(crate) fn masked(body: &str, params: &str) -> Option<(String, String)> {
+    let list: Vec<(String, String)> = serde_json::from_str(params).ok()?;
+    let secret = secrets(&list);
+    if secret.is_empty() {
+        return None;
+    }
+    let mut body = body.to_owned();
+    for s in &secret {
+        body = body.replace(s, MASK);
+    }
+    let list: Vec<(String, String)> = list
+        .iter()
+        .map(|(k, v)| {
+            let hidden = k == "code" || k.starts_with("code_");
+            (k.clone(), if hidden { MASK.to_owned() } else { v.clone() })
+        })
+        .collect();
+    Some((
+        body,
+        serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()),
+    ))
+}
+
 impl From<outbox::Model> for OutboxRow {
     fn from(m: outbox::Model) -> Self {
+        // Admins see that a code was sent, never the code.
+        let body = masked(&m.body, &m.params).map_or(m.body, |(b, _)| b);
         Self {
             id: m.id,
             kind: m.kind,
@@ -77,7 +118,7 @@ impl From<outbox::Model> for OutboxRow {
             status: m.status,
             attempts: m.attempts,
             last_error: m.last_error,
-            body: m.body,
+            body,
             created: m.created_at,
             next_attempt_at: m.next_attempt_at,
             sent_at: m.sent_at,
@@ -222,6 +263,14 @@ pub(crate) async fn finish(
             Expr::value(Option::<i64>::None),
         )
         .col_expr(outbox::Column::UpdatedAt, Expr::value(now));
+    // A code is kept only until its message is delivered or given up.
+    if matches!(outcome, Outcome::Sent { .. } | Outcome::Failed { .. }) {
+        if let Some((body, params)) = masked(&m.body, &m.params) {
+            update = update
+                .col_expr(outbox::Column::Body, Expr::value(body))
+                .col_expr(outbox::Column::Params, Expr::value(params));
+        }
+    }
     update = match outcome {
         Outcome::Sent { provider_id } => update
             .col_expr(outbox::Column::Status, Expr::value(Status::Sent))

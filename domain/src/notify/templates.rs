@@ -68,7 +68,12 @@ fn value(svc: &Services, name: &str, lang: &str, e: &Event<'_>) -> Option<String
     let base = svc.settings.public_base_url.trim_end_matches('/');
     let l = Lang::from_code_or_default(lang);
     Some(match name {
-        "name" => e.account?.email.split('@').next()?.to_owned(),
+        "name" => match &e.account?.name {
+            Some(n) => n.clone(),
+            None => e.account?.email.split('@').next()?.to_owned(),
+        },
+        // A one-time code (removed from the stored payloads once written, `expand`).
+        "code" => ltr(lang, &text("code")?),
         "email" => ltr(lang, &e.account?.email),
         "phone" => ltr(lang, &e.account?.phone),
         // The credits the event is about: added, granted, or (warnings) left.
@@ -143,7 +148,10 @@ mod tests {
     /// bans, schedules).
     fn sample(kind: &str) -> Value {
         match kind {
-            "welcome" => json!({"credits": 1000}),
+            "welcome" => json!({"credits": 1000, "code": "123456"}),
+            "password_reset_code" | "phone_code" => {
+                json!({"code": "123456", "to": "+96550012345"})
+            }
             "subscription_activated" | "enterprise_customer" => json!({
                 "order_id": 1, "plan": "pro", "expires_at": 1_795_640_400_i64,
                 "credits": 20000, "balance": 20500, "amount_fils": 15000
@@ -182,8 +190,14 @@ mod tests {
                 held: 0,
                 lang: "ar".into(),
                 created_at: 0,
+                name: None,
+                phone_verified_at: Some(0),
             };
-            assert_eq!(svc.catalog.templates.len(), 10, "NOTIF-01..10");
+            assert_eq!(
+                svc.catalog.templates.len(),
+                12,
+                "NOTIF-01..10 and the two code messages"
+            );
             for t in &svc.catalog.templates {
                 let payload = sample(&t.kind);
                 let e = Event {
@@ -205,6 +219,7 @@ mod tests {
                             let identifier = matches!(
                                 n.as_str(),
                                 "topup_url"
+                                    | "code"
                                     | "dashboard_url"
                                     | "ip"
                                     | "jail"

@@ -42,6 +42,8 @@ async fn with_fake(
     s.whatsapp_http_url = Some(format!("{base}/send"));
     s.whatsapp_http_token = Some(SecretString::from(c.http_token));
     s.public_base_url = "https://portal.example".into();
+    // One language per message unless a test asks for bilingual ones.
+    s.notify_bilingual_kinds = "none".into();
     change(&mut s);
     let svc = Services {
         settings: Arc::new(s),
@@ -64,8 +66,10 @@ fn quick() -> WorkerConfig {
     }
 }
 
+/// A new account with its phone verified (other notifications than the welcome and the
+/// codes go only to verified phones).
 async fn register(svc: &Services, lang: &str) -> Account {
-    accounts::register(
+    let a = accounts::register(
         svc,
         NewAccount {
             email: &unique_email(),
@@ -75,7 +79,9 @@ async fn register(svc: &Services, lang: &str) -> Account {
         },
     )
     .await
-    .expect("register")
+    .expect("register");
+    crate::testing::mark_verified(svc, a.id).await;
+    accounts::find(&svc.db, a.id).await.expect("find")
 }
 
 /// Runs passes until `done` holds, failing after 20 seconds.
@@ -96,6 +102,16 @@ fn param<'a>(r: &'a Received, name: &str) -> &'a str {
         .iter()
         .find(|(n, _)| n == name)
         .map_or("", |(_, v)| v.as_str())
+}
+
+/// The six-digit code in a message's text.
+fn welcome_code(text: &str) -> String {
+    let digits: Vec<char> = text.chars().collect();
+    digits
+        .windows(6)
+        .find(|w| w.iter().all(char::is_ascii_digit))
+        .map(|w| w.iter().collect())
+        .unwrap_or_else(|| panic!("no code in {text}"))
 }
 
 fn templates_of(msgs: &[Received]) -> Vec<&str> {
@@ -366,11 +382,13 @@ async fn the_generic_provider_gets_the_phone_and_the_text_in_both_languages_when
         Worker::new(svc.clone(), quick()).run_once().await.unwrap();
         let got = fake.received_by(&a.phone);
         let texts: Vec<&str> = got.iter().filter_map(|m| m.text.as_deref()).collect();
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        let code = welcome_code(texts[0]);
         assert_eq!(
             texts,
             [
-                "Welcome to Resayil LLM! Your account is ready with 1,000 free credits. Create an API key on your dashboard at https://portal.example/dashboard and start building.",
-                "أهلاً بك في رسائل LLM! حسابك جاهز ومعه ١٬٠٠٠ رصيد مجاني. أنشئ مفتاح API من لوحة التحكم https://portal.example/dashboard وابدأ العمل.",
+                format!("Welcome to Resayil LLM! Your account is ready with 1,000 free credits. Your phone verification code is {code} (valid for 10 minutes). Create an API key on your dashboard at https://portal.example/dashboard and start building."),
+                format!("أهلاً بك في رسائل LLM! حسابك جاهز ومعه ١٬٠٠٠ رصيد مجاني. رمز تأكيد رقم هاتفك \u{2066}{code}\u{2069} (صالح ١٠ دقائق). أنشئ مفتاح API من لوحة التحكم https://portal.example/dashboard وابدأ العمل."),
             ]
         );
         assert!(a.phone.starts_with('+'));
@@ -614,4 +632,125 @@ fn fail2ban_reports_take_numbers_as_text_and_the_token_must_match() {
     assert!(!bans::token_matches(&s, Some("s3cre")));
     assert!(!bans::token_matches(&s, None));
     assert_eq!(fmt_int(Lang::Ar, 80), "٨٠");
+}
+
+/// Issue 15: the welcome (NOTIF-01) and credits-exhausted (NOTIF-04) messages carry both
+/// languages in one message by default, the account's first; `none` turns it off.
+#[tokio::test]
+async fn welcome_and_exhausted_go_in_both_languages_in_one_message_by_default() {
+    let _turn = TURN.lock().await;
+    each_db(|svc| async move {
+        let default_kinds = Settings::default().notify_bilingual_kinds;
+        let (svc, fake) =
+            with_fake(&svc, "meta", |s| s.notify_bilingual_kinds = default_kinds).await;
+        let worker = Worker::new(svc.clone(), quick());
+        let a = register(&svc, "ar").await;
+        spend(&svc, &a, 850).await; // a warning (one language) …
+        spend(&svc, &a, 150).await; // … and exhausted (both)
+        worker.run_once().await.expect("pass");
+        let got = fake.received_by(&a.phone);
+        assert_eq!(
+            templates_of(&got),
+            [
+                "resayil_welcome_bilingual",
+                "resayil_credit_warning",
+                "resayil_credits_exhausted_bilingual"
+            ]
+        );
+        assert!(got.iter().all(|m| m.lang.as_deref() == Some("ar")));
+        assert_eq!(param(&got[0], "credits_ar"), "١٬٠٠٠");
+        assert_eq!(param(&got[0], "credits_en"), "1,000");
+        assert!(param(&got[1], "credits_en").is_empty());
+        let rows = recent(&svc.db, 500).await.unwrap();
+        let welcome = rows
+            .iter()
+            .find(|r| r.to == a.phone && r.kind == "welcome")
+            .unwrap();
+        let (ar, en) = welcome.body.split_once("\n\n").expect("two texts");
+        assert!(ar.starts_with("أهلاً بك") && en.starts_with("Welcome to Resayil LLM!"));
+        // The code is masked in the stored message once sent.
+        assert!(welcome.body.contains(MASK_FOR_TESTS), "{}", welcome.body);
+
+        // Turned off: the account's language only.
+        let (svc, fake) =
+            with_fake(&svc, "http", |s| s.notify_bilingual_kinds = "none".into()).await;
+        let b = register(&svc, "en").await;
+        Worker::new(svc.clone(), quick()).run_once().await.unwrap();
+        let texts: Vec<String> = fake
+            .received_by(&b.phone)
+            .into_iter()
+            .filter_map(|m| m.text)
+            .collect();
+        assert_eq!(texts.len(), 1);
+        assert!(texts[0].starts_with("Welcome") && !texts[0].contains("أهلاً"));
+    })
+    .await;
+}
+
+const MASK_FOR_TESTS: &str = "******";
+
+/// Issue 15: before the phone is verified only the welcome and code messages reach it; a
+/// code is kept in no payload once its message is written, and in no message once sent.
+#[tokio::test]
+async fn unverified_phones_get_only_codes_and_codes_do_not_stay_stored() {
+    let _turn = TURN.lock().await;
+    each_db(|svc| async move {
+        let (svc, fake) = with_fake(&svc, "http", |_| {}).await;
+        let worker = Worker::new(svc.clone(), quick());
+        let a = crate::testing::unverified_account(&svc).await;
+        spend(&svc, &a, 1000).await;
+        crate::recovery::send_phone_code(&svc, a.id, "192.0.2.50")
+            .await
+            .unwrap();
+        worker.run_once().await.expect("pass");
+        let got: Vec<String> = fake
+            .received_by(&a.phone)
+            .into_iter()
+            .filter_map(|m| m.text)
+            .collect();
+        assert_eq!(got.len(), 2, "welcome and the new code only: {got:?}");
+        assert!(got[0].starts_with("أهلاً"));
+        assert!(got[1].contains("رمز تأكيد"));
+        let code = welcome_code(&got[1]);
+        // Nothing kept: notification and event payloads, and the sent messages.
+        use crate::entities::{event, notification, outbox};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let notes = notification::Entity::find()
+            .filter(notification::Column::AccountId.eq(a.id))
+            .all(&svc.db)
+            .await
+            .unwrap();
+        let evs = event::Entity::find()
+            .filter(event::Column::AccountId.eq(a.id))
+            .all(&svc.db)
+            .await
+            .unwrap();
+        let msgs = outbox::Entity::find()
+            .filter(outbox::Column::AccountId.eq(a.id))
+            .all(&svc.db)
+            .await
+            .unwrap();
+        let first = welcome_code(&got[0]);
+        for stored in notes
+            .iter()
+            .map(|n| n.payload.clone())
+            .chain(evs.iter().map(|e| e.payload.clone()))
+            .chain(msgs.iter().flat_map(|m| [m.body.clone(), m.params.clone()]))
+        {
+            assert!(
+                !stored.contains(&code) && !stored.contains(&first),
+                "{stored}"
+            );
+        }
+        // Verified with the code from WhatsApp: the other messages flow again.
+        crate::recovery::verify_phone(&svc, a.id, &code)
+            .await
+            .unwrap();
+        assert!(accounts::find(&svc.db, a.id).await.unwrap().phone_verified);
+        let topup = pay(&svc, &a, "pack-5k").await;
+        assert!(topup > 0);
+        worker.run_once().await.expect("pass");
+        assert_eq!(fake.received_by(&a.phone).len(), 3);
+    })
+    .await;
 }
