@@ -114,7 +114,10 @@ async fn code_requests_are_throttled_per_identifier_and_per_ip() {
                 assert_eq!(res.status(), 429, "{who}");
                 assert!(res.headers().contains_key("retry-after"));
             }
-            // The address has used 6 requests (5 allowed): even a new identifier waits.
+            // The address has sent 4 codes (a refused request sends none); 5 are allowed:
+            // after one more, even a new identifier waits.
+            let res = app.call("forgot", &[("identifier", &unique_email())]).await;
+            assert!(res.status().as_u16() < 400, "{}", res.status());
             let res = app.call("forgot", &[("identifier", &unique_email())]).await;
             assert_eq!(res.status(), 429);
             app.clock.advance(Duration::from_secs(3600));
@@ -214,13 +217,13 @@ async fn a_reset_with_the_whatsapp_code_ends_every_other_session() {
                     .await
                         < 400
                 );
-                let welcomes = fake.received_by(&phone).len().max(1);
                 code_sent_to(&fake, &phone, 0).await; // the welcome (with its own code)
+                let welcomes = fake.received_by(&phone).len();
 
                 let stranger = browser();
                 assert!(post(&app, &stranger, "forgot", &[("identifier", &email)]).await < 400);
                 let code = code_sent_to(&fake, &phone, welcomes).await;
-                assert_eq!(
+                assert!(
                     post(
                         &app,
                         &stranger,
@@ -231,8 +234,8 @@ async fn a_reset_with_the_whatsapp_code_ends_every_other_session() {
                             ("password", "brand new pw")
                         ]
                     )
-                    .await,
-                    302
+                    .await
+                        < 400
                 );
                 for old in [&laptop, &mobile] {
                     assert_eq!(post(&app, old, "dashboard", &[]).await, 401);
