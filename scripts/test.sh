@@ -47,7 +47,18 @@ step "unit, domain and API tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 
 step "browser tests against the release build"
+# The portal sends its WhatsApp messages to the fake WhatsApp, where the browser tests read
+# the one-time codes (end2end/tests/recovery.spec.ts).
+cargo build -q -p fake-whatsapp
+wa_port="${E2E_FAKE_WHATSAPP_PORT:-8097}"
+"${CARGO_TARGET_DIR:-target}/debug/fake-whatsapp" --port "$wa_port" >"$work/fake-whatsapp.log" 2>&1 &
+wa_pid=$!
+trap 'kill $wa_pid 2>/dev/null || true; cleanup' EXIT
 # The browsers pay on the local test gateway and register many accounts from 127.0.0.1.
+WHATSAPP_PROVIDER=http \
+WHATSAPP_HTTP_URL="http://127.0.0.1:$wa_port/send" \
+WHATSAPP_HTTP_TOKEN=fake-http-token \
+E2E_FAKE_WHATSAPP="http://127.0.0.1:$wa_port" \
 DATABASE_URL="sqlite://$work/e2e.db?mode=rwc" \
 PAYMENTS_TEST_MODE=true \
 REGISTRATIONS_PER_IP_PER_HOUR=1000 \
