@@ -122,7 +122,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
                     <Route path=path!("/billing/result") view=billing::PaymentResultPage/>
-                    <Route path=path!("/admin") view=admin::AdminOrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=admin::AdminOverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/orders") view=admin::AdminOrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=admin::AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id") view=admin::AdminUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/models") view=admin::AdminModelsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=admin::AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/notifications") view=admin::AdminNotificationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

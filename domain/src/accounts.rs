@@ -33,6 +33,9 @@ pub struct Account {
     pub plan_expires_at: Option<i64>,
     pub credits: i64,
     pub lang: String,
+    /// When an admin suspended the account (no sign-in, no API), if it is suspended.
+    #[serde(default)]
+    pub suspended_at: Option<i64>,
 }
 
 impl From<account::Model> for Account {
@@ -46,6 +49,7 @@ impl From<account::Model> for Account {
             plan_expires_at: m.plan_expires_at,
             credits: m.credits,
             lang: m.lang,
+            suspended_at: m.suspended_at,
         }
     }
 }
@@ -65,6 +69,8 @@ pub struct OperatorChoices {
     pub plan: Option<String>,
     /// Replaces the welcome grant as the starting balance.
     pub credits: Option<i64>,
+    /// Who is creating it, for the audit log (`resayil user create`: the CLI).
+    pub audited_by: Option<crate::audit::Actor>,
 }
 
 /// Registration from the site, by a visitor at `ip`: within the hourly allowances per IP
@@ -194,6 +200,24 @@ pub async fn create(
         )
         .await?;
     }
+    if let Some(actor) = &choices.audited_by {
+        crate::audit::record(
+            &txn,
+            actor,
+            crate::audit::Change {
+                action: crate::audit::actions::ACCOUNT_CREATE,
+                target_account: Some(id),
+                after: Some(serde_json::json!({
+                    "email": email.as_str(),
+                    "role": choices.role.unwrap_or(Role::User),
+                    "plan": plan.map(|p| p.id.clone()),
+                    "credits": credits,
+                })),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     // NOTIF-01, queued with the account so a rolled-back registration welcomes no one.
     let welcome = serde_json::json!({ "credits": credits });
     let key = format!("welcome:{id}");
@@ -305,6 +329,11 @@ pub async fn authenticate(
         }
     };
     match found {
+        Some(m) if ok && m.suspended_at.is_some() => {
+            svc.throttle.record_success(&email_key, ip);
+            tracing::info!(account = m.id, "login of a suspended account refused");
+            Err(Error::invalid("password", ErrorCode::AccountSuspended))
+        }
         Some(m) if ok => {
             svc.throttle.record_success(&email_key, ip);
             Ok(m.into())
@@ -414,6 +443,7 @@ mod tests {
                     role: Some(Role::Admin),
                     plan: Some("enterprise".into()),
                     credits: Some(10),
+                    ..Default::default()
                 },
             )
             .await

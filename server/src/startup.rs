@@ -35,6 +35,8 @@ impl Application {
         let listener = TcpListener::bind(leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", leptos.site_addr))?;
+        // Admin edits of the catalog reach this instance without a restart.
+        domain::catalog::watch(services.db.clone(), &services.catalog);
         let gateway = gateway::Gateway::new(services.clone())
             .await
             .context("starting the gateway")?;

@@ -76,6 +76,12 @@ impl Common {
             ErrorCode::PhoneCountryNotAllowed => self.err_phone_country,
             ErrorCode::TooManyRequests => self.err_too_many_requests,
             ErrorCode::PaymentsDisabled => self.err_payments_disabled,
+            ErrorCode::AccountSuspended => self.err_account_suspended,
+            ErrorCode::NotAnInteger => self.err_not_an_integer,
+            ErrorCode::BelowZero => self.err_below_zero,
+            ErrorCode::NotPositive => self.err_not_positive,
+            ErrorCode::UnknownModel => self.err_unknown_model,
+            ErrorCode::ModelRestricted => self.err_model_restricted,
         }
     }
 

@@ -17,6 +17,8 @@ pub struct Model {
     pub held: i64,
     pub lang: String,
     pub created_at: i64,
+    /// Set while an admin has suspended the account: no sign-in, no API (`crate::admin`).
+    pub suspended_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod api_key;
 pub mod api_usage;
+pub mod audit_log;
 pub mod catalog;
 pub mod credit_hold;
 pub mod event;

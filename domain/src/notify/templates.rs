@@ -182,6 +182,7 @@ mod tests {
                 held: 0,
                 lang: "ar".into(),
                 created_at: 0,
+                suspended_at: None,
             };
             assert_eq!(svc.catalog.templates.len(), 10, "NOTIF-01..10");
             for t in &svc.catalog.templates {
