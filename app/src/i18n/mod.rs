@@ -43,6 +43,7 @@ mod dashboard;
 mod header;
 mod keys;
 mod landing;
+mod usage;
 
 pub use admin::Admin;
 pub use auth::Auth;
@@ -52,6 +53,7 @@ pub use dashboard::Dashboard;
 pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
+pub use usage::Usage;
 
 impl Common {
     /// The words for an error code.

@@ -19,6 +19,7 @@ pub mod notification;
 pub mod order;
 pub mod outbox;
 pub mod session;
+pub mod usage_hourly;
 
 #[cfg(test)]
 mod tests;

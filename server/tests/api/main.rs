@@ -12,3 +12,4 @@ mod keys;
 mod pages;
 mod sdk;
 mod security;
+mod usage;
