@@ -209,3 +209,137 @@ pub struct SessionRow {
     pub browser: String,
     pub current: bool,
 }
+
+/// The admin overview (ADMIN-01/04/05): raw numbers, formatted by the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverviewView {
+    pub users_total: u64,
+    pub users_new_week: u64,
+    pub active_plans: Vec<(String, u64)>,
+    pub revenue_today_fils: i64,
+    pub revenue_month_fils: i64,
+    pub requests_today: u64,
+    pub credits_today: i64,
+    pub cloud_today: u64,
+    pub cloud_cap: u64,
+    /// `green`, `amber` or `red`.
+    pub cloud_level: String,
+    pub cloud_resets_at: i64,
+    pub days: Vec<i64>,
+    pub revenue_series: Vec<(String, Vec<i64>)>,
+    pub requests_local: Vec<u64>,
+    pub requests_cloud: Vec<u64>,
+}
+
+/// One line of the admin's user list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserRow {
+    pub id: i64,
+    pub email: String,
+    pub phone: String,
+    pub is_admin: bool,
+    pub plan: Option<String>,
+    pub plan_expires_at: Option<i64>,
+    pub credits: i64,
+    pub created_at: i64,
+    pub last_active_at: Option<i64>,
+    pub suspended: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUsersPage {
+    pub users: Vec<AdminUserRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// One request of a user, for the admin's user page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUsageRow {
+    pub created_at: i64,
+    pub model: String,
+    pub provider: Option<String>,
+    pub tokens: i64,
+    pub credits: i64,
+    pub status: i32,
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    pub created_at: i64,
+    pub delta: i64,
+    pub balance_after: i64,
+    pub kind: String,
+    pub reason: Option<String>,
+}
+
+/// The admin's page of one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserDetail {
+    pub user: AdminUserRow,
+    pub keys: Vec<KeyRow>,
+    pub orders: Vec<OrderRow>,
+    pub usage: Vec<AdminUsageRow>,
+    pub ledger: Vec<LedgerRow>,
+    pub plans: Vec<String>,
+}
+
+/// A model row of the editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminModelRow {
+    pub id: String,
+    pub kind: String,
+    pub multiplier: Option<f64>,
+    pub fallback: Option<String>,
+    pub embedding: bool,
+    pub enabled: bool,
+    pub tier: Option<String>,
+    pub restricted: bool,
+}
+
+/// A plan or pack price row of the editor (price as KWD text, 3 decimals).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminPriceRow {
+    pub id: String,
+    pub price: String,
+    pub credits: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogView {
+    pub models: Vec<AdminModelRow>,
+    pub plans: Vec<AdminPriceRow>,
+    pub packs: Vec<AdminPriceRow>,
+    pub cloud_daily_cap: u64,
+    pub cloud_budget_warn_percent: u64,
+    pub local_multiplier: f64,
+    pub cloud_multiplier: f64,
+}
+
+/// One audit row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub actor: String,
+    pub actor_id: Option<i64>,
+    pub ip: String,
+    pub action: String,
+    pub target_account_id: Option<i64>,
+    pub target_email: Option<String>,
+    pub target: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub actions: Vec<String>,
+}

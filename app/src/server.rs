@@ -56,6 +56,10 @@ pub fn fail(err: domain::Error) -> AppError {
             },
         ),
         E::Unauthorized => (StatusCode::UNAUTHORIZED, AppError::Unauthorized),
+        E::Suspended => (
+            StatusCode::FORBIDDEN,
+            AppError::Refused(ErrorCode::AccountSuspended),
+        ),
         E::NotFound => (StatusCode::NOT_FOUND, AppError::NotFound),
         E::PaymentProvider(cause) => {
             tracing::warn!(%cause, "payment provider refused or unreachable");

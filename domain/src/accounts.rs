@@ -37,6 +37,9 @@ pub struct Account {
     pub name: Option<String>,
     /// The phone number was confirmed with a WhatsApp code.
     pub phone_verified: bool,
+    /// When an admin suspended the account (no sign-in, no API), if it is suspended.
+    #[serde(default)]
+    pub suspended_at: Option<i64>,
 }
 
 impl From<account::Model> for Account {
@@ -52,6 +55,7 @@ impl From<account::Model> for Account {
             lang: m.lang,
             name: m.name,
             phone_verified: m.phone_verified_at.is_some(),
+            suspended_at: m.suspended_at,
         }
     }
 }
@@ -71,6 +75,8 @@ pub struct OperatorChoices {
     pub plan: Option<String>,
     /// Replaces the welcome grant as the starting balance.
     pub credits: Option<i64>,
+    /// Who is creating it, for the audit log (`resayil user create`: the CLI).
+    pub audited_by: Option<crate::audit::Actor>,
 }
 
 /// Registration from the site, by a visitor at `ip`: within the hourly allowances per IP
@@ -212,6 +218,24 @@ pub async fn create(
         svc.clock.now(),
     )
     .await?;
+    if let Some(actor) = &choices.audited_by {
+        crate::audit::record(
+            &txn,
+            actor,
+            crate::audit::Change {
+                action: crate::audit::actions::ACCOUNT_CREATE,
+                target_account: Some(id),
+                after: Some(serde_json::json!({
+                    "email": email.as_str(),
+                    "role": choices.role.unwrap_or(Role::User),
+                    "plan": plan.map(|p| p.id.clone()),
+                    "credits": credits,
+                })),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
     // NOTIF-01, queued with the account so a rolled-back registration welcomes no one.
     // The code leaves the stored payloads once the message is written (`notify`).
     let welcome = serde_json::json!({ "credits": credits, "code": code.code.expose() });
@@ -328,6 +352,11 @@ pub async fn authenticate(
         }
     };
     match found {
+        Some(m) if ok && m.suspended_at.is_some() => {
+            svc.throttle.record_success(&email_key, ip);
+            tracing::info!(account = m.id, "login of a suspended account refused");
+            Err(Error::invalid("password", ErrorCode::AccountSuspended))
+        }
         Some(m) if ok => {
             svc.throttle.record_success(&email_key, ip);
             Ok(m.into())
@@ -437,6 +466,7 @@ mod tests {
                     role: Some(Role::Admin),
                     plan: Some("enterprise".into()),
                     credits: Some(10),
+                    ..Default::default()
                 },
             )
             .await

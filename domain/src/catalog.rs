@@ -14,8 +14,11 @@ use sea_orm::sea_query::StringLen;
 use sea_orm::{DeriveActiveEnum, EnumIter};
 use serde::{Deserialize, Serialize};
 
+mod live;
 mod load;
 mod sync;
+
+pub use live::{bump_revision, current_revision, load_live, reload, watch, Live};
 
 pub use sync::{sync, SyncReport};
 

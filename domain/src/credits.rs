@@ -64,16 +64,20 @@ async fn debit_for_key(
                 .gte(amount),
         )
         .and_where(Expr::exists(live_key))
+        // A suspended account spends nothing (`crate::admin::users::set_suspended`).
+        .and_where(Expr::col(account::Column::SuspendedAt).is_null())
         .returning_col(account::Column::Credits)
         .to_owned();
     let txn = db.begin().await?;
     let Some(row) = txn.query_one(&debit).await? else {
         drop(txn);
         // Nothing changed: a revoked key learns nothing about the balance.
-        return Err(if key_is_live(db, key_id, account_id).await? {
-            Error::InsufficientCredits
-        } else {
+        return Err(if !key_is_live(db, key_id, account_id).await? {
             Error::Unauthorized
+        } else if is_suspended(db, account_id).await? {
+            Error::Suspended
+        } else {
+            Error::InsufficientCredits
         });
     };
     let balance: i64 = row.try_get("", "credits")?;
@@ -91,6 +95,13 @@ async fn debit_for_key(
     .await?;
     txn.commit().await?;
     Ok(balance)
+}
+
+async fn is_suspended<C: ConnectionTrait>(conn: &C, account_id: i64) -> Result<bool, Error> {
+    Ok(account::Entity::find_by_id(account_id)
+        .one(conn)
+        .await?
+        .is_some_and(|a| a.suspended_at.is_some()))
 }
 
 async fn key_is_live<C: ConnectionTrait>(

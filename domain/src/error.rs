@@ -16,6 +16,9 @@ pub enum Error {
     NotFound,
     #[error("not authorised")]
     Unauthorized,
+    /// The account is suspended by an admin: its keys and sessions are refused.
+    #[error("account suspended")]
+    Suspended,
     /// The payment provider refused a request or could not be reached; the text is for
     /// the log, the user sees a plain "payment could not be started, try again".
     #[error("payment provider: {0}")]

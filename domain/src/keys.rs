@@ -149,16 +149,57 @@ pub async fn authenticate(
         .one(db)
         .await?
         .ok_or(Error::Unauthorized)?;
+    if owner.suspended_at.is_some() {
+        return Err(Error::Suspended);
+    }
     Ok((key.into(), owner.into()))
 }
 
-/// The keys revoked at or after `since` (unix seconds): what the gateway's revocation poll
-/// drops from its cache.
+/// The keys revoked at or after `since` (unix seconds), and the keys of accounts
+/// suspended since then: what the gateway's revocation poll drops from its cache.
 pub async fn revoked_since(db: &DatabaseConnection, since: i64) -> Result<Vec<i64>, Error> {
-    Ok(api_key::Entity::find()
+    let mut ids: Vec<i64> = api_key::Entity::find()
         .select_only()
         .column(api_key::Column::Id)
         .filter(api_key::Column::RevokedAt.gte(since))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let suspended = sea_orm::sea_query::Query::select()
+        .column(account::Column::Id)
+        .from(account::Entity)
+        .and_where(Expr::col(account::Column::SuspendedAt).gte(since))
+        .to_owned();
+    let of_suspended: Vec<i64> = api_key::Entity::find()
+        .select_only()
+        .column(api_key::Column::Id)
+        .filter(api_key::Column::AccountId.in_subquery(suspended))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    ids.extend(of_suspended);
+    Ok(ids)
+}
+
+/// Drops these keys from every gateway cache at once (this process's, and through Redis
+/// the other instances'): a revocation, or the keys of an account just suspended.
+pub fn announce_revoked(key_ids: &[i64]) {
+    for id in key_ids {
+        let _ = REVOKED.send(*id);
+    }
+}
+
+/// Every live key id of an account (suspension drops them from the gateway caches).
+pub async fn live_ids<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+) -> Result<Vec<i64>, Error> {
+    Ok(api_key::Entity::find()
+        .select_only()
+        .column(api_key::Column::Id)
+        .filter(api_key::Column::AccountId.eq(account_id))
+        .filter(api_key::Column::RevokedAt.is_null())
         .into_tuple()
         .all(db)
         .await?)

@@ -19,6 +19,8 @@
 //! - [`entities`]: the sea-orm table models, one file per table (`entities/<table>.rs`),
 //!   the persistence seam under the modules above.
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod codes;
@@ -39,11 +41,13 @@ pub mod profile;
 pub mod proxies;
 pub mod rate;
 pub mod recovery;
+pub mod rollup;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod time;
 pub mod usage;
+pub mod usage_report;
 pub mod validate;
 
 pub use clock::Clock;
@@ -62,8 +66,9 @@ pub struct Services {
     pub db: DatabaseConnection,
     /// Settings loaded at start-up (defaults → file → environment).
     pub settings: Arc<Settings>,
-    /// The product catalog (plans, packs, models), as the database held it at start-up.
-    pub catalog: Arc<catalog::Catalog>,
+    /// The product catalog (plans, packs, models), as the database holds it: reloaded
+    /// when an admin edits it ([`catalog::watch`], started by the server).
+    pub catalog: Arc<catalog::Live>,
     /// Failed-login counters per account and per IP.
     pub throttle: Arc<throttle::LoginThrottle>,
     /// The HTTP client for outside services (MyFatoorah): one connection pool per process.
@@ -86,7 +91,7 @@ impl Services {
             proxies::TrustedProxies::parse(&settings.trusted_proxies, settings.trust_forwarded_for)
                 .map_err(Error::Internal)?;
         let db = db::connect(&settings.database_url).await?;
-        let catalog = catalog::Catalog::load(&db).await?;
+        let catalog = catalog::load_live(&db).await?;
         Ok(Self {
             db,
             settings: Arc::new(settings),

@@ -203,7 +203,8 @@ pub async fn change_password(
 }
 
 /// `resayil user set-password`: a new password set by an operator; every session of the
-/// account ends, and an event records it.
+/// account ends. Recorded in the audit log (as the CLI, `operator` as the reason's
+/// author) and as an event, in the same transaction.
 pub async fn operator_set_password(
     svc: &Services,
     account_id: i64,
@@ -214,6 +215,14 @@ pub async fn operator_set_password(
     let hash = svc.hasher.hash(new.as_str().to_owned()).await?;
     let txn = svc.db.begin().await?;
     let ended = crate::recovery::set_password_hash(&txn, account_id, hash, None).await?;
+    operator_audit(
+        &txn,
+        crate::audit::actions::ACCOUNT_PASSWORD_SET,
+        account_id,
+        ended,
+        operator,
+    )
+    .await?;
     events::record(
         &txn,
         Kind::PasswordSetByOperator,
@@ -229,7 +238,32 @@ pub async fn operator_set_password(
     Ok(ended)
 }
 
-/// `resayil user sessions revoke`: ends every session of the account, recorded as an event.
+/// The audit row of an operator's action on an account's password or sessions.
+async fn operator_audit<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    action: &str,
+    account_id: i64,
+    ended: u64,
+    operator: &str,
+) -> Result<(), Error> {
+    let reason = format!("{action} by {operator}");
+    crate::audit::record(
+        txn,
+        &crate::audit::Actor::cli(),
+        crate::audit::Change {
+            action,
+            target_account: Some(account_id),
+            after: Some(serde_json::json!({ "sessions_ended": ended })),
+            reason: Some(&reason),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `resayil user sessions revoke`: ends every session of the account; recorded in the
+/// audit log and as an event.
 pub async fn operator_revoke_sessions(
     svc: &Services,
     account_id: i64,
@@ -237,6 +271,14 @@ pub async fn operator_revoke_sessions(
 ) -> Result<u64, Error> {
     let txn = svc.db.begin().await?;
     let ended = crate::sessions::revoke_all_except(&txn, account_id, None).await?;
+    operator_audit(
+        &txn,
+        crate::audit::actions::ACCOUNT_SESSIONS_REVOKE,
+        account_id,
+        ended,
+        operator,
+    )
+    .await?;
     events::record(
         &txn,
         Kind::SessionsRevokedByOperator,

@@ -110,6 +110,8 @@ pub async fn current(
     let a = account::Entity::find_by_id(s.account_id)
         .one(db)
         .await?
+        // A suspended account's sessions end (they are also revoked when it is suspended).
+        .filter(|a| a.suspended_at.is_none())
         .map(Account::from)
         .ok_or(Error::Unauthorized)?;
     Ok((s, a))
@@ -216,6 +218,20 @@ pub fn describe_browser(ua: &str) -> String {
         (None, Some(s)) => s.to_owned(),
         (None, None) => String::new(),
     }
+}
+
+/// Ends every live session of an account (suspension), in the caller's transaction.
+pub async fn revoke_all<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+) -> Result<u64, Error> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(time::now()))
+        .filter(session::Column::AccountId.eq(account_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Ends the session of `token` (logout). Unknown tokens are ignored.

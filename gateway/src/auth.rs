@@ -88,6 +88,7 @@ impl KeyCache {
         let (key, account) = match domain::keys::authenticate(&svc.db, presented).await {
             Ok(found) => found,
             Err(domain::Error::Unauthorized) => return Err(ApiError::invalid_key()),
+            Err(domain::Error::Suspended) => return Err(ApiError::account_suspended()),
             Err(e) => {
                 tracing::error!("key lookup failed: {e}");
                 return Err(ApiError::internal());

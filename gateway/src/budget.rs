@@ -15,8 +15,9 @@ pub struct CloudBudget {
     redis: Option<Redis>,
     /// (Kuwait day, cloud requests that day) without Redis.
     local: Mutex<(i64, u64)>,
-    cap: u64,
-    warn_at: u64,
+    /// The cap and the warning share are read from the live catalog at each request, so
+    /// an admin's change applies at once (`domain::admin::catalog::update_budget`).
+    catalog: std::sync::Arc<domain::catalog::Live>,
     db: DatabaseConnection,
 }
 
@@ -25,8 +26,7 @@ impl CloudBudget {
     pub async fn new(
         redis: Option<Redis>,
         db: DatabaseConnection,
-        cap: u64,
-        warn_percent: u64,
+        catalog: std::sync::Arc<domain::catalog::Live>,
     ) -> Result<Self, domain::Error> {
         let now = domain::time::now();
         let seed = domain::usage::cloud_requests_since(&db, kuwait_midnight(now)).await?;
@@ -39,10 +39,23 @@ impl CloudBudget {
         Ok(Self {
             redis,
             local: Mutex::new((kuwait_day(now), seed)),
-            cap,
-            warn_at: (cap * warn_percent).div_ceil(100).max(1),
+            catalog,
             db,
         })
+    }
+
+    /// Cloud requests a day at most.
+    pub fn cap(&self) -> u64 {
+        self.catalog.gateway.cloud_daily_cap
+    }
+
+    /// The request count that records the warning event.
+    fn warn_at(&self) -> u64 {
+        let g = &self.catalog.gateway;
+        (g.cloud_daily_cap
+            .saturating_mul(g.cloud_budget_warn_percent))
+        .div_ceil(100)
+        .max(1)
     }
 
     /// Counts one cloud request if today's cap allows it.
@@ -62,16 +75,17 @@ impl CloudBudget {
             },
             None => self.count_locally(day),
         };
-        if n > self.cap {
+        let cap = self.cap();
+        if n > cap {
             return false;
         }
         // Each count is handed out once, so exactly one request crosses each threshold;
         // it records the event (twice a day at most, so inline).
-        if n == self.warn_at {
+        if n == self.warn_at() {
             self.record_event(Kind::CloudBudgetWarning, "cloud_budget_80", day, n)
                 .await;
         }
-        if n == self.cap {
+        if n == cap {
             self.record_event(Kind::CloudBudgetExhausted, "cloud_budget_100", day, n)
                 .await;
         }
@@ -83,11 +97,11 @@ impl CloudBudget {
         let day = kuwait_day(domain::time::now());
         if let Some(r) = &self.redis {
             if let Ok(n) = r.get_u64(&r.key(&format!("cloud:{day}"))).await {
-                return n.min(self.cap);
+                return n.min(self.cap());
             }
         }
         match self.local.lock() {
-            Ok(l) if l.0 == day => l.1.min(self.cap),
+            Ok(l) if l.0 == day => l.1.min(self.cap()),
             _ => 0,
         }
     }
@@ -105,7 +119,7 @@ impl CloudBudget {
 
     async fn record_event(&self, kind: Kind, name: &str, day: i64, n: u64) {
         let key = format!("{name}:{day}");
-        let payload = serde_json::json!({ "used": n, "cap": self.cap, "kuwait_day": day });
+        let payload = serde_json::json!({ "used": n, "cap": self.cap(), "kuwait_day": day });
         if let Err(e) = events::record(&self.db, kind, None, &key, payload).await {
             tracing::error!("cloud budget event not recorded: {e}");
         }

@@ -53,6 +53,16 @@ impl ApiError {
         )
     }
 
+    /// The key's account is suspended by an admin (its data is kept).
+    pub fn account_suspended() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            Some("account_suspended"),
+            "This account is suspended. Contact Resayil support.".into(),
+        )
+    }
+
     pub fn invalid_key() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

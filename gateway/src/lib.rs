@@ -154,13 +154,7 @@ impl Gateway {
             limits.wait_queue_max,
             Duration::from_millis(limits.wait_timeout_ms),
         );
-        let budget = CloudBudget::new(
-            redis.clone(),
-            svc.db.clone(),
-            limits.cloud_daily_cap,
-            limits.cloud_budget_warn_percent,
-        )
-        .await?;
+        let budget = CloudBudget::new(redis.clone(), svc.db.clone(), svc.catalog.clone()).await?;
         let st = State {
             keys: KeyCache::start(svc.db.clone(), redis.clone()),
             limiter: Limiter::new(redis, svc.clock.clone()),

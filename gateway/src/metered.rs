@@ -121,6 +121,10 @@ pub async fn admit(
             st.keys.forget(&[caller.key_id]);
             return Err(refuse(ApiError::invalid_key()));
         }
+        Err(domain::Error::Suspended) => {
+            st.keys.forget(&[caller.key_id]);
+            return Err(refuse(ApiError::account_suspended()));
+        }
         Err(e) => {
             tracing::error!(request_id = %ctx.request_id, "reservation failed: {e}");
             return Err(refuse(ApiError::internal()));

@@ -36,6 +36,18 @@ pub enum ErrorCode {
     InvalidCode,
     /// No code to check: none sent, expired, already used, replaced or out of tries.
     CodeExpired,
+    /// The account is suspended by an admin (sign-in and API refused).
+    AccountSuspended,
+    /// Not a whole number (credit adjustments, prices in fils).
+    NotAnInteger,
+    /// The change would take a balance below zero.
+    BelowZero,
+    /// Must be greater than zero (multipliers, caps).
+    NotPositive,
+    /// No such model in the catalog (a fallback).
+    UnknownModel,
+    /// A restricted model: never served, whatever an admin says.
+    ModelRestricted,
 }
 
 #[cfg(test)]

@@ -72,6 +72,18 @@ pub enum UserCommand {
     /// Browser sessions of an account.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Add or subtract credits (a ledger adjustment, audited as the operator's). A
+    /// subtraction never takes the balance below zero.
+    Credits {
+        #[arg(long)]
+        email: String,
+        /// A signed whole number: 500, +500 or -200.
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Why (required; kept in the ledger and the audit log).
+        #[arg(long)]
+        reason: String,
+    },
     /// Show an account.
     Show {
         #[arg(long)]
@@ -178,6 +190,7 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
                     role: Some(role),
                     plan,
                     credits,
+                    audited_by: Some(domain::audit::Actor::cli()),
                 },
             )
             .await
@@ -206,6 +219,21 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
             println!("{ended} session(s) of {} ended", a.email);
             Ok(())
         }
+        UserCommand::Credits {
+            email,
+            amount,
+            reason,
+        } => {
+            let a = accounts::find_by_email(&svc.db, &email)
+                .await
+                .map_err(|_| anyhow!("no account with email {email}"))?;
+            let balance =
+                domain::admin::users::operator_adjust_credits(&svc, a.id, &amount, &reason)
+                    .await
+                    .map_err(explain)?;
+            println!("{} now has {balance} credits", a.email);
+            Ok(())
+        }
         UserCommand::Show { email, json } => {
             let a = accounts::find_by_email(&svc.db, &email)
                 .await
@@ -216,6 +244,7 @@ async fn user(settings: Settings, cmd: UserCommand) -> anyhow::Result<()> {
                 "plan": a.plan,
                 "plan_expires_at": a.plan_expires_at,
                 "credits": a.credits,
+                "suspended": a.suspended_at.is_some(),
             });
             if json {
                 println!("{view}");

@@ -35,6 +35,8 @@ impl Application {
         let listener = TcpListener::bind(leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", leptos.site_addr))?;
+        // Admin edits of the catalog reach this instance without a restart.
+        domain::catalog::watch(services.db.clone(), &services.catalog);
         let gateway = gateway::Gateway::new(services.clone())
             .await
             .context("starting the gateway")?;
@@ -109,6 +111,7 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         .with_state(services.clone())
         .merge(crate::webhooks::routes(services.clone()))
         .merge(crate::internal::routes(services.clone()))
+        .merge(crate::usage_csv::routes(services.clone()))
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             services.clone(),

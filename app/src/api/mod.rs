@@ -7,3 +7,4 @@ pub mod auth;
 pub mod billing;
 pub mod dashboard;
 pub mod keys;
+pub mod usage;

@@ -118,6 +118,30 @@ texts! {
             ar: "طلبات كثيرة. حاول مرة أخرى بعد ساعة.",
             en: "Too many requests. Please try again in an hour.",
         }
+        err_account_suspended {
+            ar: "هذا الحساب موقوف. تواصل مع الدعم.",
+            en: "This account is suspended. Please contact support.",
+        }
+        err_not_an_integer {
+            ar: "أدخل عدداً صحيحاً، مثل ‎+500 أو ‎-200.",
+            en: "Enter a whole number, such as +500 or -200.",
+        }
+        err_below_zero {
+            ar: "لا يمكن أن يصبح الرصيد أقل من صفر.",
+            en: "The balance cannot go below zero.",
+        }
+        err_not_positive {
+            ar: "أدخل رقماً أكبر من صفر وضمن الحدود.",
+            en: "Enter a number greater than zero, within the limits.",
+        }
+        err_unknown_model {
+            ar: "لا يوجد نموذج بهذا الاسم في الكتالوج.",
+            en: "There is no such model in the catalog.",
+        }
+        err_model_restricted {
+            ar: "هذا النموذج مقيّد ولا يمكن تفعيله أبداً.",
+            en: "This model is restricted and can never be enabled.",
+        }
         err_payments_disabled {
             ar: "الدفع الإلكتروني غير متاح بعد. تواصل معنا لشراء باقة أو رصيد.",
             en: "Online payments are not available yet. Please contact us to buy a plan or credits.",

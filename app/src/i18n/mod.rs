@@ -44,6 +44,7 @@ mod dashboard;
 mod header;
 mod keys;
 mod landing;
+mod usage;
 
 pub use account::Account;
 pub use admin::Admin;
@@ -54,6 +55,7 @@ pub use dashboard::Dashboard;
 pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
+pub use usage::Usage;
 
 impl Common {
     /// The words for an error code.
@@ -80,6 +82,12 @@ impl Common {
             ErrorCode::PaymentsDisabled => self.err_payments_disabled,
             ErrorCode::InvalidCode => self.err_invalid_code,
             ErrorCode::CodeExpired => self.err_code_expired,
+            ErrorCode::AccountSuspended => self.err_account_suspended,
+            ErrorCode::NotAnInteger => self.err_not_an_integer,
+            ErrorCode::BelowZero => self.err_below_zero,
+            ErrorCode::NotPositive => self.err_not_positive,
+            ErrorCode::UnknownModel => self.err_unknown_model,
+            ErrorCode::ModelRestricted => self.err_model_restricted,
         }
     }
 

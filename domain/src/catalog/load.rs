@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 
 use super::{Catalog, GatewayLimits, Model, Pack, Plan};
-use crate::entities::catalog::{denied_model, model, pack, plan, plan_model, value};
+use crate::entities::catalog::{
+    denied_model, disabled_model, model, pack, plan, plan_model, value,
+};
 use crate::Error;
 
 impl Catalog {
@@ -99,12 +101,20 @@ async fn load_packs<C: ConnectionTrait>(db: &C) -> Result<Vec<Pack>, Error> {
 }
 
 async fn load_models<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>, Error> {
+    // Models an admin switched off (`crate::admin::catalog`) are not served at all.
+    let disabled: std::collections::HashSet<String> = disabled_model::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.model)
+        .collect();
     let rows = model::Entity::find()
         .order_by_asc(model::Column::Position)
         .order_by_asc(model::Column::Id)
         .all(db)
         .await?;
     rows.into_iter()
+        .filter(|row| !disabled.contains(&row.id))
         .map(|row| {
             let tokens = |v: Option<i64>, column: &str| {
                 v.map(|n| {
@@ -197,7 +207,11 @@ mod tests {
     async fn a_fresh_database_holds_the_frozen_seed_and_after_a_sync_the_file() {
         each_db(|svc| async move {
             let migrated = Catalog::load(&svc.db).await.unwrap();
-            assert_eq!(*svc.catalog, migrated, "the services use the database's");
+            assert_eq!(
+                *svc.catalog.get(),
+                migrated,
+                "the services use the database's"
+            );
             let file = Catalog::builtin();
             let ids = |c: &Catalog| c.plans.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
             assert_eq!(ids(&migrated), ["basic", "pro", "enterprise"]);
@@ -224,7 +238,7 @@ mod tests {
             assert_eq!(catalog.plan("pro").map(|p| p.price_fils), Some(17_500));
 
             let svc = Services {
-                catalog: Arc::new(catalog),
+                catalog: Arc::new(crate::catalog::Live::new(catalog)),
                 ..svc
             };
             let buyer = new_account(&svc).await;

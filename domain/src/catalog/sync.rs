@@ -101,6 +101,10 @@ pub async fn sync(db: &DatabaseConnection, catalog: &Catalog) -> Result<SyncRepo
         .await?;
     }
     let after = Catalog::load(&txn).await?;
+    if before.as_ref() != Some(&after) {
+        // Running instances reload it (`catalog::watch`).
+        super::live::bump_revision(&txn).await?;
+    }
     txn.commit().await?;
     Ok(SyncReport {
         plans: after.plans.len(),

@@ -21,6 +21,8 @@ pub struct Model {
     pub name: Option<String>,
     /// When the phone number was confirmed with a WhatsApp code; `None` until then.
     pub phone_verified_at: Option<i64>,
+    /// Set while an admin has suspended the account: no sign-in, no API (`crate::admin`).
+    pub suspended_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

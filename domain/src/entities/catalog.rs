@@ -127,3 +127,39 @@ pub mod value {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Models an admin switched off: the catalog loads without them (migration
+/// `m20261129_000200_admin_console`).
+pub mod disabled_model {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "catalog_disabled_models")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub model: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One row (`id` 1): raised by every catalog edit, so each instance reloads.
+pub mod revision {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "catalog_revision")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
+        pub revision: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

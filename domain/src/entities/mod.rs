@@ -9,6 +9,7 @@
 pub mod account;
 pub mod api_key;
 pub mod api_usage;
+pub mod audit_log;
 pub mod catalog;
 pub mod credit_hold;
 pub mod event;
@@ -19,6 +20,7 @@ pub mod one_time_code;
 pub mod order;
 pub mod outbox;
 pub mod session;
+pub mod usage_hourly;
 
 #[cfg(test)]
 mod tests;

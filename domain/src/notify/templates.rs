@@ -192,6 +192,7 @@ mod tests {
                 created_at: 0,
                 name: None,
                 phone_verified_at: Some(0),
+                suspended_at: None,
             };
             assert_eq!(
                 svc.catalog.templates.len(),

@@ -18,6 +18,17 @@ pub async fn admin_mark_paid(
     order_id: i64,
     reason: &str,
 ) -> Result<OrderOutcome, Error> {
+    admin_mark_paid_from(svc, admin, "unknown", order_id, reason).await
+}
+
+/// [`admin_mark_paid`] by an admin at `ip` (the audit log's row names it).
+pub async fn admin_mark_paid_from(
+    svc: &Services,
+    admin: &Account,
+    ip: &str,
+    order_id: i64,
+    reason: &str,
+) -> Result<OrderOutcome, Error> {
     // The role is read again: a demoted admin's old session object is not enough.
     let admin = accounts::find(&svc.db, admin.id).await?;
     if admin.role != Role::Admin {
@@ -51,6 +62,19 @@ pub async fn admin_mark_paid(
     }
     let ledger_reason = format!("admin {} marked order paid: {reason}", admin.email);
     credit(&txn, svc, &order, &ledger_reason).await?;
+    crate::audit::record(
+        &txn,
+        &crate::audit::Actor::admin(&admin, ip),
+        crate::audit::Change {
+            action: crate::audit::actions::ORDER_MARK_PAID,
+            target_account: Some(order.account_id),
+            target: Some(&format!("order {}", order.id)),
+            before: Some(serde_json::json!({ "status": "pending" })),
+            after: Some(serde_json::json!({ "status": "paid" })),
+            reason: Some(reason),
+        },
+    )
+    .await?;
     txn.commit().await?;
     tracing::info!(
         order = order.id,

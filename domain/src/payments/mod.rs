@@ -39,7 +39,7 @@ mod webhook;
 #[cfg(test)]
 mod tests;
 
-pub use admin::admin_mark_paid;
+pub use admin::{admin_mark_paid, admin_mark_paid_from};
 pub use checkout::{checkout, checkout_with_method};
 pub use confirm::confirm_payment;
 pub use expiry::{expire_plans, subscription, Subscription, SubscriptionStatus};

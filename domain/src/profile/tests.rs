@@ -181,6 +181,16 @@ async fn operators_set_passwords_and_end_sessions_on_the_record() {
             .collect();
         assert!(kinds.contains(&"password_set_by_operator".to_owned()));
         assert!(kinds.contains(&"sessions_revoked_by_operator".to_owned()));
+        let audited: Vec<String> = crate::entities::audit_log::Entity::find()
+            .filter(crate::entities::audit_log::Column::TargetAccountId.eq(a.id))
+            .all(&svc.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert!(audited.contains(&crate::audit::actions::ACCOUNT_PASSWORD_SET.to_owned()));
+        assert!(audited.contains(&crate::audit::actions::ACCOUNT_SESSIONS_REVOKE.to_owned()));
     })
     .await;
 }

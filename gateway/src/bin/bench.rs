@@ -99,7 +99,7 @@ async fn serve(
         ..Settings::default()
     };
     let mut svc = Services::build(settings).await?;
-    let mut catalog = (*svc.catalog).clone();
+    let mut catalog = svc.catalog.get().clone();
     // One account sends everything: neither its rate nor its open requests may refuse any.
     for p in &mut catalog.plans {
         p.requests_per_minute = u32::MAX;
@@ -107,7 +107,7 @@ async fn serve(
     }
     // An Ollama that runs this many at once (the fake has no limit), so requests go local.
     catalog.gateway.local_parallel = 4096;
-    svc.catalog = Arc::new(catalog);
+    svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
     let account = accounts::create(
         &svc,
         NewAccount {

@@ -139,9 +139,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     (opts.settings)(&mut settings);
     let mut svc = Services::build(settings).await.unwrap();
     svc.clock = opts.clock.unwrap_or_else(Clock::manual);
-    let mut catalog = (*svc.catalog).clone();
+    let mut catalog = svc.catalog.get().clone();
     (opts.catalog)(&mut catalog);
-    svc.catalog = Arc::new(catalog);
+    svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
     let gw = Gateway::new(svc.clone()).await.unwrap();
     let app = axum::Router::new().nest("/v1", gw.router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -2,6 +2,7 @@
 //! PostgreSQL too when `TEST_DATABASE_URL` is set — driven over HTTP.
 mod accounts;
 mod admin;
+mod admin_console;
 mod billing;
 mod cli;
 mod connections;
@@ -12,3 +13,4 @@ mod pages;
 mod recovery;
 mod sdk;
 mod security;
+mod usage;

@@ -1,0 +1,337 @@
+//! The admin console over HTTP (issue 12): every admin server function and page refuses
+//! non-admins with 403 and changes nothing; an adjustment shows in the ledger, the
+//! balance, the audit log and `resayil user show`; bad input gets a clear field error.
+use serde_json::Value;
+
+use crate::helpers::{each_app, resayil, resayil_with_input, unique_email, unique_phone, TestApp};
+
+/// An admin made with the operator CLI and signed in; returns the e-mail.
+async fn sign_in_admin(app: &TestApp) -> String {
+    let email = unique_email();
+    let phone = unique_phone();
+    resayil_with_input(
+        app,
+        &[
+            "user", "create", "--email", &email, "--phone", &phone, "--role", "admin",
+        ],
+        "password123\n",
+    );
+    let res = app.login(&email, "password123").await;
+    assert!(res.status().is_success() || res.status().is_redirection());
+    email
+}
+
+fn show(app: &TestApp, email: &str) -> Value {
+    serde_json::from_str(&resayil(app, &["user", "show", "--email", email, "--json"])).unwrap()
+}
+
+async fn json(app: &TestApp, endpoint: &str, form: &[(&str, &str)]) -> Value {
+    let res = app.call(endpoint, form).await;
+    assert_eq!(res.status(), 200, "{endpoint}");
+    res.json().await.unwrap()
+}
+
+async fn user_id(app: &TestApp, email: &str) -> String {
+    let page = json(
+        app,
+        "admin/users",
+        &[("q", email), ("sort", ""), ("page", "0")],
+    )
+    .await;
+    page["users"][0]["id"].as_i64().unwrap().to_string()
+}
+
+const PAGES: [&str; 6] = [
+    "/admin",
+    "/admin/users",
+    "/admin/models",
+    "/admin/audit",
+    "/admin/orders",
+    "/admin/notifications",
+];
+
+/// Every admin server function, with arguments that would change something.
+fn calls(target: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    let t = target.to_owned();
+    vec![
+        ("admin/overview", vec![]),
+        (
+            "admin/users",
+            vec![
+                ("q", String::new()),
+                ("sort", String::new()),
+                ("page", "0".into()),
+            ],
+        ),
+        ("admin/user", vec![("id", t.clone())]),
+        (
+            "admin/users/adjust",
+            vec![
+                ("id", t.clone()),
+                ("amount", "500".into()),
+                ("reason", "x".into()),
+            ],
+        ),
+        (
+            "admin/users/suspend",
+            vec![
+                ("id", t.clone()),
+                ("suspend", "true".into()),
+                ("reason", "x".into()),
+            ],
+        ),
+        (
+            "admin/users/role",
+            vec![
+                ("id", t.clone()),
+                ("role", "admin".into()),
+                ("reason", "x".into()),
+            ],
+        ),
+        (
+            "admin/users/plan",
+            vec![
+                ("id", t),
+                ("plan", "enterprise".into()),
+                ("days", "30".into()),
+                ("reason", "x".into()),
+            ],
+        ),
+        ("admin/catalog", vec![]),
+        (
+            "admin/models/update",
+            vec![
+                ("id", "llama3.2:3b".into()),
+                ("tier", "basic".into()),
+                ("multiplier", "9".into()),
+                ("kind", "local".into()),
+                ("fallback", String::new()),
+            ],
+        ),
+        (
+            "admin/prices/update",
+            vec![
+                ("kind", "plan".into()),
+                ("id", "pro".into()),
+                ("price", "0.001".into()),
+                ("credits", "1".into()),
+            ],
+        ),
+        (
+            "admin/budget/update",
+            vec![("cap", "1".into()), ("warn_percent", "1".into())],
+        ),
+        (
+            "admin/audit",
+            vec![
+                ("actor", String::new()),
+                ("user", String::new()),
+                ("action", String::new()),
+                ("page", "0".into()),
+            ],
+        ),
+        ("admin/orders", vec![("page", "0".into())]),
+        (
+            "admin/orders/mark-paid",
+            vec![("order_id", "1".into()), ("reason", "x".into())],
+        ),
+        ("admin/notifications", vec![]),
+        ("admin/notifications/resend", vec![("id", "1".into())]),
+    ]
+}
+
+#[tokio::test]
+async fn every_admin_function_and_page_refuses_others_and_changes_nothing() {
+    each_app(|app| async move {
+        // A customer whose account the calls aim at, and an admin to look afterwards.
+        let victim = app.signed_in_user().await;
+        app.call("logout", &[]).await;
+        let admin = sign_in_admin(&app).await;
+        let id = user_id(&app, &victim).await;
+        let catalog_before = json(&app, "admin/catalog", &[]).await;
+        app.call("logout", &[]).await;
+
+        // Nobody signed in: 401 from the functions, the login page for the pages.
+        for (endpoint, form) in calls(&id) {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(app.call(endpoint, &form).await.status(), 401, "{endpoint}");
+        }
+        // A signed-in customer: 403 everywhere.
+        let customer = app.signed_in_user().await;
+        for (endpoint, form) in calls(&id) {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(app.call(endpoint, &form).await.status(), 403, "{endpoint}");
+        }
+        for page in PAGES {
+            assert_eq!(app.get(page).await.status(), 403, "{page}");
+        }
+        let user_page = format!("/admin/users/{id}");
+        assert_eq!(app.get(&user_page).await.status(), 403);
+        // Nothing changed.
+        let shown = show(&app, &victim);
+        assert_eq!(shown["credits"], 100);
+        assert_eq!(shown["role"], "user");
+        assert_eq!(shown["plan"], Value::Null);
+        assert_eq!(shown["suspended"], false);
+        assert_eq!(show(&app, &customer)["role"], "user");
+        app.call("logout", &[]).await;
+        app.login(&admin, "password123").await;
+        assert_eq!(json(&app, "admin/catalog", &[]).await, catalog_before);
+        let audit = json(
+            &app,
+            "admin/audit",
+            &[("actor", ""), ("user", &id), ("action", ""), ("page", "0")],
+        )
+        .await;
+        assert_eq!(audit["total"], 0, "{audit}");
+        // The admin sees every page.
+        for page in PAGES {
+            assert_eq!(app.get(page).await.status(), 200, "{page}");
+        }
+        assert_eq!(app.get(&user_page).await.status(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_adjustment_shows_in_the_ledger_the_balance_the_audit_log_and_user_show() {
+    each_app(|app| async move {
+        let customer = app.signed_in_user().await;
+        app.call("logout", &[]).await;
+        let admin = sign_in_admin(&app).await;
+        let id = user_id(&app, &customer).await;
+
+        // Bad input: a clear field error, nothing changed.
+        for (amount, reason, field, code) in [
+            ("250", "", "reason", "Required"),
+            ("abc", "x", "amount", "NotAnInteger"),
+            ("2.5", "x", "amount", "NotAnInteger"),
+            ("-101", "x", "amount", "BelowZero"),
+        ] {
+            let res = app
+                .call(
+                    "admin/users/adjust",
+                    &[("id", &id), ("amount", amount), ("reason", reason)],
+                )
+                .await;
+            assert_eq!(res.status(), 422, "{amount} {reason}");
+            let err: Value = res.json().await.unwrap();
+            assert_eq!(err["Field"]["field"], field, "{err}");
+            assert_eq!(err["Field"]["code"], code, "{err}");
+        }
+        assert_eq!(show(&app, &customer)["credits"], 100);
+
+        let res = app
+            .call(
+                "admin/users/adjust",
+                &[("id", &id), ("amount", "+250"), ("reason", "SLA credit")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.json::<Value>().await.unwrap(), 350);
+        let detail = json(&app, "admin/user", &[("id", &id)]).await;
+        assert_eq!(detail["user"]["credits"], 350);
+        assert_eq!(detail["ledger"][0]["delta"], 250);
+        assert_eq!(detail["ledger"][0]["kind"], "adjustment");
+        assert!(detail["ledger"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("SLA credit"));
+        let audit = json(
+            &app,
+            "admin/audit",
+            &[
+                ("actor", &admin),
+                ("user", &id),
+                ("action", "credits.adjust"),
+                ("page", "0"),
+            ],
+        )
+        .await;
+        assert_eq!(audit["total"], 1, "{audit}");
+        assert_eq!(audit["rows"][0]["reason"], "SLA credit");
+        assert_eq!(audit["rows"][0]["ip"], "127.0.0.1");
+        assert_eq!(audit["rows"][0]["before"], r#"{"credits":100}"#);
+        assert_eq!(show(&app, &customer)["credits"], 350);
+
+        // The same from the operator's command line, audited as `cli`.
+        resayil(
+            &app,
+            &[
+                "user",
+                "credits",
+                "--email",
+                &customer,
+                "--amount",
+                "-50",
+                "--reason",
+                "refund reversed",
+            ],
+        );
+        assert_eq!(show(&app, &customer)["credits"], 300);
+        let audit = json(
+            &app,
+            "admin/audit",
+            &[
+                ("actor", "cli"),
+                ("user", &id),
+                ("action", ""),
+                ("page", "0"),
+            ],
+        )
+        .await;
+        assert_eq!(audit["total"], 1, "{audit}");
+
+        // The user page shows the balance and the ledger.
+        let page = app.get(&format!("/admin/users/{id}?lang=en")).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("SLA credit"),
+            "the ledger reason is on the page"
+        );
+
+        // A form posted without JavaScript comes back to its page, with the error.
+        let res = app
+            .client
+            .post(app.url("/api/admin/users/adjust"))
+            .header("origin", &app.addr)
+            .header("accept", "text/html")
+            .header("referer", app.url(&format!("/admin/users/{id}")))
+            .form(&[("id", id.as_str()), ("amount", "x"), ("reason", "r")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "{}",
+            res.status()
+        );
+        assert_eq!(show(&app, &customer)["credits"], 300);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_suspended_customer_is_signed_out_and_cannot_sign_in_until_reactivated() {
+    each_app(|app| async move {
+        let customer = app.signed_in_user().await;
+        app.call("logout", &[]).await;
+        sign_in_admin(&app).await;
+        let id = user_id(&app, &customer).await;
+        let res = app
+            .call(
+                "admin/users/suspend",
+                &[("id", &id), ("suspend", "true"), ("reason", "chargeback")],
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(show(&app, &customer)["suspended"], true);
+        app.call("logout", &[]).await;
+        let res = app.login(&customer, "password123").await;
+        assert_eq!(res.status(), 422);
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["Field"]["code"], "AccountSuspended", "{err}");
+    })
+    .await;
+}
