@@ -75,7 +75,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn has_islands(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
-        "/register" | "/login" | "/keys" | "/billing"
+        "/register" | "/login" | "/keys" | "/billing" | "/team"
     )
 }
 
@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let c = i18n::Common::of(lang);
-    use pages::{admin, auth, billing, dashboard, keys, landing, not_found};
+    use pages::{admin, auth, billing, dashboard, keys, landing, not_found, team};
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -119,6 +119,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=dashboard::Dashboard/>
                     <Route path=path!("/keys") view=keys::Keys ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=billing::Billing ssr=SsrMode::Async/>
+                    <Route path=path!("/team") view=team::TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
                     <Route path=path!("/billing/result") view=billing::PaymentResultPage/>

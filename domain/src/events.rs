@@ -37,6 +37,8 @@ pub enum Kind {
     RenewalReminder,
     /// NOTIF-09: fail2ban banned an IP (for the admins).
     IpBanned,
+    /// TEAM-01: an existing account was invited to a team (team name, role in the payload).
+    TeamInvitation,
 }
 
 impl Kind {
@@ -53,6 +55,7 @@ impl Kind {
             Kind::Welcome => "welcome",
             Kind::RenewalReminder => "renewal_reminder",
             Kind::IpBanned => "ip_banned",
+            Kind::TeamInvitation => "team_invitation",
         }
     }
 }

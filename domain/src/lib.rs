@@ -38,6 +38,7 @@ pub mod proxies;
 pub mod rate;
 pub mod sessions;
 pub mod settings;
+pub mod teams;
 pub mod throttle;
 pub mod time;
 pub mod usage;

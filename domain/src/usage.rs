@@ -26,6 +26,8 @@ pub struct UsageRecord {
     pub status: u16,
     pub error: Option<String>,
     pub created_at: i64,
+    /// The team member whose team key made the request.
+    pub member_id: Option<i64>,
 }
 
 impl UsageRecord {
@@ -46,6 +48,7 @@ impl UsageRecord {
             status: Set(i32::from(self.status)),
             error: Set(self.error.map(|s| clip(s, 64))),
             created_at: Set(self.created_at),
+            member_id: Set(self.member_id),
             ..Default::default()
         }
     }

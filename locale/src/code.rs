@@ -32,6 +32,18 @@ pub enum ErrorCode {
     TooManyRequests,
     /// No payment provider is configured: nothing can be bought (HTTP 503).
     PaymentsDisabled,
+    /// Teams need an active plan of the highest tier (Enterprise).
+    TeamPlanRequired,
+    /// The invitee is already in this team (or the account is already in a team).
+    AlreadyInTeam,
+    /// The owner cannot be invited, removed, or leave.
+    TeamOwner,
+    /// This address already has a pending invitation to the team.
+    AlreadyInvited,
+    /// The invitation's 7 days are over.
+    InvitationExpired,
+    /// The invitation was accepted, declined or withdrawn already.
+    InvitationClosed,
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ pub fn Header() -> impl IntoView {
                                         <a href="/dashboard">{t.nav_dashboard}</a>
                                         <a href="/keys">{c.nav_keys}</a>
                                         <a href="/billing" rel="external">{t.nav_billing}</a>
+                                        <a href="/team" rel="external">{t.nav_team}</a>
                                         <Show when=move || me.is_admin>
                                             <a href="/admin" rel="external">{c.nav_admin}</a>
                                         </Show>

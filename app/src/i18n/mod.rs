@@ -43,6 +43,7 @@ mod dashboard;
 mod header;
 mod keys;
 mod landing;
+mod team;
 
 pub use admin::Admin;
 pub use auth::Auth;
@@ -52,6 +53,7 @@ pub use dashboard::Dashboard;
 pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
+pub use team::Team;
 
 impl Common {
     /// The words for an error code.
@@ -76,6 +78,12 @@ impl Common {
             ErrorCode::PhoneCountryNotAllowed => self.err_phone_country,
             ErrorCode::TooManyRequests => self.err_too_many_requests,
             ErrorCode::PaymentsDisabled => self.err_payments_disabled,
+            ErrorCode::TeamPlanRequired => self.err_team_plan,
+            ErrorCode::AlreadyInTeam => self.err_already_in_team,
+            ErrorCode::TeamOwner => self.err_team_owner,
+            ErrorCode::AlreadyInvited => self.err_already_invited,
+            ErrorCode::InvitationExpired => self.err_invitation_expired,
+            ErrorCode::InvitationClosed => self.err_invitation_closed,
         }
     }
 

@@ -18,6 +18,9 @@ pub mod notification;
 pub mod order;
 pub mod outbox;
 pub mod session;
+pub mod team;
+pub mod team_invitation;
+pub mod team_member;
 
 #[cfg(test)]
 mod tests;

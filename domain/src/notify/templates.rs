@@ -120,6 +120,8 @@ fn value(svc: &Services, name: &str, lang: &str, e: &Event<'_>) -> Option<String
         },
         "topup_url" => format!("{base}/billing"),
         "dashboard_url" => format!("{base}/dashboard"),
+        "team" => text("team")?,
+        "team_url" => format!("{base}/team"),
         _ => return None,
     })
 }
@@ -163,6 +165,10 @@ mod tests {
                 "jail": "resayil-auth", "ip": "198.51.100.7", "failures": 3,
                 "time": 1_795_640_400_i64, "bantime": 3600, "user": "eve@example.com"
             }),
+            "team_invitation" => json!({
+                "invitation_id": 3, "team": "Acme AI", "role": "member",
+                "expires_at": 1_795_640_400_i64
+            }),
             other => panic!("no sample payload for {other}"),
         }
     }
@@ -183,7 +189,7 @@ mod tests {
                 lang: "ar".into(),
                 created_at: 0,
             };
-            assert_eq!(svc.catalog.templates.len(), 10, "NOTIF-01..10");
+            assert_eq!(svc.catalog.templates.len(), 11, "NOTIF-01..10, TEAM-01");
             for t in &svc.catalog.templates {
                 let payload = sample(&t.kind);
                 let e = Event {
@@ -206,6 +212,7 @@ mod tests {
                                 n.as_str(),
                                 "topup_url"
                                     | "dashboard_url"
+                                    | "team_url"
                                     | "ip"
                                     | "jail"
                                     | "email"

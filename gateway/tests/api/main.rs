@@ -5,4 +5,5 @@ mod billing;
 mod completions;
 mod helpers;
 mod security;
+mod teams;
 mod upstreams;
