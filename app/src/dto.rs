@@ -188,7 +188,7 @@ pub struct NotificationRow {
 /// The team page: the caller's team (if any), whether they may create one, and the
 /// invitations addressed to them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TeamPage {
+pub struct TeamOverview {
     pub team: Option<TeamInfo>,
     /// Signed in on an active Enterprise plan and in no team: may name one.
     pub can_create: bool,

@@ -3,12 +3,9 @@
 //! forms post without JavaScript (their errors come back to `/team` in the query); only
 //! the team key creation runs in an island (the secret is shown once).
 use leptos::prelude::*;
-#[cfg(feature = "ssr")]
-use leptos::server_fn::codec::GetUrl;
-use leptos::server_fn::codec::StreamingText;
-use leptos::server_fn::codec::TextStream;
+use leptos::server_fn::codec::{GetUrl, StreamingText, TextStream};
 
-use crate::dto::{AppError, InvitationRow, NewKey, TeamPage};
+use crate::dto::{AppError, InvitationRow, NewKey, TeamOverview};
 #[cfg(feature = "ssr")]
 use crate::server::*;
 
@@ -68,7 +65,7 @@ fn kuwait_day_start(s: &str) -> Option<i64> {
 }
 
 #[server(prefix = "/api", endpoint = "team")]
-pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamPage, AppError> {
+pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamOverview, AppError> {
     use crate::dto::{MemberRow, TeamInfo, TeamKeyRow};
     use domain::teams;
     let account = current_account().await?;
@@ -80,7 +77,7 @@ pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamP
         .map(invitation_row)
         .collect();
     let Some(m) = teams::membership(&svc.db, account.id).await.map_err(fail)? else {
-        return Ok(TeamPage {
+        return Ok(TeamOverview {
             team: None,
             can_create: teams::allows_teams(&svc, &account),
             invitations,
@@ -144,7 +141,7 @@ pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamP
             last_used_at: k.last_used_at,
         })
         .collect();
-    Ok(TeamPage {
+    Ok(TeamOverview {
         team: Some(TeamInfo {
             name: m.team.name,
             role: m.role.as_str().to_owned(),

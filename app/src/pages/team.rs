@@ -25,7 +25,7 @@ fn role_name(t: &i18n::Team, role: &str) -> &'static str {
 }
 
 #[component]
-pub fn TeamPage() -> impl IntoView {
+pub fn Team() -> impl IntoView {
     let lang = use_lang();
     let t = i18n::Team::of(lang);
     let c = i18n::Common::of(lang);
@@ -166,7 +166,7 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        {team.members.iter().map(|m| {
+                        {team.members.clone().into_iter().map(|m| {
                             let dash = || "—".to_owned();
                             view! {
                                 <tr data-member=m.email.clone()>
@@ -221,7 +221,7 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {team.keys.iter().map(|k| view! {
+                                {team.keys.clone().into_iter().map(|k| view! {
                                     <tr>
                                         <td><bdi>{k.label.clone()}</bdi></td>
                                         <td><code class="key-prefix" dir="ltr">{k.prefix.clone()} "…"</code></td>
