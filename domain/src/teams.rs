@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::Account;
 use crate::catalog::{Catalog, Plan};
-use crate::entities::{account, api_key, api_usage, team, team_invitation, team_member};
+use crate::entities::{account, api_key, team, team_invitation, team_member};
 use crate::keys::KeyInfo;
 use crate::validate::{Email, Label};
 use crate::{events, keys, time, Error, ErrorCode, Services};
@@ -723,54 +723,80 @@ pub async fn revoke_key(svc: &Services, a: &Account, key_id: i64) -> Result<(), 
     }
 }
 
-/// Requests and credits per member through the team's keys in `[from, to)` (unix
-/// seconds): every member for managers, only their own for members.
+/// Requests and credits per member and Kuwait day in `[from, to)` (Kuwait midnights),
+/// from the hourly usage rollups of the members' team keys (revoked keys included):
+/// every member for managers, only their own for members. Sorted by member, then day.
+pub async fn usage_by_member_and_day(
+    svc: &Services,
+    a: &Account,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, i64, crate::rollup::Totals)>, Error> {
+    use crate::rollup::{query, GroupBy, Scope, Step};
+    let m = membership_of(svc, a).await?;
+    let mut find = api_key::Entity::find()
+        .select_only()
+        .column(api_key::Column::Id)
+        .column(api_key::Column::MemberId)
+        .filter(api_key::Column::TeamId.eq(m.team.id));
+    if !m.role.manages() {
+        find = find.filter(api_key::Column::MemberId.eq(a.id));
+    }
+    let keys: Vec<(i64, Option<i64>)> = find.into_tuple().all(&svc.db).await?;
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let member_of: std::collections::HashMap<i64, i64> = keys
+        .iter()
+        .filter_map(|(k, m)| m.map(|m| (*k, m)))
+        .collect();
+    let scope = Scope {
+        account_id: Some(m.team.owner_id),
+        key_ids: Some(keys.iter().map(|k| k.0).collect()),
+        from,
+        to,
+    };
+    let group = GroupBy {
+        step: Some(Step::Day),
+        key: true,
+        ..GroupBy::default()
+    };
+    let mut sums: std::collections::BTreeMap<(i64, i64), crate::rollup::Totals> =
+        Default::default();
+    for b in query(&svc.db, &scope, group).await? {
+        let (Some(day), Some(key)) = (b.start, b.key_id) else {
+            continue;
+        };
+        let Some(member) = member_of.get(&key) else {
+            continue;
+        };
+        let t = sums.entry((*member, day)).or_default();
+        t.requests += b.totals.requests;
+        t.errors += b.totals.errors;
+        t.prompt_tokens += b.totals.prompt_tokens;
+        t.completion_tokens += b.totals.completion_tokens;
+        t.credits = t.credits.saturating_add(b.totals.credits);
+    }
+    Ok(sums.into_iter().map(|((m, d), t)| (m, d, t)).collect())
+}
+
+/// Requests and credits per member through the team's keys in `[from, to)` (Kuwait
+/// midnights; from the hourly rollups): every member for managers, only their own for
+/// members.
 pub async fn usage_by_member(
     svc: &Services,
     a: &Account,
     from: i64,
     to: i64,
 ) -> Result<Vec<MemberUsage>, Error> {
-    let m = membership_of(svc, a).await?;
-    usage_rows(
-        svc,
-        m.team.owner_id,
-        (!m.role.manages()).then_some(a.id),
-        from,
-        to,
-    )
-    .await
-}
-
-/// Per-member sums, read as plain integers on both databases.
-async fn usage_rows(
-    svc: &Services,
-    owner_id: i64,
-    only: Option<i64>,
-    from: i64,
-    to: i64,
-) -> Result<Vec<MemberUsage>, Error> {
-    let mut q = api_usage::Entity::find()
-        .select_only()
-        .column(api_usage::Column::MemberId)
-        .column(api_usage::Column::Credits)
-        .filter(api_usage::Column::AccountId.eq(owner_id))
-        .filter(api_usage::Column::MemberId.is_not_null())
-        .filter(api_usage::Column::CreatedAt.gte(from))
-        .filter(api_usage::Column::CreatedAt.lt(to));
-    if let Some(id) = only {
-        q = q.filter(api_usage::Column::MemberId.eq(id));
-    }
-    let rows: Vec<(Option<i64>, i64)> = q.into_tuple().all(&svc.db).await?;
     let mut sums: std::collections::BTreeMap<i64, MemberUsage> = Default::default();
-    for (member, credits) in rows {
-        let Some(member) = member else { continue };
+    for (member, _, t) in usage_by_member_and_day(svc, a, from, to).await? {
         let e = sums.entry(member).or_insert(MemberUsage {
             member_id: member,
             ..Default::default()
         });
-        e.requests += 1;
-        e.credits = e.credits.saturating_add(credits);
+        e.requests += t.requests;
+        e.credits = e.credits.saturating_add(t.credits);
     }
     Ok(sums.into_values().collect())
 }

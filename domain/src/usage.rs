@@ -48,7 +48,12 @@ impl UsageRecord {
             status: Set(i32::from(self.status)),
             error: Set(self.error.map(|s| clip(s, 64))),
             created_at: Set(self.created_at),
-            member_id: Set(self.member_id),
+            // Left out of a batch without team rows (the column then keeps its default),
+            // so the statement is the one of a schema before teams as well.
+            member_id: match self.member_id {
+                Some(m) => Set(Some(m)),
+                None => sea_orm::ActiveValue::NotSet,
+            },
             ..Default::default()
         }
     }

@@ -17,6 +17,7 @@ mod security;
 mod serve;
 pub mod startup;
 pub mod telemetry;
+mod usage_csv;
 mod webhooks;
 
 pub use startup::Application;

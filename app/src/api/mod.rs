@@ -7,3 +7,4 @@ pub mod billing;
 pub mod dashboard;
 pub mod keys;
 pub mod team;
+pub mod usage;

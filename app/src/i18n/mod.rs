@@ -44,6 +44,7 @@ mod header;
 mod keys;
 mod landing;
 mod team;
+mod usage;
 
 pub use admin::Admin;
 pub use auth::Auth;
@@ -54,6 +55,7 @@ pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
 pub use team::Team;
+pub use usage::Usage;
 
 impl Common {
     /// The words for an error code.

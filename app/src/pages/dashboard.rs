@@ -2,6 +2,7 @@
 use leptos::prelude::*;
 
 use crate::api::dashboard::dashboard;
+use crate::components::usage_chart::UsageChartSection;
 use crate::components::{load_error, to_login};
 use crate::dto::AppError;
 use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang};
@@ -51,6 +52,7 @@ pub fn Dashboard() -> impl IntoView {
                                         <a href="/keys" class="button secondary">{t.manage_keys}</a>
                                     </article>
                                 </section>
+                                <UsageChartSection/>
                             }
                                 .into_any()
                         }

@@ -21,6 +21,7 @@ pub mod session;
 pub mod team;
 pub mod team_invitation;
 pub mod team_member;
+pub mod usage_hourly;
 
 #[cfg(test)]
 mod tests;

@@ -356,12 +356,20 @@ async fn leaving_revokes_the_members_keys_and_a_lapsed_plan_stops_the_team() {
 async fn usage_is_summed_per_member_and_members_see_only_their_own() {
     each_db(|svc| async move {
         let (owner, member) = team_with_member(&svc, 1000).await;
+        let (mkey, _) = create_key(&svc, &member, "m").await.unwrap();
+        let (okey, _) = create_key(&svc, &owner, "o").await.unwrap();
         let meter = crate::meter::Meter::start(svc.db.clone(), 20);
         let now = time::now();
-        for (n, who) in [(0, member.id), (1, member.id), (2, owner.id)] {
+        let rows = [
+            (0, member.id, mkey.id),
+            (1, member.id, mkey.id),
+            (2, owner.id, okey.id),
+        ];
+        for (n, who, key) in rows {
             meter.record(crate::usage::UsageRecord {
                 request_id: format!("t{n}"),
                 account_id: Some(owner.id),
+                key_id: Some(key),
                 member_id: Some(who),
                 endpoint: "chat",
                 credits: 3,
@@ -371,9 +379,12 @@ async fn usage_is_summed_per_member_and_members_see_only_their_own() {
             });
         }
         meter.flush().await;
-        let all = usage_by_member(&svc, &owner, now - 10, now + 10)
-            .await
-            .unwrap();
+        revoke_key(&svc, &member, mkey.id).await.unwrap();
+        let (from, to) = (
+            locale::kuwait_midnight(now),
+            locale::kuwait_midnight(now) + 86_400,
+        );
+        let all = usage_by_member(&svc, &owner, from, to).await.unwrap();
         let mut got: Vec<_> = all
             .iter()
             .map(|u| (u.member_id, u.requests, u.credits))
@@ -382,9 +393,15 @@ async fn usage_is_summed_per_member_and_members_see_only_their_own() {
         let mut want = vec![(member.id, 2, 6), (owner.id, 1, 3)];
         want.sort();
         assert_eq!(got, want);
-        let own = usage_by_member(&svc, &member, now - 10, now + 10)
+        let own = usage_by_member(&svc, &member, from, to).await.unwrap();
+        let days = usage_by_member_and_day(&svc, &member, from, to)
             .await
             .unwrap();
+        assert_eq!(days.len(), 1);
+        assert_eq!(
+            (days[0].0, days[0].1, days[0].2.credits),
+            (member.id, from, 6)
+        );
         assert_eq!(
             own,
             vec![MemberUsage {

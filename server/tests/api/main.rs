@@ -11,3 +11,4 @@ mod keys;
 mod pages;
 mod sdk;
 mod security;
+mod usage;
