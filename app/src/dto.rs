@@ -213,6 +213,9 @@ pub struct TeamInfo {
     /// The usage period shown, as Kuwait dates `YYYY-MM-DD` (to inclusive).
     pub from: String,
     pub to: String,
+    /// Requests and credits per member and day of the period (TEAM-04).
+    pub requests_chart: crate::components::chart::ChartSpec,
+    pub credits_chart: crate::components::chart::ChartSpec,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -89,9 +89,11 @@ pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamO
     let (from, to, start, end) = period(from, to);
     let members = teams::members(&svc.db, m.team.id).await.map_err(fail)?;
     let keys = teams::visible_keys(&svc, &account).await.map_err(fail)?;
-    let usage = teams::usage_by_member(&svc, &account, start, end)
+    let daily = teams::usage_by_member_and_day(&svc, &account, start, end)
         .await
         .map_err(fail)?;
+    let usage = sum_per_member(&daily);
+    let (requests_chart, credits_chart) = charts(request_lang_of(), &members, &daily, start, end);
     let manages = m.role.manages();
     let email_of = |id: Option<i64>| {
         members
@@ -152,6 +154,8 @@ pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamO
             keys: key_rows,
             from,
             to,
+            requests_chart,
+            credits_chart,
         }),
         can_create: false,
         invitations,
@@ -309,6 +313,100 @@ pub async fn team_usage_csv(
     Ok(TextStream::new(futures::stream::iter(
         lines.into_iter().map(Ok),
     )))
+}
+
+#[cfg(feature = "ssr")]
+fn request_lang_of() -> crate::i18n::Lang {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<crate::i18n::Lang>().copied())
+        .unwrap_or_default()
+}
+
+#[cfg(feature = "ssr")]
+fn sum_per_member(daily: &[(i64, i64, domain::rollup::Totals)]) -> Vec<domain::teams::MemberUsage> {
+    let mut out: Vec<domain::teams::MemberUsage> = Vec::new();
+    for (member, _, t) in daily {
+        match out.iter_mut().find(|u| u.member_id == *member) {
+            Some(u) => {
+                u.requests += t.requests;
+                u.credits = u.credits.saturating_add(t.credits);
+            }
+            None => out.push(domain::teams::MemberUsage {
+                member_id: *member,
+                requests: t.requests,
+                credits: t.credits,
+            }),
+        }
+    }
+    out
+}
+
+/// The period's charts: one bar per Kuwait day, stacked per member.
+#[cfg(feature = "ssr")]
+fn charts(
+    lang: crate::i18n::Lang,
+    members: &[domain::teams::Member],
+    daily: &[(i64, i64, domain::rollup::Totals)],
+    start: i64,
+    end: i64,
+) -> (
+    crate::components::chart::ChartSpec,
+    crate::components::chart::ChartSpec,
+) {
+    use crate::components::chart::{digits, ChartKind, ChartSeries, ChartSpec};
+    let t = crate::i18n::Team::of(lang);
+    let days: Vec<i64> = (0..(end - start) / 86_400)
+        .map(|n| start + n * 86_400)
+        .collect();
+    let labels: Vec<String> = days
+        .iter()
+        .map(|d| {
+            let (_, m, day, _) = locale::kuwait_civil(*d);
+            digits(lang, &format!("{day}/{m}"))
+        })
+        .collect();
+    let mut ids: Vec<i64> = daily.iter().map(|d| d.0).collect();
+    ids.dedup();
+    ids.sort_unstable();
+    ids.dedup();
+    let name = |id: i64| {
+        members
+            .iter()
+            .find(|m| m.account_id == id)
+            .map(|m| m.email.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    };
+    let series = |pick: fn(&domain::rollup::Totals) -> i64| {
+        ids.iter()
+            .map(|id| ChartSeries {
+                name: name(*id),
+                values: days
+                    .iter()
+                    .map(|d| {
+                        daily
+                            .iter()
+                            .filter(|(m, day, _)| m == id && day == d)
+                            .map(|(_, _, t)| pick(t))
+                            .sum()
+                    })
+                    .collect(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let spec = |id: &str, caption: &str, series| ChartSpec {
+        id: id.into(),
+        caption: caption.into(),
+        label_header: t.day_kuwait.into(),
+        total_header: t.total.into(),
+        kind: ChartKind::Bar,
+        stacked: true,
+        labels: labels.clone(),
+        series,
+    };
+    (
+        spec("team-requests", t.chart_requests, series(|t| t.requests)),
+        spec("team-credits", t.chart_credits, series(|t| t.credits)),
+    )
 }
 
 /// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.

@@ -198,6 +198,18 @@ texts! {
             ar: "المجموع",
             en: "Total",
         }
+        chart_requests {
+            ar: "الطلبات لكل عضو",
+            en: "Requests per member",
+        }
+        chart_credits {
+            ar: "الرصيد المستهلك لكل عضو",
+            en: "Credits used per member",
+        }
+        day_kuwait {
+            ar: "اليوم (بتوقيت الكويت)",
+            en: "Day (Kuwait)",
+        }
         no_team {
             ar: "لست عضواً في أي فريق.",
             en: "You are not in a team.",

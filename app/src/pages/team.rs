@@ -257,6 +257,10 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
                 <button type="submit" class="button secondary">{t.show}</button>
                 <a href=csv rel="external" download class="button secondary" data-testid="usage-csv">{t.export_csv}</a>
             </form>
+            <div class="grid">
+                <crate::components::chart::Chart lang=lang spec=team.requests_chart.clone()/>
+                <crate::components::chart::Chart lang=lang spec=team.credits_chart.clone()/>
+            </div>
             <p class="muted">
                 {t.total} ": " <span data-testid="team-total-requests">{fmt_int(lang, total_requests)}</span>
                 " " {t.requests_col} " · " <span data-testid="team-total-credits">{fmt_int(lang, total_credits)}</span>
