@@ -343,3 +343,67 @@ pub struct AuditPage {
     pub per_page: u64,
     pub actions: Vec<String>,
 }
+
+/// The team page: the caller's team (if any), whether they may create one, and the
+/// invitations addressed to them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamOverview {
+    pub team: Option<TeamInfo>,
+    /// Signed in on an active Enterprise plan and in no team: may name one.
+    pub can_create: bool,
+    pub invitations: Vec<InvitationRow>,
+}
+
+/// A team as one of its members sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamInfo {
+    pub name: String,
+    /// The caller's role: "owner", "admin" or "member".
+    pub role: String,
+    /// The caller's account id.
+    pub me: i64,
+    /// The owner's plan allows teams now (else team keys are refused).
+    pub plan_active: bool,
+    pub members: Vec<MemberRow>,
+    /// Open invitations (managers only).
+    pub pending: Vec<InvitationRow>,
+    /// Team keys the caller may see (their own; managers: all).
+    pub keys: Vec<TeamKeyRow>,
+    /// The usage period shown, as Kuwait dates `YYYY-MM-DD` (to inclusive).
+    pub from: String,
+    pub to: String,
+    /// Requests and credits per member and day of the period (TEAM-04).
+    pub requests_chart: crate::components::chart::ChartSpec,
+    pub credits_chart: crate::components::chart::ChartSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub account_id: i64,
+    pub email: String,
+    pub role: String,
+    pub joined_at: i64,
+    /// Live team keys (None: not the caller's to see).
+    pub keys: Option<u32>,
+    pub requests: Option<i64>,
+    pub credits: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationRow {
+    pub id: i64,
+    pub team_name: String,
+    pub email: String,
+    pub role: String,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamKeyRow {
+    pub id: i64,
+    pub label: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub member_email: String,
+}

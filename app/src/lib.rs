@@ -77,7 +77,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn has_islands(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
-        "/register" | "/login" | "/keys" | "/billing" | "/dashboard"
+        "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/team"
     )
 }
 
@@ -90,7 +90,7 @@ pub const ECHARTS_JS: &str = "/echarts/echarts.min.js";
 /// those pages; the landing page and the forms never do.
 #[cfg(feature = "ssr")]
 pub fn has_charts(path: &str) -> bool {
-    matches!(path.trim_end_matches('/'), "/dashboard")
+    matches!(path.trim_end_matches('/'), "/dashboard" | "/team")
 }
 
 /// The language the server chose for this request (see `i18n`).
@@ -118,7 +118,7 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let c = i18n::Common::of(lang);
-    use pages::{account, admin, auth, billing, dashboard, keys, landing, not_found, usage};
+    use pages::{account, admin, auth, billing, dashboard, keys, landing, not_found, team, usage};
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -137,6 +137,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/keys") view=keys::Keys ssr=SsrMode::Async/>
                     <Route path=path!("/usage") view=usage::UsagePage ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=billing::Billing ssr=SsrMode::Async/>
+                    <Route path=path!("/team") view=team::Team ssr=SsrMode::Async/>
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>
                     <Route path=path!("/billing/result") view=billing::PaymentResultPage/>

@@ -84,6 +84,16 @@ pub fn fail(err: domain::Error) -> AppError {
             StatusCode::SERVICE_UNAVAILABLE,
             AppError::Refused(ErrorCode::PaymentsDisabled),
         ),
+        E::Refused(code) => {
+            let status = match code {
+                ErrorCode::InvitationExpired
+                | ErrorCode::InvitationClosed
+                | ErrorCode::AlreadyInTeam
+                | ErrorCode::AlreadyInvited => StatusCode::CONFLICT,
+                _ => StatusCode::FORBIDDEN,
+            };
+            (status, AppError::Refused(code))
+        }
         E::Conflict(what) => {
             tracing::info!(%what, "refused in the current state");
             (StatusCode::CONFLICT, AppError::Refused(ErrorCode::Conflict))

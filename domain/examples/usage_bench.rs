@@ -135,6 +135,7 @@ async fn main() {
                     status: if refused { 429 } else { 200 },
                     error: refused.then(|| "rate_limited".into()),
                     created_at: start + (i as f64 * step) as i64,
+                    member_id: None,
                 }
             })
             .collect();

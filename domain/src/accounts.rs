@@ -241,6 +241,8 @@ pub async fn create(
     let welcome = serde_json::json!({ "credits": credits, "code": code.code.expose() });
     let key = format!("welcome:{id}");
     crate::events::record(&txn, crate::events::Kind::Welcome, Some(id), &key, welcome).await?;
+    // TEAM-01: invitations waiting for this address are announced to it now.
+    crate::teams::on_registered(&txn, id, email.as_str()).await?;
     txn.commit().await?;
     find(&svc.db, id).await
 }

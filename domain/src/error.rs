@@ -34,6 +34,10 @@ pub enum Error {
     /// be bought.
     #[error("payments are not available")]
     PaymentsDisabled,
+    /// Signed in, but refused for a reason the code names (rights, plan, state): e.g. a
+    /// team member trying an admin's action, or an expired invitation.
+    #[error("refused: {0:?}")]
+    Refused(ErrorCode),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error("internal: {0}")]

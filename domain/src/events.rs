@@ -49,6 +49,8 @@ pub enum Kind {
     PasswordSetByOperator,
     /// An operator ended every session of the account (`resayil user sessions revoke`).
     SessionsRevokedByOperator,
+    /// TEAM-01: an existing account was invited to a team (team name, role in the payload).
+    TeamInvitation,
 }
 
 impl Kind {
@@ -71,6 +73,7 @@ impl Kind {
             Kind::ContactChanged => "contact_changed",
             Kind::PasswordSetByOperator => "password_set_by_operator",
             Kind::SessionsRevokedByOperator => "sessions_revoked_by_operator",
+            Kind::TeamInvitation => "team_invitation",
         }
     }
 }

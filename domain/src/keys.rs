@@ -29,6 +29,9 @@ pub struct KeyInfo {
     pub prefix: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// A team key's team and member (see [`crate::teams`]); `None` for personal keys.
+    pub team_id: Option<i64>,
+    pub member_id: Option<i64>,
 }
 
 impl From<api_key::Model> for KeyInfo {
@@ -39,6 +42,8 @@ impl From<api_key::Model> for KeyInfo {
             prefix: m.prefix,
             created_at: m.created_at,
             last_used_at: m.last_used_at,
+            team_id: m.team_id,
+            member_id: m.member_id,
         }
     }
 }
@@ -67,33 +72,48 @@ pub async fn create(
             .effective_plan(owner.plan.as_deref(), owner.plan_expires_at, time::now());
     let live = api_key::Entity::find()
         .filter(api_key::Column::AccountId.eq(owner.id))
+        .filter(api_key::Column::TeamId.is_null())
         .filter(api_key::Column::RevokedAt.is_null())
         .count(&svc.db)
         .await?;
     if live >= u64::from(plan.max_keys) {
         return Err(Error::invalid("label", ErrorCode::KeyLimitReached));
     }
+    insert(&svc.db, owner.id, None, &label).await
+}
+
+/// Writes a new key spending `account_id`'s credits; `team` = (team, member) for a team
+/// key. Returns the listing and the secret (shown once, stored only as its hash).
+pub(crate) async fn insert<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    team: Option<(i64, i64)>,
+    label: &Label,
+) -> Result<(KeyInfo, String), Error> {
     let key = format!("{KEY_PREFIX}{}", random_token(32));
     let model = api_key::ActiveModel {
-        account_id: Set(owner.id),
+        account_id: Set(account_id),
         label: Set(label.as_str().to_owned()),
         prefix: Set(key.chars().take(SHOWN_CHARS).collect()),
         key_hash: Set(sha256_hex(&key)),
         created_at: Set(time::now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        team_id: Set(team.map(|t| t.0)),
+        member_id: Set(team.map(|t| t.1)),
         ..Default::default()
     };
     let inserted = api_key::Entity::insert(model)
-        .exec_with_returning(&svc.db)
+        .exec_with_returning(db)
         .await?;
     Ok((inserted.into(), key))
 }
 
-/// The account's live keys, newest first.
+/// The account's live personal keys, newest first (team keys are listed on `/team`).
 pub async fn list(db: &DatabaseConnection, account_id: i64) -> Result<Vec<KeyInfo>, Error> {
     Ok(api_key::Entity::find()
         .filter(api_key::Column::AccountId.eq(account_id))
+        .filter(api_key::Column::TeamId.is_null())
         .filter(api_key::Column::RevokedAt.is_null())
         .order_by_desc(api_key::Column::Id)
         .all(db)
@@ -113,12 +133,23 @@ pub fn revocations() -> tokio::sync::broadcast::Receiver<i64> {
     REVOKED.subscribe()
 }
 
-/// Revokes one of the account's own keys; someone else's key is `NotFound`.
+/// Tells the gateways of this process (and through them every instance) that these keys
+/// were revoked; call after the revoking transaction committed.
+pub(crate) fn announce_revoked(ids: &[i64]) {
+    for id in ids {
+        // Nobody listening (no gateway in this process) is fine.
+        let _ = REVOKED.send(*id);
+    }
+}
+
+/// Revokes one of the account's own personal keys; someone else's key (or a team key,
+/// revoked on `/team`) is `NotFound`.
 pub async fn revoke(db: &DatabaseConnection, account_id: i64, key_id: i64) -> Result<(), Error> {
     let res = api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(time::now()))
         .filter(api_key::Column::Id.eq(key_id))
         .filter(api_key::Column::AccountId.eq(account_id))
+        .filter(api_key::Column::TeamId.is_null())
         .filter(api_key::Column::RevokedAt.is_null())
         .exec(db)
         .await?;

@@ -44,6 +44,7 @@ pub mod recovery;
 pub mod rollup;
 pub mod sessions;
 pub mod settings;
+pub mod teams;
 pub mod throttle;
 pub mod time;
 pub mod usage;

@@ -26,6 +26,8 @@ pub struct UsageRecord {
     pub status: u16,
     pub error: Option<String>,
     pub created_at: i64,
+    /// The team member whose team key made the request.
+    pub member_id: Option<i64>,
 }
 
 impl UsageRecord {
@@ -46,6 +48,12 @@ impl UsageRecord {
             status: Set(i32::from(self.status)),
             error: Set(self.error.map(|s| clip(s, 64))),
             created_at: Set(self.created_at),
+            // Left out of a batch without team rows (the column then keeps its default),
+            // so the statement is the one of a schema before teams as well.
+            member_id: match self.member_id {
+                Some(m) => Set(Some(m)),
+                None => sea_orm::ActiveValue::NotSet,
+            },
             ..Default::default()
         }
     }

@@ -34,6 +34,12 @@ pub struct Caller {
     pub account_id: i64,
     /// Index into `catalog.plans` of the plan whose limits apply.
     pub plan: usize,
+    /// For a team key, the member who uses it (`account_id` is then the team owner's,
+    /// whose credits, plan and rate limit the whole team shares).
+    pub member_id: Option<i64>,
+    /// A team key whose owner's plan no longer allows teams: refused with 403 until the
+    /// plan is renewed (`domain::teams`).
+    pub team_lapsed: bool,
 }
 
 struct Cached {
@@ -94,11 +100,17 @@ impl KeyCache {
                 return Err(ApiError::internal());
             }
         };
-        let plan = svc.catalog.effective_plan(
-            account.plan.as_deref(),
-            account.plan_expires_at,
-            domain::time::now(),
-        );
+        let now = domain::time::now();
+        let plan =
+            svc.catalog
+                .effective_plan(account.plan.as_deref(), account.plan_expires_at, now);
+        let team_lapsed = key.team_id.is_some()
+            && !domain::teams::plan_allows_teams(
+                &svc.catalog,
+                account.plan.as_deref(),
+                account.plan_expires_at,
+                now,
+            );
         let plan = svc
             .catalog
             .plans
@@ -109,6 +121,8 @@ impl KeyCache {
             key_id: key.id,
             account_id: account.id,
             plan,
+            member_id: key.member_id,
+            team_lapsed,
         });
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {

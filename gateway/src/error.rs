@@ -126,6 +126,21 @@ impl ApiError {
         e
     }
 
+    /// A team key while the team owner's plan is not the one teams need (it lapsed).
+    pub fn team_plan_lapsed(plan: &str, top_up_url: &str) -> Self {
+        let mut e = Self::new(
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            Some("team_plan_required"),
+            format!(
+                "Team keys work while the team owner's {plan} plan is active, and it is not. \
+                 The owner can renew the {plan} plan at {top_up_url}"
+            ),
+        );
+        e.no_retry = true;
+        e
+    }
+
     pub fn needs_plan(model: &str, plan: &str) -> Self {
         let mut e = Self::new(
             StatusCode::FORBIDDEN,

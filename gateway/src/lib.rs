@@ -19,7 +19,8 @@
 //! Order of the steps of a request (each cheap; the first refusal answers):
 //! 1. request id and start time — every response carries `x-request-id`;
 //! 2. API key → account and plan (cached 2 s; a revocation drops it at once, on every
-//!    instance — see `auth`) — 401;
+//!    instance — see `auth`) — 401; a team key spends its team owner's account, and is
+//!    refused while the owner's plan does not allow teams — 403 `team_plan_required`;
 //! 3. rate limit per account per minute (Redis if configured, else in-process) — 429, and
 //!    `x-ratelimit-*` headers on every answer from here on;
 //! 4. body: size (413), JSON with one meaning — a key twice, or two keys that differ only
@@ -290,6 +291,12 @@ async fn admission(
             return res;
         }
     };
+    if caller.team_lapsed {
+        let plan = domain::models::plan_name(domain::teams::team_plan(&st.svc.catalog));
+        let e = ApiError::team_plan_lapsed(&plan, &st.top_up_url);
+        refuse(Some(&caller), &e);
+        return e.into_response();
+    }
     let plan = &st.svc.catalog.plans[caller.plan];
     let decision = st
         .limiter

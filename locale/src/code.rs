@@ -48,6 +48,18 @@ pub enum ErrorCode {
     UnknownModel,
     /// A restricted model: never served, whatever an admin says.
     ModelRestricted,
+    /// Teams need an active plan of the highest tier (Enterprise).
+    TeamPlanRequired,
+    /// The invitee is already in this team (or the account is already in a team).
+    AlreadyInTeam,
+    /// The owner cannot be invited, removed, or leave.
+    TeamOwner,
+    /// This address already has a pending invitation to the team.
+    AlreadyInvited,
+    /// The invitation's 7 days are over.
+    InvitationExpired,
+    /// The invitation was accepted, declined or withdrawn already.
+    InvitationClosed,
 }
 
 #[cfg(test)]

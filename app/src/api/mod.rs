@@ -7,4 +7,5 @@ pub mod auth;
 pub mod billing;
 pub mod dashboard;
 pub mod keys;
+pub mod team;
 pub mod usage;

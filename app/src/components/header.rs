@@ -50,6 +50,7 @@ pub fn Header() -> impl IntoView {
                                         <a href="/keys">{c.nav_keys}</a>
                                         <a href="/billing" rel="external">{t.nav_billing}</a>
                                         <a href="/account" rel="external">{i18n::Account::of(lang).nav_account}</a>
+                                        <a href="/team" rel="external">{t.nav_team}</a>
                                         <Show when=move || me.is_admin>
                                             <a href="/admin" rel="external">{c.nav_admin}</a>
                                         </Show>

@@ -153,6 +153,29 @@ texts! {
         err_code_expired {
             ar: "انتهت صلاحية هذا الرمز أو استُخدم أو تجاوز ٥ محاولات. اطلب رمزاً جديداً.",
             en: "This code has expired, was already used or had 5 wrong tries. Ask for a new code.",
+        err_team_plan {
+            ar: "الفرق متاحة لباقة المؤسسات الفعّالة فقط.",
+            en: "Teams need an active Enterprise plan.",
+        }
+        err_already_in_team {
+            ar: "هذا الحساب عضو في فريق بالفعل.",
+            en: "This account is already in a team.",
+        }
+        err_team_owner {
+            ar: "لا يمكن دعوة مالك الفريق أو إزالته، ولا يمكنه المغادرة.",
+            en: "The team owner cannot be invited, removed or leave.",
+        }
+        err_already_invited {
+            ar: "لهذا البريد دعوة قائمة إلى الفريق.",
+            en: "This address already has a pending invitation.",
+        }
+        err_invitation_expired {
+            ar: "انتهت صلاحية هذه الدعوة (٧ أيام). اطلب دعوة جديدة.",
+            en: "This invitation has expired (7 days). Ask for a new one.",
+        }
+        err_invitation_closed {
+            ar: "هذه الدعوة لم تعد قائمة (قُبلت أو رُفضت أو سُحبت).",
+            en: "This invitation is no longer open (accepted, declined or withdrawn).",
         }
     }
 }

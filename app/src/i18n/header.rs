@@ -10,6 +10,10 @@ texts! {
             ar: "الفوترة",
             en: "Billing",
         }
+        nav_team {
+            ar: "الفريق",
+            en: "Team",
+        }
         nav_login {
             ar: "تسجيل الدخول",
             en: "Log in",

@@ -44,6 +44,7 @@ mod dashboard;
 mod header;
 mod keys;
 mod landing;
+mod team;
 mod usage;
 
 pub use account::Account;
@@ -55,6 +56,7 @@ pub use dashboard::Dashboard;
 pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
+pub use team::Team;
 pub use usage::Usage;
 
 impl Common {
@@ -88,6 +90,12 @@ impl Common {
             ErrorCode::NotPositive => self.err_not_positive,
             ErrorCode::UnknownModel => self.err_unknown_model,
             ErrorCode::ModelRestricted => self.err_model_restricted,
+            ErrorCode::TeamPlanRequired => self.err_team_plan,
+            ErrorCode::AlreadyInTeam => self.err_already_in_team,
+            ErrorCode::TeamOwner => self.err_team_owner,
+            ErrorCode::AlreadyInvited => self.err_already_invited,
+            ErrorCode::InvitationExpired => self.err_invitation_expired,
+            ErrorCode::InvitationClosed => self.err_invitation_closed,
         }
     }
 

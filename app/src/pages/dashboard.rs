@@ -26,6 +26,7 @@ pub fn Dashboard() -> impl IntoView {
                                     <h1 class="welcome">{t.welcome} <bdi>{me.email.clone()}</bdi></h1>
                                     <a href="/billing" rel="external" class="button">{t.top_up}</a>
                                 </section>
+                                <crate::pages::team::InvitationNotice/>
                                 <section class="grid">
                                     <article class="card stat">
                                         <h2>{t.balance}</h2>

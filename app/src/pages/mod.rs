@@ -8,4 +8,5 @@ pub mod dashboard;
 pub mod keys;
 pub mod landing;
 pub mod not_found;
+pub mod team;
 pub mod usage;

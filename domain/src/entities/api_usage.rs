@@ -20,6 +20,8 @@ pub struct Model {
     pub status: i32,
     pub error: Option<String>,
     pub created_at: i64,
+    /// The team member whose team key made the request (NULL for personal keys).
+    pub member_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,9 @@ pub mod one_time_code;
 pub mod order;
 pub mod outbox;
 pub mod session;
+pub mod team;
+pub mod team_invitation;
+pub mod team_member;
 pub mod usage_hourly;
 
 #[cfg(test)]

@@ -125,6 +125,8 @@ fn value(svc: &Services, name: &str, lang: &str, e: &Event<'_>) -> Option<String
         },
         "topup_url" => format!("{base}/billing"),
         "dashboard_url" => format!("{base}/dashboard"),
+        "team" => text("team")?,
+        "team_url" => format!("{base}/team"),
         _ => return None,
     })
 }
@@ -171,6 +173,10 @@ mod tests {
                 "jail": "resayil-auth", "ip": "198.51.100.7", "failures": 3,
                 "time": 1_795_640_400_i64, "bantime": 3600, "user": "eve@example.com"
             }),
+            "team_invitation" => json!({
+                "invitation_id": 3, "team": "Acme AI", "role": "member",
+                "expires_at": 1_795_640_400_i64
+            }),
             other => panic!("no sample payload for {other}"),
         }
     }
@@ -196,8 +202,8 @@ mod tests {
             };
             assert_eq!(
                 svc.catalog.templates.len(),
-                12,
-                "NOTIF-01..10 and the two code messages"
+                13,
+                "NOTIF-01..10, the two code messages and TEAM-01"
             );
             for t in &svc.catalog.templates {
                 let payload = sample(&t.kind);
@@ -222,6 +228,7 @@ mod tests {
                                 "topup_url"
                                     | "code"
                                     | "dashboard_url"
+                                    | "team_url"
                                     | "ip"
                                     | "jail"
                                     | "email"

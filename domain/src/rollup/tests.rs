@@ -33,6 +33,7 @@ fn row(n: usize, account: i64, key: Option<i64>, at: i64) -> UsageRecord {
         status: if refused { 429 } else { 200 },
         error: refused.then(|| "rate_limited".into()),
         created_at: at,
+        member_id: None,
     }
 }
 

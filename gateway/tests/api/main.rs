@@ -6,4 +6,5 @@ mod billing;
 mod completions;
 mod helpers;
 mod security;
+mod teams;
 mod upstreams;

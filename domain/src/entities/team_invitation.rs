@@ -1,0 +1,23 @@
+//! The `team_invitations` table: invitations by e-mail, single-use, 7 days.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "team_invitations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub team_id: i64,
+    /// The invitee's address, normalised like account e-mails.
+    pub email: String,
+    pub role: crate::teams::TeamRole,
+    pub invited_by: i64,
+    pub status: crate::teams::InvitationStatus,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub responded_at: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

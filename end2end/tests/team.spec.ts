@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { test, expect, hydrated, uniqueUser, register } from './fixtures';
+
+// TEAM-01..04 end to end: an Enterprise owner names a team and invites an address nobody
+// has registered yet; its owner registers, sees the invitation on the dashboard, accepts
+// it on /team, creates a team key and calls the API with it (the official OpenAI Python
+// SDK when RESAYIL_SDK_PYTHON is set, else fetch); the owner sees the member's usage,
+// removes the member, and the key gets 401.
+
+const py = process.env.RESAYIL_SDK_PYTHON;
+
+/** One chat completion with `key`: "200 <credits-free tokens>" or "401 <code>". */
+async function callApi(baseURL: string, key: string): Promise<string> {
+  const base = `${baseURL}/v1`;
+  if (py) {
+    const script = `
+import os, openai
+c = openai.OpenAI(base_url=os.environ["BASE"], api_key=os.environ["KEY"], max_retries=0)
+try:
+    r = c.chat.completions.create(model="llama3.2:3b", messages=[{"role": "user", "content": "Hi"}])
+    print("200", r.usage.total_tokens)
+except openai.AuthenticationError as e:
+    print("401", e.code)
+`;
+    return execFileSync(py, ['-c', script], { env: { ...process.env, BASE: base, KEY: key } })
+      .toString()
+      .trim();
+  }
+  const res = await fetch(`${base}/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'Hi' }] }),
+  });
+  const body = await res.json();
+  return res.status === 200 ? `200 ${body.usage.total_tokens}` : `${res.status} ${body.error?.code}`;
+}
+
+test('owner invites, member accepts, uses a team key on the owner’s credits, is removed', async ({
+  page,
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  // The owner: registered and on Enterprise (local test gateway).
+  const owner = uniqueUser();
+  await register(page, owner);
+  await page.goto('/billing');
+  await hydrated(page);
+  await page.getByTestId('buy-enterprise-knet').click();
+  await expect(page).toHaveURL(/\/billing\/test-pay\/\d+$/);
+  await hydrated(page);
+  await page.getByTestId('test-pay').click();
+  await expect(page.getByTestId('payment-result')).toHaveAttribute('data-status', 'paid');
+
+  await page.goto('/team?lang=en');
+  await hydrated(page);
+  await page.getByLabel('Team name').fill('Acme AI');
+  await page.getByRole('button', { name: 'Create team' }).click();
+  await expect(page.getByTestId('team-name')).toHaveText('Acme AI');
+  await expect(page.getByTestId('team-role')).toHaveText('Owner');
+
+  // A bad address is refused plainly and changes nothing.
+  await page.getByLabel('Email', { exact: true }).fill('not-an-email');
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.getByText('Enter a valid email address.')).toBeVisible();
+  await expect(page.getByTestId('pending-invitations')).toHaveCount(0);
+
+  // The member has no account yet.
+  const member = uniqueUser();
+  await page.getByLabel('Email', { exact: true }).fill(member.email);
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.getByTestId('pending-invitations')).toContainText(member.email);
+
+  // The member registers: the invitation is on their dashboard, answered on /team.
+  const memberContext = await browser.newContext();
+  const mp = await memberContext.newPage();
+  mp.on('console', (m) => {
+    if (m.type() === 'error') throw new Error(`member console error: ${m.text()}`);
+  });
+  await register(mp, member);
+  await expect(mp.getByTestId('dashboard-invitations')).toContainText('Acme AI');
+  await mp.getByRole('link', { name: 'View invitations' }).click();
+  await hydrated(mp);
+  await expect(mp.getByTestId('my-invitations')).toContainText('Acme AI');
+  await mp.getByRole('button', { name: 'Accept' }).click();
+  await expect(mp.getByTestId('team-name')).toHaveText('Acme AI');
+  await expect(mp.getByTestId('team-role')).toHaveText('Member');
+  // A member cannot invite.
+  await expect(mp.getByRole('button', { name: 'Send invitation' })).toHaveCount(0);
+
+  // A team key, shown once.
+  await hydrated(mp);
+  await mp.getByLabel('Label').fill('ci');
+  await mp.getByRole('button', { name: 'Create key' }).click();
+  const key = (await mp.getByTestId('new-team-key').textContent()) ?? '';
+  expect(key).toMatch(/^rsl_/);
+
+  const first = await callApi(baseURL!, key);
+  expect(first).toMatch(/^200 /);
+
+  // The owner sees the member's usage (written within a fraction of a second).
+  const row = page.locator(`tr[data-member="${member.email}"]`);
+  await expect(async () => {
+    await page.goto('/team?lang=en');
+    await expect(row.getByTestId('member-requests')).toHaveText('1');
+  }).toPass({ timeout: 10_000 });
+  const credits = Number(await row.getByTestId('member-credits').textContent());
+  expect(credits).toBeGreaterThan(0);
+
+  // Screenshots of the owner's page, Arabic and English, desktop and phone.
+  await hydrated(page);
+  for (const [lang, width] of [
+    ['en', 1280],
+    ['ar', 1280],
+    ['en', 390],
+    ['ar', 390],
+  ] as const) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto(`/team?lang=${lang}`);
+    await hydrated(page);
+    await page.screenshot({ path: `test-results/screens/team-owner-${lang}-${width}.png`, fullPage: true });
+  }
+  await mp.goto('/team?lang=ar');
+  await hydrated(mp);
+  await mp.screenshot({ path: 'test-results/screens/team-member-ar.png', fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Removal: the member's team key stops at once.
+  await page.goto('/team?lang=en');
+  await row.getByRole('button', { name: 'Remove' }).click();
+  await expect(page.locator(`tr[data-member="${member.email}"]`)).toHaveCount(0);
+  expect(await callApi(baseURL!, key)).toBe('401 invalid_api_key');
+  await mp.goto('/team?lang=en');
+  await expect(mp.getByTestId('no-team')).toBeVisible();
+  await memberContext.close();
+});
