@@ -47,11 +47,17 @@ step "unit, domain and API tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 
 step "browser tests against the release build"
+# The playground's browser test streams answers from the workspace's fake Ollama.
+cargo build --release -q -p fake-ollama
+"$CARGO_TARGET_DIR/release/fake-ollama" --port 11498 --token-delay-ms 15 &
+fake_ollama=$!
+trap 'kill $fake_ollama 2>/dev/null || true; cleanup' EXIT
 # The browsers pay on the local test gateway and register many accounts from 127.0.0.1.
 DATABASE_URL="sqlite://$work/e2e.db?mode=rwc" \
 PAYMENTS_TEST_MODE=true \
 REGISTRATIONS_PER_IP_PER_HOUR=1000 \
 REGISTRATIONS_PER_PHONE_PREFIX_PER_HOUR=1000 \
 CHECKOUTS_PER_ACCOUNT_PER_HOUR=1000 \
+OLLAMA_URL=http://127.0.0.1:11498 \
   cargo leptos end-to-end --release
 step "all tests passed"

@@ -69,13 +69,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Whether the page at `path` has islands (`#[island]`: the only code that runs in the
 /// browser). Pages without any get no hydration scripts, so they load no JavaScript and
-/// no wasm at all: the landing page, the dashboard, the payment pages, the admin pages
+/// no wasm at all: the landing page, the payment pages, the admin pages
 /// (their forms post without JavaScript) and every unknown address.
 #[cfg(feature = "ssr")]
 pub fn has_islands(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
-        "/register" | "/login" | "/keys" | "/billing"
+        "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/playground"
     )
 }
 
@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let c = i18n::Common::of(lang);
-    use pages::{admin, auth, billing, dashboard, keys, landing, not_found};
+    use pages::{admin, auth, billing, dashboard, keys, landing, not_found, playground};
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -116,7 +116,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=landing::Landing/>
                     <Route path=path!("/register") view=auth::Register/>
                     <Route path=path!("/login") view=auth::Login/>
-                    <Route path=path!("/dashboard") view=dashboard::Dashboard/>
+                    <Route path=path!("/dashboard") view=dashboard::Dashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/playground") view=playground::Playground ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=keys::Keys ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=billing::Billing ssr=SsrMode::Async/>
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>

@@ -109,6 +109,14 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         .with_state(services.clone())
         .merge(crate::webhooks::routes(services.clone()))
         .merge(crate::internal::routes(services.clone()))
+        .merge(
+            gateway
+                .playground_router()
+                .layer(middleware::from_fn_with_state(
+                    services.clone(),
+                    security::playground_session,
+                )),
+        )
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             services.clone(),

@@ -4,5 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod billing;
+pub mod credits;
 pub mod dashboard;
 pub mod keys;
+pub mod playground;

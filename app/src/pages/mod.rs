@@ -7,3 +7,4 @@ pub mod dashboard;
 pub mod keys;
 pub mod landing;
 pub mod not_found;
+pub mod playground;

@@ -20,6 +20,8 @@ pub struct Model {
     pub status: i32,
     pub error: Option<String>,
     pub created_at: i64,
+    /// Sent from the portal's playground (a session, no key).
+    pub playground: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
