@@ -54,6 +54,11 @@ wa_port="${E2E_FAKE_WHATSAPP_PORT:-8097}"
 "${CARGO_TARGET_DIR:-target}/debug/fake-whatsapp" --port "$wa_port" >"$work/fake-whatsapp.log" 2>&1 &
 wa_pid=$!
 trap 'kill $wa_pid 2>/dev/null || true; cleanup' EXIT
+# The playground's browser test streams answers from the workspace's fake Ollama.
+cargo build --release -q -p fake-ollama
+"$CARGO_TARGET_DIR/release/fake-ollama" --port 11498 --token-delay-ms 15 &
+fake_ollama=$!
+trap 'kill $wa_pid $fake_ollama 2>/dev/null || true; cleanup' EXIT
 # The browsers pay on the local test gateway and register many accounts from 127.0.0.1.
 WHATSAPP_PROVIDER=http \
 WHATSAPP_HTTP_URL="http://127.0.0.1:$wa_port/send" \
@@ -64,5 +69,6 @@ PAYMENTS_TEST_MODE=true \
 REGISTRATIONS_PER_IP_PER_HOUR=1000 \
 REGISTRATIONS_PER_PHONE_PREFIX_PER_HOUR=1000 \
 CHECKOUTS_PER_ACCOUNT_PER_HOUR=1000 \
+OLLAMA_URL=http://127.0.0.1:11498 \
   cargo leptos end-to-end --release
 step "all tests passed"

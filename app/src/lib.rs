@@ -71,13 +71,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Whether the page at `path` has islands (`#[island]`: the only code that runs in the
 /// browser). Pages without any get no hydration scripts, so they load no JavaScript and
-/// no wasm at all: the landing page, the dashboard, the payment pages, the admin pages
+/// no wasm at all: the landing page, the payment pages, the admin pages
 /// (their forms post without JavaScript) and every unknown address.
 #[cfg(feature = "ssr")]
 pub fn has_islands(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
-        "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/team"
+        "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/team" | "/playground"
     )
 }
 
@@ -118,7 +118,9 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let c = i18n::Common::of(lang);
-    use pages::{account, admin, auth, billing, dashboard, keys, landing, not_found, team, usage};
+    use pages::{
+        account, admin, auth, billing, dashboard, keys, landing, not_found, playground, team, usage,
+    };
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -133,7 +135,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot") view=account::Forgot/>
                     <Route path=path!("/reset") view=account::ResetPage/>
                     <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async/>
-                                        <Route path=path!("/dashboard") view=dashboard::Dashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/dashboard") view=dashboard::Dashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/playground") view=playground::Playground ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=keys::Keys ssr=SsrMode::Async/>
                     <Route path=path!("/usage") view=usage::UsagePage ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=billing::Billing ssr=SsrMode::Async/>

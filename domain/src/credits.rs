@@ -26,15 +26,30 @@ pub async fn reserve_for_key(
     if amount <= 0 {
         return Err(Error::Internal(format!("reservation of {amount} credits")));
     }
-    debit_for_key(db, key_id, account_id, amount, reference).await
+    debit_for_key(db, Some(key_id), account_id, amount, reference).await
+}
+
+/// As [`reserve_for_key`], for a request the portal already authenticated by its session
+/// (the playground): no key to re-check, the same balance rule and ledger row.
+pub async fn reserve_for_session(
+    db: &DatabaseConnection,
+    account_id: i64,
+    amount: i64,
+    reference: &str,
+) -> Result<i64, Error> {
+    if amount <= 0 {
+        return Err(Error::Internal(format!("reservation of {amount} credits")));
+    }
+    debit_for_key(db, None, account_id, amount, reference).await
 }
 
 /// The reservation of a metered request on a small balance: one `UPDATE … RETURNING` that checks the balance and that the key is live, and the
 /// ledger row, in one transaction (four statements with BEGIN and COMMIT, where
-/// [`ledger::apply`] plus a key check take six).
+/// [`ledger::apply`] plus a key check take six). `key_id` None: a session's request, no
+/// key to check.
 async fn debit_for_key(
     db: &DatabaseConnection,
-    key_id: i64,
+    key_id: Option<i64>,
     account_id: i64,
     amount: i64,
     reference: &str,
@@ -43,14 +58,14 @@ async fn debit_for_key(
     let live_key = Query::select()
         .expr(Expr::val(1))
         .from(api_key::Entity)
-        .and_where(Expr::col((api_key::Entity, api_key::Column::Id)).eq(key_id))
+        .and_where(Expr::col((api_key::Entity, api_key::Column::Id)).eq(key_id.unwrap_or(0)))
         .and_where(
             Expr::col((api_key::Entity, api_key::Column::AccountId))
                 .equals((account::Entity, account::Column::Id)),
         )
         .and_where(Expr::col((api_key::Entity, api_key::Column::RevokedAt)).is_null())
         .to_owned();
-    let debit = Query::update()
+    let mut debit = Query::update()
         .table(account::Entity)
         .value(
             account::Column::Credits,
@@ -63,16 +78,22 @@ async fn debit_for_key(
                 .sub(Expr::col(account::Column::Held))
                 .gte(amount),
         )
-        .and_where(Expr::exists(live_key))
         // A suspended account spends nothing (`crate::admin::users::set_suspended`).
         .and_where(Expr::col(account::Column::SuspendedAt).is_null())
         .returning_col(account::Column::Credits)
         .to_owned();
+    if key_id.is_some() {
+        debit.and_where(Expr::exists(live_key));
+    }
     let txn = db.begin().await?;
     let Some(row) = txn.query_one(&debit).await? else {
         drop(txn);
         // Nothing changed: a revoked key learns nothing about the balance.
-        return Err(if !key_is_live(db, key_id, account_id).await? {
+        let live = match key_id {
+            Some(key_id) => key_is_live(db, key_id, account_id).await?,
+            None => true,
+        };
+        return Err(if !live {
             Error::Unauthorized
         } else if is_suspended(db, account_id).await? {
             Error::Suspended

@@ -28,6 +28,8 @@ pub struct UsageRecord {
     pub created_at: i64,
     /// The team member whose team key made the request.
     pub member_id: Option<i64>,
+    /// Sent from the portal's playground (a signed-in session instead of a key).
+    pub playground: bool,
 }
 
 impl UsageRecord {
@@ -54,6 +56,7 @@ impl UsageRecord {
                 Some(m) => Set(Some(m)),
                 None => sea_orm::ActiveValue::NotSet,
             },
+            playground: Set(self.playground),
             ..Default::default()
         }
     }
@@ -108,6 +111,22 @@ pub async fn for_account(
         .filter(api_usage::Column::AccountId.eq(account_id))
         .order_by_desc(api_usage::Column::Id)
         .all(db)
+        .await?)
+}
+
+/// The row of `account_id`'s request `request_id` from the last hour (the playground
+/// shows each answer's cost): read through the (account, time) index, so it is cheap and
+/// another account's request id finds nothing.
+pub async fn recent_request(
+    db: &DatabaseConnection,
+    account_id: i64,
+    request_id: &str,
+) -> Result<Option<api_usage::Model>, Error> {
+    Ok(api_usage::Entity::find()
+        .filter(api_usage::Column::AccountId.eq(account_id))
+        .filter(api_usage::Column::CreatedAt.gte(crate::time::now() - 3600))
+        .filter(api_usage::Column::RequestId.eq(request_id))
+        .one(db)
         .await?)
 }
 

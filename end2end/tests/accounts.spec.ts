@@ -26,6 +26,7 @@ test('register, create a key shown once, list, delete, log out and back in', asy
   expect(await page.content()).not.toContain(secret);
 
   await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByTestId('confirm-delete').click();
   await expect(page.getByTestId('no-keys')).toBeVisible();
 
   await page.getByTestId('logout').click();

@@ -30,7 +30,8 @@ const MAX_ENTRIES: usize = 100_000;
 /// Who is calling, as the rest of the gateway needs it.
 #[derive(Debug)]
 pub struct Caller {
-    pub key_id: i64,
+    /// None: the portal's playground, authenticated by the signed-in session.
+    pub key_id: Option<i64>,
     pub account_id: i64,
     /// Index into `catalog.plans` of the plan whose limits apply.
     pub plan: usize,
@@ -40,6 +41,41 @@ pub struct Caller {
     /// A team key whose owner's plan no longer allows teams: refused with 403 until the
     /// plan is renewed (`domain::teams`).
     pub team_lapsed: bool,
+}
+
+impl Caller {
+    /// A signed-in account of the portal (the playground): no key, the same plan rules.
+    pub fn session(
+        svc: &Services,
+        account_id: i64,
+        plan: Option<&str>,
+        expires: Option<i64>,
+    ) -> Self {
+        Self {
+            key_id: None,
+            account_id,
+            plan: plan_index(svc, plan, expires),
+            member_id: None,
+            team_lapsed: false,
+        }
+    }
+
+    /// The request came from the playground (usage rows are marked).
+    pub fn playground(&self) -> bool {
+        self.key_id.is_none()
+    }
+}
+
+/// The index into `catalog.plans` of the plan whose limits apply now.
+fn plan_index(svc: &Services, plan: Option<&str>, expires: Option<i64>) -> usize {
+    let plan = svc
+        .catalog
+        .effective_plan(plan, expires, domain::time::now());
+    svc.catalog
+        .plans
+        .iter()
+        .position(|p| p.id == plan.id)
+        .unwrap_or(0)
 }
 
 struct Cached {
@@ -88,7 +124,9 @@ impl KeyCache {
         let presented = bearer(headers)?;
         let hash = domain::keys::sha256_hex(presented);
         if let Some(caller) = self.fresh(&hash) {
-            self.touch(svc, caller.key_id);
+            if let Some(key_id) = caller.key_id {
+                self.touch(svc, key_id);
+            }
             return Ok(caller);
         }
         let (key, account) = match domain::keys::authenticate(&svc.db, presented).await {
@@ -101,9 +139,6 @@ impl KeyCache {
             }
         };
         let now = domain::time::now();
-        let plan =
-            svc.catalog
-                .effective_plan(account.plan.as_deref(), account.plan_expires_at, now);
         let team_lapsed = key.team_id.is_some()
             && !domain::teams::plan_allows_teams(
                 &svc.catalog,
@@ -111,14 +146,9 @@ impl KeyCache {
                 account.plan_expires_at,
                 now,
             );
-        let plan = svc
-            .catalog
-            .plans
-            .iter()
-            .position(|p| p.id == plan.id)
-            .unwrap_or(0);
+        let plan = plan_index(svc, account.plan.as_deref(), account.plan_expires_at);
         let caller = Arc::new(Caller {
-            key_id: key.id,
+            key_id: Some(key.id),
             account_id: account.id,
             plan,
             member_id: key.member_id,
@@ -136,7 +166,7 @@ impl KeyCache {
                 },
             );
         }
-        self.touch(svc, caller.key_id);
+        self.touch(svc, key.id);
         Ok(caller)
     }
 
@@ -152,7 +182,7 @@ impl KeyCache {
             return;
         }
         if let Ok(mut entries) = self.entries.write() {
-            entries.retain(|_, c| !key_ids.contains(&c.caller.key_id));
+            entries.retain(|_, c| !c.caller.key_id.is_some_and(|k| key_ids.contains(&k)));
         }
     }
 

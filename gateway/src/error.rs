@@ -63,6 +63,16 @@ impl ApiError {
         )
     }
 
+    /// The playground without a signed-in session.
+    pub fn not_signed_in() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("not_signed_in"),
+            "Sign in to use the playground.".into(),
+        )
+    }
+
     pub fn invalid_key() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -188,6 +188,21 @@ impl Gateway {
             .with_state(st)
     }
 
+    /// The portal's playground: `POST /playground/chat`, a chat completion exactly as
+    /// `/v1/chat/completions` answers it (same admission from step 3 on, limits,
+    /// reservation, settlement, ledger and usage rows — the rows marked `playground`), for
+    /// an account the portal already authenticated by its signed-in session. The server
+    /// mounts it behind its same-origin check and a layer that puts the session's
+    /// [`SessionAccount`] into the request's extensions; without one the answer is 401.
+    pub fn playground_router(&self) -> Router {
+        let st = self.st.clone();
+        Router::new()
+            .route("/playground/chat", post(chat::completions))
+            .layer(from_fn_with_state(st.clone(), session_admission))
+            .layer(from_fn_with_state(st.ids.clone(), context::request_id))
+            .with_state(st)
+    }
+
     /// Requests refused before a key was known, since start (they write no usage row).
     pub fn keyless_refusals(&self) -> u64 {
         self.st
@@ -223,6 +238,36 @@ impl Gateway {
     }
 }
 
+/// The signed-in account of a playground request, as the portal's session found it.
+#[derive(Debug, Clone)]
+pub struct SessionAccount {
+    pub account_id: i64,
+    pub plan: Option<String>,
+    pub plan_expires_at: Option<i64>,
+}
+
+/// Step 2 of the playground: the session's account instead of a key (401 without one),
+/// then the same steps as an API request.
+async fn session_admission(
+    axum::extract::State(st): axum::extract::State<Arc<State>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(account) = req.extensions().get::<SessionAccount>().cloned() else {
+        st.keyless_refusals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return ApiError::not_signed_in().into_response();
+    };
+    let ctx = req.extensions().get::<context::Ctx>().cloned();
+    let caller = Arc::new(auth::Caller::session(
+        &st.svc,
+        account.account_id,
+        account.plan.as_deref(),
+        account.plan_expires_at,
+    ));
+    admitted(&st, caller, ctx.as_ref(), metered::CHAT, req, next).await
+}
+
 /// The endpoint a path is, as usage rows name it.
 fn endpoint_of(path: &str) -> &'static str {
     if path.ends_with("/chat/completions") {
@@ -256,21 +301,11 @@ fn client_ip(st: &State, req: &Request) -> std::net::IpAddr {
 /// endpoints write their own once admitted, this writes the rest.
 async fn admission(
     axum::extract::State(st): axum::extract::State<Arc<State>>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     let ctx = req.extensions().get::<context::Ctx>().cloned();
     let endpoint = endpoint_of(req.uri().path());
-    let metered = endpoint == metered::CHAT || endpoint == metered::EMBEDDINGS;
-    let refuse = |caller: Option<&auth::Caller>, e: &ApiError| match (caller, &ctx) {
-        (Some(caller), Some(ctx)) => {
-            settlement::record_refusal(&st, ctx, endpoint, Some(caller), "", e);
-        }
-        _ => {
-            st.keyless_refusals
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    };
     let caller = match st.keys.authenticate(&st.svc, req.headers()).await {
         Ok(c) => c,
         Err(e) => {
@@ -285,7 +320,8 @@ async fn admission(
             } else {
                 ApiError::rate_limited(decision.limit, decision.reset_secs)
             };
-            refuse(None, &e);
+            st.keyless_refusals
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let mut res = e.into_response();
             decision.write_headers(res.headers_mut());
             return res;
@@ -297,6 +333,19 @@ async fn admission(
         refuse(Some(&caller), &e);
         return e.into_response();
     }
+    admitted(&st, caller, ctx.as_ref(), endpoint, req, next).await
+}
+
+/// Step 3 onwards, for a caller already known (by key, or by the portal's session).
+async fn admitted(
+    st: &Arc<State>,
+    caller: Arc<auth::Caller>,
+    ctx: Option<&context::Ctx>,
+    endpoint: &'static str,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let metered = endpoint == metered::CHAT || endpoint == metered::EMBEDDINGS;
     let plan = &st.svc.catalog.plans[caller.plan];
     let decision = st
         .limiter
@@ -309,14 +358,16 @@ async fn admission(
         req.extensions_mut().insert(caller.clone());
         let res = next.run(req).await;
         if !metered {
-            if let Some(ctx) = &ctx {
-                settlement::record_answer(&st, ctx, endpoint, &caller, res.status().as_u16());
+            if let Some(ctx) = ctx {
+                settlement::record_answer(st, ctx, endpoint, &caller, res.status().as_u16());
             }
         }
         res
     } else {
         let e = ApiError::rate_limited(decision.limit, decision.reset_secs);
-        refuse(Some(&caller), &e);
+        if let Some(ctx) = ctx {
+            settlement::record_refusal(st, ctx, endpoint, Some(&caller), "", &e);
+        }
         e.into_response()
     };
     decision.write_headers(res.headers_mut());

@@ -109,7 +109,7 @@ pub async fn admit(
     let amount = catalog.reservation(model, &estimate);
     let reservation = match st
         .meter
-        .reserve(caller.key_id, caller.account_id, amount, &ctx.request_id)
+        .reserve_as(caller.key_id, caller.account_id, amount, &ctx.request_id)
         .await
     {
         Ok(r) => r,
@@ -118,7 +118,9 @@ pub async fn admit(
             return Err(refuse(ApiError::no_credits(&st.top_up_url)));
         }
         Err(domain::Error::Unauthorized) => {
-            st.keys.forget(&[caller.key_id]);
+            if let Some(key_id) = caller.key_id {
+                st.keys.forget(&[key_id]);
+            }
             return Err(refuse(ApiError::invalid_key()));
         }
         Err(domain::Error::Suspended) => {

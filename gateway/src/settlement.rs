@@ -156,8 +156,9 @@ fn settle(open: Open, outcome: Outcome) {
     let row = UsageRecord {
         request_id: open.request_id.to_string(),
         account_id: Some(open.caller.account_id),
-        key_id: Some(open.caller.key_id),
+        key_id: open.caller.key_id,
         member_id: open.caller.member_id,
+        playground: open.caller.playground(),
         endpoint: open.endpoint,
         requested_model: open.requested,
         served_model: served,
@@ -184,8 +185,9 @@ pub fn record_answer(st: &State, ctx: &Ctx, endpoint: &'static str, caller: &Cal
     st.meter.record(UsageRecord {
         request_id: ctx.request_id.to_string(),
         account_id: Some(caller.account_id),
-        key_id: Some(caller.key_id),
+        key_id: caller.key_id,
         member_id: caller.member_id,
+        playground: caller.playground(),
         endpoint,
         latency_ms: ctx.started.elapsed().as_millis() as i64,
         status,
@@ -207,8 +209,9 @@ pub fn record_refusal(
     st.meter.record(UsageRecord {
         request_id: ctx.request_id.to_string(),
         account_id: caller.map(|c| c.account_id),
-        key_id: caller.map(|c| c.key_id),
+        key_id: caller.and_then(|c| c.key_id),
         member_id: caller.and_then(|c| c.member_id),
+        playground: caller.is_some_and(Caller::playground),
         endpoint,
         requested_model: requested.to_owned(),
         served_model: None,

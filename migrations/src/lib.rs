@@ -15,6 +15,7 @@ mod m20261126_000020_catalog;
 mod m20261127_000030_lower_welcome_grant;
 mod m20261129_000030_request_limits;
 mod m20261129_000100_usage_hourly;
+mod m20261129_000150_usage_playground;
 mod m20261129_000200_admin_console;
 mod m20261129_000300_teams;
 mod m20261129_000400_account_self_service;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000030_lower_welcome_grant::Migration),
             Box::new(m20261129_000030_request_limits::Migration),
             Box::new(m20261129_000100_usage_hourly::Migration),
+            Box::new(m20261129_000150_usage_playground::Migration),
             Box::new(m20261129_000200_admin_console::Migration),
             Box::new(m20261129_000300_teams::Migration),
             Box::new(m20261129_000400_account_self_service::Migration),

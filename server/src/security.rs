@@ -19,6 +19,7 @@ const PRIVATE_PAGES: &[&str] = &[
     "/admin",
     "/usage",
     "/account",
+    "/playground",
 ];
 
 /// Refuses state-changing requests that a browser marks as coming from another site
@@ -44,6 +45,34 @@ pub async fn same_origin(req: Request, next: Next) -> Response {
         if cross_site || origin_mismatch {
             tracing::warn!(path, "refused a cross-site request");
             return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Gives the playground's chat (`gateway::Gateway::playground_router`) the signed-in
+/// account of the session cookie; without a live session the gateway answers 401. Runs
+/// behind [`same_origin`], so another site cannot make a signed-in browser spend credits.
+pub async fn playground_session(
+    State(svc): State<Services>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let token = app::server::cookie_in(req.headers(), domain::sessions::COOKIE).map(str::to_owned);
+    if let Some(token) = token {
+        match domain::sessions::account(&svc.db, &token).await {
+            Ok(a) => {
+                req.extensions_mut().insert(gateway::SessionAccount {
+                    account_id: a.id,
+                    plan: a.plan,
+                    plan_expires_at: a.plan_expires_at,
+                });
+            }
+            Err(domain::Error::Unauthorized) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "playground: session not read");
+                return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+            }
         }
     }
     next.run(req).await

@@ -112,6 +112,14 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         .merge(crate::webhooks::routes(services.clone()))
         .merge(crate::internal::routes(services.clone()))
         .merge(crate::usage_csv::routes(services.clone()))
+        .merge(
+            gateway
+                .playground_router()
+                .layer(middleware::from_fn_with_state(
+                    services.clone(),
+                    security::playground_session,
+                )),
+        )
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             services.clone(),

@@ -48,9 +48,13 @@ pub fn Header() -> impl IntoView {
                                     view! {
                                         <a href="/dashboard">{t.nav_dashboard}</a>
                                         <a href="/keys">{c.nav_keys}</a>
+                                        <a href="/playground" rel="external">{t.nav_playground}</a>
                                         <a href="/billing" rel="external">{t.nav_billing}</a>
                                         <a href="/account" rel="external">{i18n::Account::of(lang).nav_account}</a>
                                         <a href="/team" rel="external">{t.nav_team}</a>
+                                        <a href="/billing#packs" rel="external" class="button small top-up" data-testid="header-top-up">
+                                            {t.top_up}
+                                        </a>
                                         <Show when=move || me.is_admin>
                                             <a href="/admin" rel="external">{c.nav_admin}</a>
                                         </Show>

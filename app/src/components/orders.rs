@@ -37,7 +37,7 @@ pub fn OrdersTable(orders: Vec<OrderRow>, admin: bool) -> impl IntoView {
     let mark = ServerAction::<AdminMarkPaid>::new();
     view! {
         <div class="table-wrap">
-            <table class="table" data-testid="orders">
+            <table class="table stack" data-testid="orders">
                 <thead>
                     <tr>
                         <th scope="col">{c.date_col}</th>
@@ -54,19 +54,19 @@ pub fn OrdersTable(orders: Vec<OrderRow>, admin: bool) -> impl IntoView {
                         let pending = o.status == "pending";
                         view! {
                             <tr data-status=o.status.clone()>
-                                <td dir="ltr">{fmt_kuwait_time(o.created_at)}</td>
-                                {admin.then(|| view! { <td><bdi>{o.account_email.clone().unwrap_or_default()}</bdi></td> })}
-                                <td>{item_name(lang, &o)}</td>
-                                <td><bdi>{o.amount.clone()}</bdi></td>
-                                <td><span class=format!("status status-{}", o.status)>{order_status(t, &o.status)}</span></td>
-                                <td dir="ltr">{o.invoice_id.map(|i| i.to_string()).unwrap_or_else(|| if o.test_gateway { "test".into() } else { "—".into() })}</td>
+                                <td data-label=c.date_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(o.created_at)}</span></td>
+                                {admin.then(|| view! { <td data-label=t.account_col><bdi>{o.account_email.clone().unwrap_or_default()}</bdi></td> })}
+                                <td data-label=t.item_col>{item_name(lang, &o)}</td>
+                                <td data-label=t.amount_col><bdi class="nowrap">{o.amount.clone()}</bdi></td>
+                                <td data-label=c.status_col><span class=format!("status nowrap status-{}", o.status)>{order_status(t, &o.status)}</span></td>
+                                <td data-label=t.invoice_col dir="ltr">{o.invoice_id.map(|i| i.to_string()).unwrap_or_else(|| if o.test_gateway { "test".into() } else { "—".into() })}</td>
                                 {(admin && pending).then(|| view! {
-                                    <td>
+                                    <td data-label=t.mark_paid>
                                         <ActionForm action=mark>
                                             <input type="hidden" name="order_id" value=o.id/>
                                             <label class="sr-only" for=format!("reason-{}", o.id)>{t.reason}</label>
                                             <input id=format!("reason-{}", o.id) name="reason" placeholder=t.reason_hint/>
-                                            <button type="submit" class="button small">{t.mark_paid}</button>
+                                            <button type="submit" class="button small nowrap">{t.mark_paid}</button>
                                         </ActionForm>
                                     </td>
                                 })}

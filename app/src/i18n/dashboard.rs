@@ -22,6 +22,10 @@ texts! {
             ar: "لا توجد باقة فعالة (حدود الباقة الأساسية)",
             en: "No active plan (Basic limits)",
         }
+        playground {
+            ar: "جرّب النماذج",
+            en: "Try the models",
+        }
         manage_keys {
             ar: "إدارة مفاتيح API",
             en: "Manage API keys",

@@ -6,6 +6,14 @@ texts! {
             ar: "لوحة التحكم",
             en: "Dashboard",
         }
+        nav_playground {
+            ar: "ساحة التجربة",
+            en: "Playground",
+        }
+        top_up {
+            ar: "اشحن الرصيد",
+            en: "Top up",
+        }
         nav_billing {
             ar: "الفوترة",
             en: "Billing",

@@ -58,6 +58,30 @@ texts! {
             ar: "حذف",
             en: "Delete",
         }
+        manage {
+            ar: "إنشاء وإدارة المفاتيح",
+            en: "Create and manage keys",
+        }
+        confirm_delete {
+            ar: "حذف المفتاح",
+            en: "Delete the key",
+        }
+        question_mark {
+            ar: "؟",
+            en: "?",
+        }
+        confirm_hint {
+            ar: "سيُرفض أي طلب به فوراً.",
+            en: "Every request with it is refused at once.",
+        }
+        confirm_yes {
+            ar: "نعم، احذف",
+            en: "Yes, delete",
+        }
+        cancel {
+            ar: "إلغاء",
+            en: "Cancel",
+        }
         never {
             ar: "لم يُستخدم",
             en: "Never",

@@ -8,7 +8,9 @@
 //! `<html lang dir>`; code in the browser reads it back from there.
 use leptos::prelude::*;
 
-pub use locale::{fmt_int, kuwait_time as fmt_kuwait_time, ErrorCode, Lang};
+pub use locale::{
+    fmt_int, kuwait_date as fmt_kuwait_date, kuwait_time as fmt_kuwait_time, ErrorCode, Lang,
+};
 
 /// Declares a struct of texts and its Arabic and English values, from a list of
 /// `name { ar: "…", en: "…" }`; `Name::of(lang)` gives the texts of a language.
@@ -40,24 +42,28 @@ mod admin;
 mod auth;
 mod billing;
 mod common;
+mod credits;
 mod dashboard;
 mod header;
 mod keys;
 mod landing;
 mod team;
 mod usage;
+mod playground;
 
 pub use account::Account;
 pub use admin::Admin;
 pub use auth::Auth;
 pub use billing::Billing;
 pub use common::Common;
+pub use credits::Credits;
 pub use dashboard::Dashboard;
 pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
 pub use team::Team;
 pub use usage::Usage;
+pub use playground::Playground;
 
 impl Common {
     /// The words for an error code.

@@ -110,7 +110,7 @@ pub fn Billing() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </section>
-                                <h2 class="section-title">{t.packs_title}</h2>
+                                <h2 class="section-title" id="packs">{t.packs_title}</h2>
                                 <p class="muted">{t.never_expire}</p>
                                 <section class="grid packs">
                                     {v.packs.into_iter().map(|p| view! {

@@ -3,9 +3,10 @@ use leptos::prelude::*;
 
 use crate::api::dashboard::dashboard;
 use crate::components::usage_chart::UsageChartSection;
-use crate::components::{load_error, to_login};
+use crate::components::{load_error, to_login, CreditsCard};
 use crate::dto::AppError;
-use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang};
+use crate::i18n::{self, use_lang};
+use crate::pages::keys::DashboardKeys;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
@@ -24,37 +25,12 @@ pub fn Dashboard() -> impl IntoView {
                                 <super::account::VerifyPhoneBanner verified=me.phone_verified/>
                                 <section class="page-head">
                                     <h1 class="welcome">{t.welcome} <bdi>{me.email.clone()}</bdi></h1>
-                                    <a href="/billing" rel="external" class="button">{t.top_up}</a>
+                                    <a href="/playground" rel="external" class="button secondary">{t.playground}</a>
                                 </section>
                                 <crate::pages::team::InvitationNotice/>
-                                <section class="grid">
-                                    <article class="card stat">
-                                        <h2>{t.balance}</h2>
-                                        <p class="big" data-testid="balance">{fmt_int(lang, me.credits)}</p>
-                                        <p class="muted">{c.credits}</p>
-                                    </article>
-                                    <article class="card stat">
-                                        <h2>{t.plan}</h2>
-                                        {match me.plan.clone() {
-                                            Some(p) => {
-                                                view! {
-                                                    <p class="big" data-testid="plan">{c.plan_name(&p)}</p>
-                                                    <p class="muted">
-                                                        {c.expires} " "
-                                                        {me.plan_expires_at.map(fmt_kuwait_time)}
-                                                    </p>
-                                                }
-                                                    .into_any()
-                                            }
-                                            None => view! { <p class="muted" data-testid="plan">{t.no_plan}</p> }.into_any(),
-                                        }}
-                                    </article>
-                                    <article class="card stat">
-                                        <h2>{c.nav_keys}</h2>
-                                        <a href="/keys" class="button secondary">{t.manage_keys}</a>
-                                    </article>
-                                </section>
+                                <CreditsCard/>
                                 <UsageChartSection/>
+                                <DashboardKeys/>
                             }
                                 .into_any()
                         }

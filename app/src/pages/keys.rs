@@ -24,7 +24,7 @@ pub fn Keys() -> impl IntoView {
             {move || {
                 keys.get()
                     .map(|r| match r {
-                        Ok(rows) => view! { <KeyManager lang=lang rows=rows/> }.into_any(),
+                        Ok(rows) => view! { <KeyManager lang=lang rows=rows compact=false/> }.into_any(),
                         Err(AppError::Unauthorized) => to_login("/keys"),
                         Err(e) => load_error(&e),
                     })
@@ -33,10 +33,39 @@ pub fn Keys() -> impl IntoView {
     }
 }
 
+/// The keys on the dashboard (DASH-03): the list with quick delete — the same island as
+/// `/keys`, without the create form — and the way to `/keys`.
+#[component]
+pub fn DashboardKeys() -> impl IntoView {
+    let lang = use_lang();
+    let t = i18n::Keys::of(lang);
+    let keys = Resource::new(|| (), |_| list_keys());
+    view! {
+        <section class="dashboard-keys" data-testid="dashboard-keys">
+            <div class="section-head">
+                <h2 class="section-title">{t.keys_title}</h2>
+                <a href="/keys" class="button secondary small">{t.manage}</a>
+            </div>
+            <Suspense fallback=|| ()>
+                {move || {
+                    keys.get()
+                        .map(|r| match r {
+                            Ok(rows) => view! { <KeyManager lang=lang rows=rows compact=true/> }.into_any(),
+                            Err(AppError::Unauthorized) => ().into_any(),
+                            Err(e) => load_error(&e),
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
 /// The interactive part of the keys page: create (the secret shown once, with a copy
-/// button) and the list with delete; the list is read again after each change.
+/// button) and the list with delete (asked to confirm first; the key is refused by the
+/// API at once); the list is read again after each change. `compact`: the dashboard's
+/// copy — the list with quick delete, creating keys stays on `/keys`.
 #[island]
-fn KeyManager(lang: Lang, rows: Vec<KeyRow>) -> impl IntoView {
+pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
     let t = i18n::Keys::of(lang);
@@ -62,7 +91,15 @@ fn KeyManager(lang: Lang, rows: Vec<KeyRow>) -> impl IntoView {
         versions
     });
     let copied = RwSignal::new(false);
-    view! {
+    // The key whose deletion waits for a confirmation.
+    let confirming = RwSignal::new(None::<i64>);
+    Effect::new(move |_| {
+        if delete.version().get() > 0 {
+            confirming.set(None);
+        }
+    });
+    let create_form = (!compact).then(|| {
+        view! {
         <section class="card">
             <ActionForm action=create>
                 <FormError error=general_error(created)/>
@@ -101,7 +138,19 @@ fn KeyManager(lang: Lang, rows: Vec<KeyRow>) -> impl IntoView {
                     })
             }}
         </section>
+        }
+        .into_any()
+    });
+    view! {
+        {create_form}
         {move || reload_error.get().map(|e| load_error(&e))}
+        {move || {
+            delete
+                .value()
+                .get()
+                .and_then(Result::err)
+                .map(|e| view! { <p class="form-error" role="alert">{i18n::Common::of(lang).error(e.code())}</p> })
+        }}
         {move || {
             let rows = rows.get();
             match rows {
@@ -109,7 +158,7 @@ fn KeyManager(lang: Lang, rows: Vec<KeyRow>) -> impl IntoView {
                         rows => {
                             view! {
                                 <div class="table-wrap">
-                                    <table class="table" data-testid="keys">
+                                    <table class="table stack" data-testid="keys">
                                         <thead>
                                             <tr>
                                                 <th scope="col">{t.label}</th>
@@ -123,17 +172,44 @@ fn KeyManager(lang: Lang, rows: Vec<KeyRow>) -> impl IntoView {
                                             {rows
                                                 .into_iter()
                                                 .map(|k| {
+                                                    let id = k.id;
+                                                    let label = k.label.clone();
                                                     view! {
-                                                        <tr>
-                                                            <td><bdi>{k.label.clone()}</bdi></td>
-                                                            <td><code class="key-prefix" dir="ltr">{k.prefix.clone()} "…"</code></td>
-                                                            <td dir="ltr">{fmt_kuwait_time(k.created_at)}</td>
-                                                            <td dir="ltr">{k.last_used_at.map(fmt_kuwait_time).unwrap_or_else(|| t.never.to_owned())}</td>
-                                                            <td>
-                                                                <ActionForm action=delete>
-                                                                    <input type="hidden" name="id" value=k.id/>
-                                                                    <button type="submit" class="button danger small">{t.delete}</button>
-                                                                </ActionForm>
+                                                        <tr data-testid="key-row" data-key-prefix=k.prefix.clone()>
+                                                            <td data-label=t.label><bdi>{k.label.clone()}</bdi></td>
+                                                            <td data-label=t.key_col><code class="key-prefix" dir="ltr">{k.prefix.clone()} "…"</code></td>
+                                                            <td data-label=t.created_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(k.created_at)}</span></td>
+                                                            <td data-label=t.last_used_col>
+                                                                {match k.last_used_at {
+                                                                    Some(at) => view! { <span class="nowrap" dir="ltr">{fmt_kuwait_time(at)}</span> }.into_any(),
+                                                                    None => view! { <span class="nowrap">{t.never}</span> }.into_any(),
+                                                                }}
+                                                            </td>
+                                                            <td class="actions">
+                                                                <Show
+                                                                    when=move || confirming.get() == Some(id)
+                                                                    fallback=move || view! {
+                                                                        <button type="button" class="button danger small nowrap" data-testid="delete-key"
+                                                                            on:click=move |_| confirming.set(Some(id))>
+                                                                            {t.delete}
+                                                                        </button>
+                                                                    }
+                                                                >
+                                                                    <div class="confirm" role="alertdialog" aria-label=t.delete>
+                                                                        <p>{t.confirm_delete} " " <bdi>{label.clone()}</bdi> {t.question_mark} " " {t.confirm_hint}</p>
+                                                                        <ActionForm action=delete>
+                                                                            <input type="hidden" name="id" value=id/>
+                                                                            <button type="submit" class="button danger small nowrap" data-testid="confirm-delete"
+                                                                                disabled=move || delete.pending().get()>
+                                                                                {t.confirm_yes}
+                                                                            </button>
+                                                                            <button type="button" class="button secondary small nowrap"
+                                                                                on:click=move |_| confirming.set(None)>
+                                                                                {t.cancel}
+                                                                            </button>
+                                                                        </ActionForm>
+                                                                    </div>
+                                                                </Show>
                                                             </td>
                                                         </tr>
                                                     }
@@ -148,6 +224,7 @@ fn KeyManager(lang: Lang, rows: Vec<KeyRow>) -> impl IntoView {
             }
         }}
     }
+    .into_any()
 }
 
 /// Leaves for another page (a full load).

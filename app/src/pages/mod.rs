@@ -10,3 +10,4 @@ pub mod landing;
 pub mod not_found;
 pub mod team;
 pub mod usage;
+pub mod playground;

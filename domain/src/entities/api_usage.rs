@@ -22,6 +22,8 @@ pub struct Model {
     pub created_at: i64,
     /// The team member whose team key made the request (NULL for personal keys).
     pub member_id: Option<i64>,
+    /// Sent from the portal's playground (a session, no key).
+    pub playground: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -177,6 +177,19 @@ impl Meter {
         amount: i64,
         reference: &str,
     ) -> Result<Reservation, Error> {
+        self.reserve_as(Some(key_id), account_id, amount, reference)
+            .await
+    }
+
+    /// As [`Meter::reserve`] for `key_id` Some; None: a request the portal authenticated
+    /// by its session (the playground), whose direct path checks no key.
+    pub async fn reserve_as(
+        &self,
+        key_id: Option<i64>,
+        account_id: i64,
+        amount: i64,
+        reference: &str,
+    ) -> Result<Reservation, Error> {
         if amount <= 0 {
             return Err(Error::Internal(format!("reservation of {amount} credits")));
         }
@@ -197,7 +210,7 @@ impl Meter {
 
     async fn reserve_with(
         &self,
-        key_id: i64,
+        key_id: Option<i64>,
         account_id: i64,
         amount: i64,
         reference: &str,
@@ -226,8 +239,15 @@ impl Meter {
                 }
             }
         }
-        let balance =
-            credits::reserve_for_key(&self.inner.db, key_id, account_id, amount, reference).await?;
+        let balance = match key_id {
+            Some(key_id) => {
+                credits::reserve_for_key(&self.inner.db, key_id, account_id, amount, reference)
+                    .await?
+            }
+            None => {
+                credits::reserve_for_session(&self.inner.db, account_id, amount, reference).await?
+            }
+        };
         Ok(Reservation {
             account_id,
             amount,

@@ -11,6 +11,7 @@ mod helpers;
 mod keys;
 mod pages;
 mod recovery;
+mod playground;
 mod sdk;
 mod security;
 mod usage;
