@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let c = i18n::Common::of(lang);
-    use pages::{admin, auth, billing, dashboard, keys, landing, not_found};
+    use pages::{admin, auth, billing, dashboard, docs, keys, landing, not_found};
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -113,7 +113,8 @@ pub fn App() -> impl IntoView {
             <components::Header/>
             <main class="container">
                 <Routes fallback=not_found::NotFound>
-                    <Route path=path!("/") view=landing::Landing/>
+                    <Route path=path!("/") view=landing::Landing ssr=SsrMode::Async/>
+                    <Route path=path!("/docs") view=docs::Docs ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=auth::Register/>
                     <Route path=path!("/login") view=auth::Login/>
                     <Route path=path!("/dashboard") view=dashboard::Dashboard/>

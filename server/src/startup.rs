@@ -109,6 +109,7 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         .with_state(services.clone())
         .merge(crate::webhooks::routes(services.clone()))
         .merge(crate::internal::routes(services.clone()))
+        .merge(crate::seo::routes(services.clone()))
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             services.clone(),

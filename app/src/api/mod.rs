@@ -6,3 +6,4 @@ pub mod auth;
 pub mod billing;
 pub mod dashboard;
 pub mod keys;
+pub mod landing;

@@ -5,9 +5,11 @@ mod header;
 mod island;
 mod load;
 mod orders;
+mod public;
 
 pub use form::{field_error, general_error, Field, FormError};
 pub use header::Header;
 pub use island::island_hydrated;
 pub use load::{load_error, to_login};
 pub use orders::{item_name, OrdersTable};
+pub use public::{examples, public_base_url, CodeBlock, CopyScript, PublicFooter, SeoHead};

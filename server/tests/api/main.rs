@@ -9,5 +9,6 @@ mod fail2ban;
 mod helpers;
 mod keys;
 mod pages;
+mod public;
 mod sdk;
 mod security;
