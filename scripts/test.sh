@@ -26,12 +26,14 @@ trap cleanup EXIT
 export TEST_DATABASE_URL="postgres://postgres@$PGHOST:5432/$db"
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 
-# The official OpenAI Python SDK, for the API tests that drive the portal with it.
+# The official OpenAI Python SDK, for the API tests that drive the portal with it;
+# jsonschema checks real answers against /openapi.json; schemathesis fuzzes the API from
+# that spec (scripts/api-fuzz.sh).
 venv="${RESAYIL_VENV:-$HOME/.cache/resayil-venv}"
-if ! "$venv/bin/python" -c "import openai" 2>/dev/null; then
-  step "creating the Python virtualenv with the openai SDK"
+if ! "$venv/bin/python" -c "import openai, jsonschema, schemathesis" 2>/dev/null; then
+  step "creating the Python virtualenv with the openai SDK, jsonschema and schemathesis"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check openai
+  "$venv/bin/pip" install -q --disable-pip-version-check openai jsonschema==4.26.0 schemathesis==4.32.5
 fi
 export RESAYIL_SDK_PYTHON="$venv/bin/python"
 

@@ -407,3 +407,48 @@ pub struct TeamKeyRow {
     pub last_used_at: Option<i64>,
     pub member_email: String,
 }
+
+/// What the landing page and the docs show of the catalog: read from the catalog tables on
+/// each request, so a price or model changed there shows at once; never a denied model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicCatalog {
+    /// `PUBLIC_BASE_URL`, for the code examples.
+    pub base_url: String,
+    /// A session is open: the call to action goes to the dashboard.
+    pub signed_in: bool,
+    pub plans: Vec<PublicPlan>,
+    pub packs: Vec<PackCard>,
+    /// A chat model of the lowest plan, for the examples.
+    pub example_model: String,
+    /// An embedding model every plan may use, if any.
+    pub example_embedding: Option<String>,
+    pub welcome_credits: i64,
+    pub cloud_daily_cap: u64,
+    pub queue_failover_depth: u64,
+    pub default_max_tokens: u64,
+    pub max_body_bytes: u64,
+    pub wait_timeout_secs: u64,
+}
+
+/// A plan as the public pages show it (prices already in the page's language).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicPlan {
+    pub id: String,
+    pub price: String,
+    pub credits: i64,
+    pub requests_per_minute: u32,
+    pub concurrent_requests: u32,
+    pub max_keys: u32,
+    pub period_days: i64,
+    /// Every model the plan may use (its own and those of lower plans).
+    pub models: Vec<PublicModel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicModel {
+    pub id: String,
+    pub cloud: bool,
+    pub embedding: bool,
+    /// Credits per 1000 tokens, in the page's digits.
+    pub multiplier: String,
+}

@@ -119,7 +119,8 @@ pub fn App() -> impl IntoView {
     provide_context(lang);
     let c = i18n::Common::of(lang);
     use pages::{
-        account, admin, auth, billing, dashboard, keys, landing, not_found, playground, team, usage,
+        account, admin, auth, billing, dashboard, docs, keys, landing, not_found, playground, team,
+        usage,
     };
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
@@ -129,7 +130,8 @@ pub fn App() -> impl IntoView {
             <components::Header/>
             <main class="container">
                 <Routes fallback=not_found::NotFound>
-                    <Route path=path!("/") view=landing::Landing/>
+                    <Route path=path!("/") view=landing::Landing ssr=SsrMode::Async/>
+                    <Route path=path!("/docs") view=docs::Docs ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=auth::Register/>
                     <Route path=path!("/login") view=auth::Login/>
                     <Route path=path!("/forgot") view=account::Forgot/>

@@ -15,7 +15,7 @@ pub type Object = Map<String, Value>;
 
 /// The request fields of the chat and embeddings APIs (OpenAI's and Ollama's): a key that
 /// folds to one of these without being it is refused, since Ollama would read it as this.
-const REQUEST_FIELDS: &[&str] = &[
+pub(crate) const REQUEST_FIELDS: &[&str] = &[
     "model",
     "messages",
     "input",
@@ -50,7 +50,7 @@ const REQUEST_FIELDS: &[&str] = &[
     "truncate",
     "suffix",
 ];
-const STREAM_OPTION_FIELDS: &[&str] = &["include_usage", "include_obfuscation"];
+pub(crate) const STREAM_OPTION_FIELDS: &[&str] = &["include_usage", "include_obfuscation"];
 
 fn refuse(p: Problem) -> ApiError {
     match p {

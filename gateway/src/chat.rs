@@ -11,9 +11,26 @@ use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::metered::{self, Asked, Outgoing, CHAT};
+use crate::openapi::{ChatCompletion, ChatCompletionRequest, ErrorResponse};
 use crate::relay::{PrimeError, Relay};
 use crate::{body, State};
 
+/// A chat completion, streamed (SSE) or not.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "chat",
+    request_body = ChatCompletionRequest,
+    responses(
+        (status = 200, description = "The answer: JSON, or with `stream: true` server-sent events of ChatCompletionChunk ending with `data: [DONE]`",
+            content((ChatCompletion = "application/json"), (String = "text/event-stream")),
+            headers(("x-request-id" = String), ("x-ratelimit-limit-requests" = String),
+                ("x-ratelimit-remaining-requests" = String), ("x-ratelimit-reset-requests" = String))),
+        (status = 400, description = "Invalid body or field (param names it; `invalid_request_body`, `max_tokens_too_large`), or refused by the model server", body = ErrorResponse),
+        (status = 402, description = "Not enough credits (`insufficient_credits`, with `top_up_url`)", body = ErrorResponse),
+        (status = 403, description = "The model needs a higher plan (`model_not_in_plan`)", body = ErrorResponse),
+        (status = 404, description = "No such model (`model_not_found`)", body = ErrorResponse),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The body is too large (`request_too_large`)", body = ErrorResponse),
+        (status = 502, description = "The model server failed (`upstream_error`, `upstream_wrong_mode`); nothing charged", body = ErrorResponse),
+        (status = 503, description = "Busy or unavailable (`overloaded`, `upstream_unavailable`, `cloud_budget_exhausted`, `cloud_unavailable`); see `retry-after`", body = ErrorResponse)))]
 pub async fn completions(
     AxState(st): AxState<Arc<State>>,
     Extension(ctx): Extension<Ctx>,

@@ -12,8 +12,24 @@ use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::metered::{self, Asked, Outgoing, EMBEDDINGS};
+use crate::openapi::{EmbeddingList, EmbeddingRequest, ErrorResponse};
 use crate::{body, State};
 
+/// Embeddings of one or more texts.
+#[utoipa::path(post, path = "/v1/embeddings", tag = "embeddings",
+    request_body = EmbeddingRequest,
+    responses(
+        (status = 200, description = "The embeddings", body = EmbeddingList,
+            headers(("x-request-id" = String), ("x-ratelimit-limit-requests" = String),
+                ("x-ratelimit-remaining-requests" = String), ("x-ratelimit-reset-requests" = String))),
+        (status = 400, description = "Invalid body or field (param names it), or refused by the model server", body = ErrorResponse),
+        (status = 402, description = "Not enough credits (`insufficient_credits`, with `top_up_url`)", body = ErrorResponse),
+        (status = 403, description = "The model needs a higher plan (`model_not_in_plan`)", body = ErrorResponse),
+        (status = 404, description = "No such model (`model_not_found`)", body = ErrorResponse),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`)", body = ErrorResponse),
+        (status = 413, description = "The body is too large (`request_too_large`)", body = ErrorResponse),
+        (status = 502, description = "The model server failed (`upstream_error`); nothing charged", body = ErrorResponse),
+        (status = 503, description = "Busy or unavailable; see `retry-after`", body = ErrorResponse)))]
 pub async fn create(
     AxState(st): AxState<Arc<State>>,
     Extension(ctx): Extension<Ctx>,

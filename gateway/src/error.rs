@@ -5,6 +5,8 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::openapi::{ErrorDetail, ErrorResponse};
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -309,17 +311,18 @@ impl ApiError {
     }
 
     /// The JSON body of the error.
+    /// The JSON body of the error: [`ErrorResponse`], the type the OpenAPI spec documents.
     pub fn body(&self) -> serde_json::Value {
-        let mut error = json!({
-            "message": self.message,
-            "type": self.kind,
-            "param": self.param,
-            "code": self.code,
-        });
-        if let Some(url) = &self.top_up_url {
-            error["top_up_url"] = json!(url);
-        }
-        json!({ "error": error })
+        let body = ErrorResponse {
+            error: ErrorDetail {
+                message: self.message.clone(),
+                kind: self.kind.to_owned(),
+                param: self.param.as_deref().map(str::to_owned),
+                code: self.code.map(str::to_owned),
+                top_up_url: self.top_up_url.clone(),
+            },
+        };
+        serde_json::to_value(body).unwrap_or_else(|_| json!({"error": {"message": "error"}}))
     }
 }
 

@@ -66,6 +66,7 @@ mod embeddings;
 mod error;
 mod metered;
 mod models;
+pub mod openapi;
 mod ratelimit;
 mod relay;
 mod settlement;

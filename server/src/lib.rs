@@ -14,6 +14,7 @@ mod internal;
 mod jobs;
 mod lang;
 mod security;
+mod seo;
 mod serve;
 pub mod startup;
 pub mod telemetry;

@@ -11,3 +11,4 @@ pub mod keys;
 pub mod team;
 pub mod usage;
 pub mod playground;
+pub mod landing;

@@ -8,6 +8,7 @@ mod island;
 mod load;
 mod orders;
 pub mod usage_chart;
+mod public;
 
 pub use credits::CreditsCard;
 pub use form::{field_error, general_error, Field, FormError};
@@ -15,3 +16,4 @@ pub use header::Header;
 pub use island::island_hydrated;
 pub use load::{load_error, to_login};
 pub use orders::{item_name, OrdersTable};
+pub use public::{examples, public_base_url, CodeBlock, CopyScript, PublicFooter, SeoHead};

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod dashboard;
+pub mod docs;
 pub mod keys;
 pub mod landing;
 pub mod not_found;

@@ -12,6 +12,7 @@ mod keys;
 mod pages;
 mod recovery;
 mod playground;
+mod public;
 mod sdk;
 mod security;
 mod usage;
