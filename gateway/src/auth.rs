@@ -34,6 +34,8 @@ pub struct Caller {
     pub account_id: i64,
     /// Index into `catalog.plans` of the plan whose limits apply.
     pub plan: usize,
+    /// The key's first characters, as the key list shows them (for logs).
+    pub prefix: Arc<str>,
 }
 
 struct Cached {
@@ -108,6 +110,7 @@ impl KeyCache {
             key_id: key.id,
             account_id: account.id,
             plan,
+            prefix: Arc::from(key.prefix.as_str()),
         });
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {

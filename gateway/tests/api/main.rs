@@ -3,6 +3,7 @@
 mod admission;
 mod billing;
 mod completions;
+mod fuzz;
 mod helpers;
 mod security;
 mod upstreams;

@@ -8,6 +8,7 @@ mod connections;
 mod fail2ban;
 mod helpers;
 mod keys;
+mod ops;
 mod pages;
 mod sdk;
 mod security;
