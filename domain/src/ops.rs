@@ -1,4 +1,4 @@
-//! Queries for the operator's tools: the counts `/metrics` exports.
+//! Queries for the operator's tools: the counts `/metrics` exports, the SQLite backup.
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ConnectionTrait, EntityTrait, Iterable, QuerySelect};
 
@@ -46,4 +46,14 @@ fn count_of(found: &[(String, i64)], status: &str) -> i64 {
         .iter()
         .find(|(s, _)| s == status)
         .map_or(0, |(_, n)| *n)
+}
+
+/// Writes a consistent copy of a SQLite database to `to` while it is in use: `VACUUM
+/// INTO` reads one snapshot (in WAL mode writers go on meanwhile) and writes a compacted,
+/// self-contained database file.
+pub async fn sqlite_backup(db: &sea_orm::DatabaseConnection, to: &str) -> Result<(), Error> {
+    let quoted = to.replace('\'', "''");
+    db.execute_unprepared(&format!("VACUUM INTO '{quoted}'"))
+        .await?;
+    Ok(())
 }

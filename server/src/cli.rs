@@ -28,6 +28,14 @@ pub enum Command {
     /// The product catalog in the database.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Write a consistent copy of the database while the portal runs: SQLite with
+    /// `VACUUM INTO` (one transaction's snapshot, compacted), PostgreSQL with `pg_dump
+    /// --format=custom` (which must be installed). Restore: deploy/README.md.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +117,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { to } => {
+            let bytes = backup(&settings.database_url, &to).await?;
+            println!("backup written to {to} ({bytes} bytes)");
+            Ok(())
+        }
         Command::Key(KeyCommand::Create { email, label }) => {
             let svc = Services::build(settings).await?;
             let owner = accounts::find_by_email(&svc.db, &email)
@@ -119,6 +132,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes the backup; its size in bytes.
+async fn backup(database_url: &str, to: &str) -> anyhow::Result<u64> {
+    let target = std::path::Path::new(to);
+    if target.exists() {
+        bail!("{to} exists: choose a new file");
+    }
+    if database_url.starts_with("postgres") {
+        let status = tokio::process::Command::new("pg_dump")
+            .args(["--format=custom", "--no-owner", "--file", to, database_url])
+            .status()
+            .await
+            .context("running pg_dump (install postgresql-client)")?;
+        if !status.success() {
+            bail!("pg_dump failed ({status})");
+        }
+    } else {
+        if domain::db::sqlite_file(database_url).is_none() {
+            bail!("nothing to back up: {database_url} is not a SQLite file or PostgreSQL");
+        }
+        // Not migrated: a backup must not change the database it copies.
+        let db = domain::db::connect_only(database_url).await?;
+        domain::ops::sqlite_backup(&db, to)
+            .await
+            .with_context(|| format!("VACUUM INTO {to}"))?;
+    }
+    Ok(std::fs::metadata(target).map(|m| m.len()).unwrap_or(0))
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

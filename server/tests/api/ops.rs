@@ -434,3 +434,152 @@ async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
     }
     assert_eq!(requests, 2, "{}", portal.log.join("\n"));
 }
+
+/// `resayil backup` while the API charges accounts: the copy restores (SQLite: the file
+/// put in place; PostgreSQL: `pg_restore` into a fresh database), has every migration,
+/// and in it every account's ledger sums to its balance.
+#[tokio::test]
+async fn a_backup_taken_while_charging_restores_with_ledgers_equal_to_balances() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (ollama, _fake) = fake_ollama::spawn_local(fake_ollama::Config::default())
+        .await
+        .unwrap();
+    let url = format!("http://{ollama}");
+    each_app_with(
+        |mut s| {
+            s.ollama_url = url.clone();
+            s
+        },
+        |app| async move {
+            // A hold (large balance) and the direct path (small ones).
+            let mut accounts = Vec::new();
+            for credits in ["100000", "300", "60"] {
+                let email = crate::helpers::unique_email();
+                let phone = crate::helpers::unique_phone();
+                crate::helpers::resayil_with_input(
+                    &app,
+                    &[
+                        "user",
+                        "create",
+                        "--email",
+                        &email,
+                        "--phone",
+                        &phone,
+                        "--plan",
+                        "enterprise",
+                        "--credits",
+                        credits,
+                    ],
+                    "password123\n",
+                );
+                let key = crate::helpers::resayil(
+                    &app,
+                    &["key", "create", "--email", &email, "--label", "b"],
+                );
+                accounts.push((email, key));
+            }
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut writers = Vec::new();
+            for (_, key) in &accounts {
+                let (stop, key, base) = (stop.clone(), key.clone(), app.addr.clone());
+                writers.push(tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = client
+                            .post(format!("{base}/v1/chat/completions"))
+                            .bearer_auth(&key)
+                            .json(&json!({"model": "llama3.2:3b", "max_tokens": 5,
+                                "messages": [{"role": "user", "content": "hi"}]}))
+                            .send()
+                            .await;
+                        n += 1;
+                    }
+                    n
+                }));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let dir = tempfile::tempdir().unwrap();
+            let to = dir.path().join("backup").display().to_string();
+            let out = tokio::task::spawn_blocking({
+                let (db, to) = (app.database_url.clone(), to.clone());
+                move || {
+                    Command::new(env!("CARGO_BIN_EXE_resayil"))
+                        .args(["backup", "--to", &to])
+                        .env("DATABASE_URL", db)
+                        .output()
+                        .unwrap()
+                }
+            })
+            .await
+            .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(String::from_utf8_lossy(&out.stdout).contains("backup written"));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            stop.store(true, Ordering::Relaxed);
+            let mut requests = 0;
+            for w in writers {
+                requests += w.await.unwrap();
+            }
+            assert!(requests > 3, "the backup ran while requests were charged");
+            // A second backup to the same file is refused.
+            let again = Command::new(env!("CARGO_BIN_EXE_resayil"))
+                .args(["backup", "--to", &to])
+                .env("DATABASE_URL", &app.database_url)
+                .output()
+                .unwrap();
+            assert!(!again.status.success());
+
+            // Restore.
+            let (restored, pg_db) = if app.database_url.starts_with("postgres") {
+                let name = format!("resayil_restore_{}", std::process::id());
+                let admin = app.database_url.rsplit_once('/').unwrap().0.to_owned();
+                let psql = |sql: &str| {
+                    Command::new("psql")
+                        .args([&format!("{admin}/postgres"), "-qc", sql])
+                        .status()
+                        .unwrap()
+                };
+                psql(&format!("DROP DATABASE IF EXISTS {name}"));
+                assert!(psql(&format!("CREATE DATABASE {name}")).success());
+                let target = format!("{admin}/{name}");
+                let ok = Command::new("pg_restore")
+                    .args(["--no-owner", "-d", &target, &to])
+                    .status()
+                    .unwrap();
+                assert!(ok.success());
+                (target, Some((admin, name)))
+            } else {
+                let file = dir.path().join("restored.db");
+                std::fs::copy(&to, &file).unwrap();
+                (format!("sqlite://{}", file.display()), None)
+            };
+            let db = domain::db::connect_only(&restored).await.unwrap();
+            assert_eq!(domain::db::pending_migrations(&db).await.unwrap(), 0);
+            for (email, _) in &accounts {
+                let a = domain::accounts::find_by_email(&db, email).await.unwrap();
+                assert_eq!(
+                    domain::ledger::sum(&db, a.id).await.unwrap(),
+                    a.credits,
+                    "{email}"
+                );
+            }
+            drop(db);
+            if let Some((admin, name)) = pg_db {
+                let _ = Command::new("psql")
+                    .args([
+                        &format!("{admin}/postgres"),
+                        "-qc",
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ])
+                    .status();
+            }
+        },
+    )
+    .await;
+}
