@@ -36,6 +36,21 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Raw usage rows (the ledger and the hourly rollups are kept).
+    #[command(subcommand)]
+    Usage(UsageCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UsageCommand {
+    /// Delete raw usage rows older than the retention, in small batches (the portal may
+    /// keep running). The server does the same every hour when `USAGE_RETENTION_DAYS` is
+    /// set.
+    Prune {
+        /// Keep this many days (default: `USAGE_RETENTION_DAYS`).
+        #[arg(long)]
+        days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,6 +130,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 println!("catalog already up to date");
             }
+            Ok(())
+        }
+        Command::Usage(UsageCommand::Prune { days }) => {
+            let days = days.unwrap_or(settings.usage_retention_days);
+            if days == 0 {
+                bail!("no retention: pass --days N or set USAGE_RETENTION_DAYS");
+            }
+            let db = domain::db::connect(&settings.database_url).await?;
+            let before = domain::time::now() - i64::from(days) * 86_400;
+            let n = domain::ops::prune_usage(
+                &db,
+                before,
+                domain::ops::PRUNE_BATCH,
+                domain::ops::PRUNE_PAUSE,
+            )
+            .await?;
+            println!("deleted {n} usage row(s) older than {days} day(s)");
             Ok(())
         }
         Command::Backup { to } => {

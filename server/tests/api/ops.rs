@@ -583,3 +583,22 @@ async fn a_backup_taken_while_charging_restores_with_ledgers_equal_to_balances()
     )
     .await;
 }
+
+#[tokio::test]
+async fn usage_prune_needs_a_retention_and_reports_what_it_deleted() {
+    each_app(|app| async move {
+        let out = Command::new(env!("CARGO_BIN_EXE_resayil"))
+            .args(["usage", "prune"])
+            .env("DATABASE_URL", &app.database_url)
+            .env_remove("USAGE_RETENTION_DAYS")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--days"));
+        // A request's row is today's: kept.
+        let _ = app.get("/v1/models").await;
+        let said = crate::helpers::resayil(&app, &["usage", "prune", "--days", "30"]);
+        assert!(said.starts_with("deleted 0 usage row(s)"), "{said}");
+    })
+    .await;
+}
