@@ -49,6 +49,18 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<usize, Error> {
     Ok(pending)
 }
 
+/// Migrations this binary knows that the database has not applied (0: the schema is
+/// current). A newer instance may have applied migrations this one does not know; that
+/// still counts as current here.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, Error> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
+/// The file of a SQLite URL (None for PostgreSQL or an in-memory database).
+pub fn sqlite_file(url: &str) -> Option<&str> {
+    sqlite_path(url)
+}
+
 fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")

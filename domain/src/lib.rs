@@ -34,6 +34,7 @@ pub mod ledger;
 pub mod meter;
 pub mod models;
 pub mod notify;
+pub mod ops;
 pub mod password;
 pub mod payments;
 pub mod pricing;

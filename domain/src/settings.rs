@@ -96,6 +96,18 @@ pub struct Settings {
     /// the account's language only. Default: the welcome (NOTIF-01) and credits-exhausted (NOTIF-04)
     /// messages, which the customer's requirements want in Arabic and English.
     pub notify_bilingual_kinds: String,
+    /// The bearer token that opens `/metrics` to other than loopback peers; unset, only
+    /// a direct connection from this machine may read it.
+    pub metrics_token: Option<SecretString>,
+    /// `text` (default) or `json`: one JSON object per log line, and one line per API
+    /// request (request id, account, key prefix, model, status, latency, credits).
+    pub log_format: String,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) lets open requests and streams finish; then
+    /// streams end with the error event, charged only what was generated.
+    pub shutdown_drain_secs: u64,
+    /// Days raw usage rows (`api_usage`) are kept; 0 keeps them for ever. Hourly rollups
+    /// and the ledger are never pruned.
+    pub usage_retention_days: u32,
 }
 
 impl Default for Settings {
@@ -142,6 +154,10 @@ impl Default for Settings {
             codes_per_account_per_hour: 5,
             codes_per_ip_per_hour: 20,
             notify_bilingual_kinds: "welcome,credits_exhausted".into(),
+            metrics_token: None,
+            log_format: "text".into(),
+            shutdown_drain_secs: 30,
+            usage_retention_days: 0,
         }
     }
 }
@@ -188,6 +204,10 @@ pub const ENV_VARS: &[&str] = &[
     "CODES_PER_ACCOUNT_PER_HOUR",
     "CODES_PER_IP_PER_HOUR",
     "NOTIFY_BILINGUAL_KINDS",
+    "METRICS_TOKEN",
+    "LOG_FORMAT",
+    "SHUTDOWN_DRAIN_SECS",
+    "USAGE_RETENTION_DAYS",
 ];
 
 impl Settings {
@@ -234,10 +254,35 @@ impl Settings {
             .any(|k| k.trim() == kind)
     }
 
+    /// Whether `presented` is the `METRICS_TOKEN` (never when it is unset or empty).
+    pub fn metrics_token_matches(&self, presented: Option<&str>) -> bool {
+        secret_matches(self.metrics_token.as_ref(), presented)
+    }
+
     /// Cookies get `Secure` when the site is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_base_url.starts_with("https://")
     }
+}
+
+/// A shared secret compared in constant time (equal-length digests, no early exit); an
+/// unset or empty secret matches nothing.
+pub fn secret_matches(expected: Option<&SecretString>, presented: Option<&str>) -> bool {
+    use secrecy::ExposeSecret;
+    use sha2::{Digest, Sha256};
+    let (Some(expected), Some(presented)) = (expected, presented) else {
+        return false;
+    };
+    let expected = expected.expose_secret();
+    if expected.is_empty() {
+        return false;
+    }
+    let a = Sha256::digest(expected.as_bytes());
+    let b = Sha256::digest(presented.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]
@@ -273,6 +318,17 @@ mod tests {
         assert_eq!(s.redis_prefix, "123");
         assert_eq!(s.welcome_credits, Some(50));
         assert_eq!(s.ollama_url, Settings::default().ollama_url);
+    }
+
+    #[test]
+    fn the_metrics_token_opens_nothing_when_unset() {
+        let unset = Settings::default();
+        assert!(!unset.metrics_token_matches(Some("")));
+        assert!(!unset.metrics_token_matches(None));
+        let set = Settings::from_sources(None, env(&[("METRICS_TOKEN", "s3cret")])).unwrap();
+        assert!(set.metrics_token_matches(Some("s3cret")));
+        assert!(!set.metrics_token_matches(Some("s3cre")));
+        assert!(!set.metrics_token_matches(None));
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Caller {
     /// A team key whose owner's plan no longer allows teams: refused with 403 until the
     /// plan is renewed (`domain::teams`).
     pub team_lapsed: bool,
+    /// The key's first characters, as the key list shows them (for logs).
+    pub prefix: Arc<str>,
 }
 
 impl Caller {
@@ -57,6 +59,7 @@ impl Caller {
             plan: plan_index(svc, plan, expires),
             member_id: None,
             team_lapsed: false,
+            prefix: Arc::from(""),
         }
     }
 
@@ -153,6 +156,7 @@ impl KeyCache {
             plan,
             member_id: key.member_id,
             team_lapsed,
+            prefix: Arc::from(key.prefix.as_str()),
         });
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {

@@ -65,6 +65,7 @@ mod direct;
 mod embeddings;
 mod error;
 mod metered;
+pub mod metrics;
 mod models;
 pub mod openapi;
 mod ratelimit;
@@ -119,6 +120,10 @@ pub(crate) struct State {
     ids: Arc<RequestIds>,
     /// Where a 402 sends the customer.
     top_up_url: String,
+    /// The shared Redis, for the readiness check.
+    redis: Option<shared::Redis>,
+    /// True once open streams must end (the drain deadline of a shutdown passed).
+    drain: tokio::sync::watch::Sender<bool>,
 }
 
 /// The gateway: cheap to clone, one per process.
@@ -159,7 +164,9 @@ impl Gateway {
         let budget = CloudBudget::new(redis.clone(), svc.db.clone(), svc.catalog.clone()).await?;
         let st = State {
             keys: KeyCache::start(svc.db.clone(), redis.clone()),
-            limiter: Limiter::new(redis, svc.clock.clone()),
+            limiter: Limiter::new(redis.clone(), svc.clock.clone()),
+            redis,
+            drain: tokio::sync::watch::channel(false).0,
             local,
             cloud,
             capacity,
@@ -226,6 +233,42 @@ impl Gateway {
             );
         }
         self.st.meter.shutdown().await;
+    }
+
+    /// Ends every open stream now: each gets the `upstream_stream_broken` error event and
+    /// is charged only what was generated (`relay`). For a shutdown whose drain deadline
+    /// passed; streams started afterwards end at once too.
+    pub fn end_streams(&self) {
+        self.st.drain.send_replace(true);
+    }
+
+    /// Requests (and settlements) still open.
+    pub fn open_requests(&self) -> usize {
+        self.st.tracker.open()
+    }
+
+    /// `None` without Redis; else whether it answers PING (the readiness check).
+    pub async fn redis_ping(&self) -> Option<Result<(), String>> {
+        let redis = self.st.redis.as_ref()?;
+        Some(redis.ping().await.map_err(|e| e.to_string()))
+    }
+
+    /// Sets the gauges that are read rather than counted (scrape time, not request
+    /// time): upstream in flight and queue, credit holds, the writer's backlog, the
+    /// day's cloud budget.
+    pub async fn observe(&self) {
+        use ::metrics::gauge;
+        let st = &self.st;
+        gauge!(metrics::UPSTREAM_IN_FLIGHT, "provider" => "local")
+            .set(st.capacity.in_flight().await as f64);
+        gauge!(metrics::QUEUE_DEPTH).set(st.capacity.waiting() as f64);
+        let (holds, free) = st.meter.holds();
+        gauge!(metrics::HOLDS).set(holds as f64);
+        gauge!(metrics::HELD_CREDITS).set(free as f64);
+        gauge!(metrics::WRITER_BACKLOG).set(st.meter.backlog() as f64);
+        gauge!(metrics::OPEN_REQUESTS).set(st.tracker.open() as f64);
+        gauge!(metrics::CLOUD_USED).set(st.budget.used_today().await as f64);
+        gauge!(metrics::CLOUD_CAP).set(st.svc.catalog.gateway.cloud_daily_cap as f64);
     }
 
     /// Cloud requests counted today (Asia/Kuwait day), for the admin dashboard.
@@ -323,6 +366,20 @@ async fn admission(
             };
             st.keyless_refusals
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some(ctx) = &ctx {
+                metrics::request(&metrics::Done {
+                    request_id: &ctx.request_id,
+                    endpoint,
+                    model: "",
+                    status: e.status.as_u16(),
+                    provider: "",
+                    latency: ctx.started.elapsed(),
+                    account: None,
+                    key_prefix: "",
+                    credits: 0,
+                    error: Some(e.code()),
+                });
+            }
             let mut res = e.into_response();
             decision.write_headers(res.headers_mut());
             return res;

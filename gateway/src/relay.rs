@@ -82,8 +82,9 @@ struct UsageChunk {
 
 impl Relay {
     pub fn new(res: Answer, ticket: Ticket, slot: Option<Slot>, client_wants_usage: bool) -> Self {
+        let upstream = Drainable::new(res.into_stream(), ticket.drain_signal());
         Self {
-            upstream: res.into_stream(),
+            upstream: Box::pin(upstream),
             buf: BytesMut::with_capacity(4096),
             client_wants_usage,
             usage: None,
@@ -105,6 +106,9 @@ impl Relay {
                     tracing::warn!(event = %String::from_utf8_lossy(data), "upstream error before output");
                     self.fail_before_output();
                     return Err(PrimeError::Failed);
+                }
+                if let Some(t) = &self.ticket {
+                    t.first_output();
                 }
                 return Ok(());
             }
@@ -209,6 +213,72 @@ impl Relay {
                 error,
             });
         }
+    }
+}
+
+/// Resolves once the gateway drains ([`crate::Gateway::end_streams`]).
+async fn drained(mut signal: tokio::sync::watch::Receiver<bool>) {
+    if signal.wait_for(|d| *d).await.is_err() {
+        // The gateway is gone: nothing will ask to drain.
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The upstream's stream, ended early when the gateway drains: the relay then sees a
+/// stream that stopped before `[DONE]` and ends it as broken (the error event; only what
+/// was generated is charged). The drain signal is looked at only when the upstream has
+/// nothing ready, and then with one atomic load: the signal's future (which registers the
+/// task to be woken, under a lock shared by every stream) is polled again only when the
+/// task's waker changed.
+struct Drainable {
+    inner: BoxStream<'static, Result<Bytes, String>>,
+    signal: tokio::sync::watch::Receiver<bool>,
+    /// None once drained.
+    drain: Option<Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
+    registered: Option<std::task::Waker>,
+}
+
+impl Drainable {
+    fn new(
+        inner: BoxStream<'static, Result<Bytes, String>>,
+        signal: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        Self {
+            inner,
+            drain: Some(Box::pin(drained(signal.clone()))),
+            signal,
+            registered: None,
+        }
+    }
+}
+
+impl futures::Stream for Drainable {
+    type Item = Result<Bytes, String>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(drain) = this.drain.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if let Poll::Ready(item) = this.inner.poll_next_unpin(cx) {
+            return Poll::Ready(item);
+        }
+        let same_waker = this
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        let draining = if same_waker {
+            this.signal.has_changed().unwrap_or(false)
+        } else {
+            this.registered = Some(cx.waker().clone());
+            drain.as_mut().poll(cx).is_ready()
+        };
+        if draining {
+            tracing::warn!("shutdown: ending an open stream");
+            this.drain = None;
+            return Poll::Ready(None);
+        }
+        Poll::Pending
     }
 }
 

@@ -117,6 +117,22 @@ impl Ticket {
         }
     }
 
+    /// Reports the time to the first event of a stream.
+    pub fn first_output(&self) {
+        if let Some(open) = &self.0 {
+            crate::metrics::first_token(&open.model.id, open.started.elapsed());
+        }
+    }
+
+    /// Resolves when the gateway is draining and open streams must end
+    /// ([`crate::Gateway::end_streams`]).
+    pub fn drain_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        match &self.0 {
+            Some(open) => open.st.drain.subscribe(),
+            None => tokio::sync::watch::channel(false).1,
+        }
+    }
+
     pub fn finish(mut self, outcome: Outcome) {
         if let Some(open) = self.0.take() {
             settle(open, outcome);
@@ -153,6 +169,18 @@ fn settle(open: Open, outcome: Outcome) {
         Some((m, p)) => (Some(m), Some(p.as_str())),
         None => (None, None),
     };
+    crate::metrics::request(&crate::metrics::Done {
+        request_id: &open.request_id,
+        endpoint: open.endpoint,
+        model: &open.model.id,
+        status: outcome.status,
+        provider: provider.unwrap_or(""),
+        latency: open.started.elapsed(),
+        account: Some(open.caller.account_id),
+        key_prefix: &open.caller.prefix,
+        credits: charge.credits,
+        error: outcome.error,
+    });
     let row = UsageRecord {
         request_id: open.request_id.to_string(),
         account_id: Some(open.caller.account_id),
@@ -182,6 +210,18 @@ fn clamp(tokens: u64) -> i64 {
 /// The usage row of an unmetered request that passed admission (model lists, unknown
 /// routes): no tokens, no credits.
 pub fn record_answer(st: &State, ctx: &Ctx, endpoint: &'static str, caller: &Caller, status: u16) {
+    crate::metrics::request(&crate::metrics::Done {
+        request_id: &ctx.request_id,
+        endpoint,
+        model: "",
+        status,
+        provider: "",
+        latency: ctx.started.elapsed(),
+        account: Some(caller.account_id),
+        key_prefix: &caller.prefix,
+        credits: 0,
+        error: None,
+    });
     st.meter.record(UsageRecord {
         request_id: ctx.request_id.to_string(),
         account_id: Some(caller.account_id),
@@ -206,6 +246,18 @@ pub fn record_refusal(
     requested: &str,
     e: &ApiError,
 ) {
+    crate::metrics::request(&crate::metrics::Done {
+        request_id: &ctx.request_id,
+        endpoint,
+        model: crate::metrics::known_model(&st.svc.catalog, requested),
+        status: e.status.as_u16(),
+        provider: "",
+        latency: ctx.started.elapsed(),
+        account: caller.map(|c| c.account_id),
+        key_prefix: caller.map_or("", |c| &c.prefix),
+        credits: 0,
+        error: Some(e.code()),
+    });
     st.meter.record(UsageRecord {
         request_id: ctx.request_id.to_string(),
         account_id: caller.map(|c| c.account_id),

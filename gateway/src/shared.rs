@@ -145,6 +145,12 @@ impl Redis {
         )))
     }
 
+    /// PING, for the readiness check.
+    pub async fn ping(&self) -> Result<(), redis::RedisError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING").query_async::<()>(&mut conn).await
+    }
+
     pub async fn slots_in_use(&self, key: &str) -> Result<u64, redis::RedisError> {
         let mut conn = self.conn.clone();
         redis::cmd("ZCARD").arg(key).query_async(&mut conn).await

@@ -291,6 +291,7 @@ pub async fn failover(st: &State, model: &Model) -> Option<Route> {
         return None;
     }
     tracing::info!(model = %model.id, fallback, "local queue full: failing over to cloud");
+    crate::metrics::failover();
     Some(cloud_route(fallback))
 }
 

@@ -28,6 +28,29 @@ pub enum Command {
     /// The product catalog in the database.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Write a consistent copy of the database while the portal runs: SQLite with
+    /// `VACUUM INTO` (one transaction's snapshot, compacted), PostgreSQL with `pg_dump
+    /// --format=custom` (which must be installed). Restore: deploy/README.md.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        to: String,
+    },
+    /// Raw usage rows (the ledger and the hourly rollups are kept).
+    #[command(subcommand)]
+    Usage(UsageCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UsageCommand {
+    /// Delete raw usage rows older than the retention, in small batches (the portal may
+    /// keep running). The server does the same every hour when `USAGE_RETENTION_DAYS` is
+    /// set.
+    Prune {
+        /// Keep this many days (default: `USAGE_RETENTION_DAYS`).
+        #[arg(long)]
+        days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,6 +164,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Usage(UsageCommand::Prune { days }) => {
+            let days = days.unwrap_or(settings.usage_retention_days);
+            if days == 0 {
+                bail!("no retention: pass --days N or set USAGE_RETENTION_DAYS");
+            }
+            let db = domain::db::connect(&settings.database_url).await?;
+            let before = domain::time::now() - i64::from(days) * 86_400;
+            let n = domain::ops::prune_usage(
+                &db,
+                before,
+                domain::ops::PRUNE_BATCH,
+                domain::ops::PRUNE_PAUSE,
+            )
+            .await?;
+            println!("deleted {n} usage row(s) older than {days} day(s)");
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let bytes = backup(&settings.database_url, &to).await?;
+            println!("backup written to {to} ({bytes} bytes)");
+            Ok(())
+        }
         Command::Key(KeyCommand::Create { email, label }) => {
             let svc = Services::build(settings).await?;
             let owner = accounts::find_by_email(&svc.db, &email)
@@ -151,6 +196,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes the backup; its size in bytes.
+async fn backup(database_url: &str, to: &str) -> anyhow::Result<u64> {
+    let target = std::path::Path::new(to);
+    if target.exists() {
+        bail!("{to} exists: choose a new file");
+    }
+    if database_url.starts_with("postgres") {
+        let status = tokio::process::Command::new("pg_dump")
+            .args(["--format=custom", "--no-owner", "--file", to, database_url])
+            .status()
+            .await
+            .context("running pg_dump (install postgresql-client)")?;
+        if !status.success() {
+            bail!("pg_dump failed ({status})");
+        }
+    } else {
+        if domain::db::sqlite_file(database_url).is_none() {
+            bail!("nothing to back up: {database_url} is not a SQLite file or PostgreSQL");
+        }
+        // Not migrated: a backup must not change the database it copies.
+        let db = domain::db::connect_only(database_url).await?;
+        domain::ops::sqlite_backup(&db, to)
+            .await
+            .with_context(|| format!("VACUUM INTO {to}"))?;
+    }
+    Ok(std::fs::metadata(target).map(|m| m.len()).unwrap_or(0))
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -27,6 +27,28 @@ pub fn spawn(svc: Services, shutdown: watch::Receiver<bool>) {
             }
         },
     );
+    let retention_days = svc.settings.usage_retention_days;
+    if retention_days > 0 {
+        let svc = svc.clone();
+        every(
+            Duration::from_secs(3600),
+            shutdown.clone(),
+            "usage: prune raw rows past retention",
+            move || {
+                let svc = svc.clone();
+                async move {
+                    let before = domain::time::now() - i64::from(retention_days) * 86_400;
+                    domain::ops::prune_usage(
+                        &svc.db,
+                        before,
+                        domain::ops::PRUNE_BATCH,
+                        domain::ops::PRUNE_PAUSE,
+                    )
+                    .await
+                }
+            },
+        );
+    }
     every(
         Duration::from_secs(3600),
         shutdown,

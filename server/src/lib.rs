@@ -13,6 +13,7 @@ mod head_timer;
 mod internal;
 mod jobs;
 mod lang;
+pub mod ops;
 mod security;
 mod seo;
 mod serve;

@@ -165,7 +165,7 @@ impl Connection {
             req.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
             async move {
-                if reserve && req.uri().path() != "/healthz" {
+                if reserve && !matches!(req.uri().path(), "/healthz" | "/readyz") {
                     return Ok::<_, std::convert::Infallible>(at_capacity(req.uri().path()));
                 }
                 Ok(crate::body_deadline::answer(router, req, body_read).await)

@@ -3,7 +3,7 @@ use std::future::Future;
 
 use anyhow::Context;
 use app::{shell, App};
-use axum::{middleware, routing::get, Router};
+use axum::{middleware, Router};
 use domain::{Services, Settings};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -17,6 +17,8 @@ pub struct Application {
     services: Services,
     /// The `/v1` gateway, kept to drain its streams and usage rows at shutdown.
     gateway: gateway::Gateway,
+    /// Health, readiness and metrics (readiness turns 503 when the drain starts).
+    ops: crate::ops::Ops,
 }
 
 impl Application {
@@ -40,12 +42,15 @@ impl Application {
         let gateway = gateway::Gateway::new(services.clone())
             .await
             .context("starting the gateway")?;
-        let router = router(services.clone(), leptos, &gateway);
+        crate::ops::recorder();
+        let ops = crate::ops::Ops::new(services.clone(), gateway.clone());
+        let router = router(services.clone(), leptos, &gateway, ops.clone());
         Ok(Self {
             listener,
             router,
             services,
             gateway,
+            ops,
         })
     }
 
@@ -57,8 +62,11 @@ impl Application {
         &self.services
     }
 
-    /// Serves (and runs the background jobs) until `shutdown` resolves, then lets open
-    /// requests finish.
+    /// Serves (and runs the background jobs) until `shutdown` resolves, then drains:
+    /// stops accepting (and `/readyz` answers 503), stops the background jobs, lets open
+    /// requests and streams finish for up to `SHUTDOWN_DRAIN_SECS`, then ends the streams
+    /// still open with the SSE error event (charged only what was generated), writes
+    /// every queued charge and usage row and gives the credit holds back.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -68,28 +76,54 @@ impl Application {
         crate::fd_limit::raise(limits.max_connections);
         let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
         crate::jobs::spawn(self.services.clone(), jobs_stopped.clone());
+        let draining = self.ops.draining.clone();
         let serve = serve::serve(self.listener, self.router, limits, async move {
             shutdown.await;
+            draining.store(true, std::sync::atomic::Ordering::Relaxed);
             let _ = stop_jobs.send(true);
         });
-        // Open requests (streams included) may finish, up to the gateway's deadline.
+        let mut serve = std::pin::pin!(serve);
+        let drain = std::time::Duration::from_secs(self.services.settings.shutdown_drain_secs);
         let mut stopped = jobs_stopped;
+        let gw = self.gateway.clone();
         let deadline = async move {
             let _ = stopped.wait_for(|s| *s).await;
-            tokio::time::sleep(gateway::SHUTDOWN_DEADLINE).await;
+            tracing::info!(
+                open = gw.open_requests(),
+                deadline_secs = drain.as_secs(),
+                "draining: no new connections; open requests may finish"
+            );
+            tokio::time::sleep(drain).await;
         };
         tokio::select! {
-            () = serve => {}
-            _ = deadline => tracing::warn!("shutdown deadline passed; closing open connections"),
+            () = serve.as_mut() => {}
+            () = deadline => {
+                tracing::warn!(
+                    open = self.gateway.open_requests(),
+                    "drain deadline passed: ending open streams"
+                );
+                self.gateway.end_streams();
+                if tokio::time::timeout(END_GRACE, serve.as_mut()).await.is_err() {
+                    tracing::warn!("closing connections still open");
+                }
+            }
         }
-        self.gateway
-            .shutdown_within(std::time::Duration::from_secs(1))
-            .await;
+        self.gateway.shutdown_within(END_GRACE).await;
+        tracing::info!("stopped: usage written, credit holds given back");
         Ok(())
     }
 }
 
-fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway) -> Router {
+/// After the drain deadline: how long ended streams have to write their last event, and
+/// settlements to reach the writer.
+const END_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn router(
+    services: Services,
+    leptos: LeptosOptions,
+    gateway: &gateway::Gateway,
+    ops: crate::ops::Ops,
+) -> Router {
     let routes = generate_route_list(App);
     let ctx = services.clone();
     let pages = Router::new()
@@ -107,8 +141,6 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         .with_state(leptos);
 
     let site = Router::new()
-        .route("/healthz", get(health))
-        .with_state(services.clone())
         .merge(crate::webhooks::routes(services.clone()))
         .merge(crate::internal::routes(services.clone()))
         .merge(crate::usage_csv::routes(services.clone()))
@@ -134,22 +166,11 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
         ));
     // The API keeps its own middleware (request id, key, rate limit…): none of the
     // browser-facing layers above run on its hot path.
-    Router::new().nest("/v1", gateway.router()).merge(site)
-}
-
-async fn health(
-    axum::extract::State(svc): axum::extract::State<Services>,
-) -> (http::StatusCode, &'static str) {
-    match svc.db.ping().await {
-        Ok(()) => (http::StatusCode::OK, "ok"),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (
-                http::StatusCode::SERVICE_UNAVAILABLE,
-                "database unreachable",
-            )
-        }
-    }
+    // Health, readiness and metrics: no page middleware either.
+    Router::new()
+        .nest("/v1", gateway.router())
+        .merge(crate::ops::routes(ops))
+        .merge(site)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

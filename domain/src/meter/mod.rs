@@ -351,6 +351,21 @@ impl Meter {
         self.inner.failures.load(Ordering::Relaxed)
     }
 
+    /// Items waiting for the writer: queued charges and rows, plus the places taken by
+    /// open reservations (each charge's place is taken before it reserves).
+    pub fn backlog(&self) -> usize {
+        self.inner.tx.max_capacity() - self.inner.tx.capacity()
+    }
+
+    /// This instance's credit holds: how many, and the credits in them not reserved.
+    pub fn holds(&self) -> (usize, i64) {
+        self.inner.holdings.lock().map_or((0, 0), |m| {
+            m.values()
+                .filter(|h| h.hold_id.is_some())
+                .fold((0, 0), |(n, free), h| (n + 1, free + h.free))
+        })
+    }
+
     /// Credits this instance holds and has not reserved, per account (tests, admin).
     pub fn free_in_holds(&self, account_id: i64) -> i64 {
         self.inner

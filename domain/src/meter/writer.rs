@@ -26,6 +26,7 @@ pub(super) async fn write_loop(
     let mut batch: Vec<Msg> = Vec::with_capacity(BATCH);
     loop {
         let Some(first) = rx.recv().await else { return };
+        let received = std::time::Instant::now();
         let mut waiters = Vec::new();
         match first {
             Msg::Flush(w) => waiters.push(w),
@@ -43,6 +44,9 @@ pub(super) async fn write_loop(
         let items = std::mem::take(&mut batch);
         if !items.is_empty() {
             let balances = write_with_retries(&db, items, &failures).await;
+            // Lag: from the batch's first item reaching the writer to its commit.
+            metrics::histogram!("resayil_usage_writer_lag_seconds")
+                .record(received.elapsed().as_secs_f64());
             for (account_id, balance) in balances {
                 thresholds
                     .check(&db, account_id, balance, warning_percent)

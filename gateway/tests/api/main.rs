@@ -4,6 +4,7 @@ mod admin;
 mod admission;
 mod billing;
 mod completions;
+mod fuzz;
 mod helpers;
 mod security;
 mod teams;

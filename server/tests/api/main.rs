@@ -9,6 +9,7 @@ mod connections;
 mod fail2ban;
 mod helpers;
 mod keys;
+mod ops;
 mod pages;
 mod recovery;
 mod playground;
