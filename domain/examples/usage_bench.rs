@@ -136,6 +136,7 @@ async fn main() {
                     error: refused.then(|| "rate_limited".into()),
                     created_at: start + (i as f64 * step) as i64,
                     member_id: None,
+                    playground: false,
                 }
             })
             .collect();

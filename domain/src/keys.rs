@@ -133,15 +133,6 @@ pub fn revocations() -> tokio::sync::broadcast::Receiver<i64> {
     REVOKED.subscribe()
 }
 
-/// Tells the gateways of this process (and through them every instance) that these keys
-/// were revoked; call after the revoking transaction committed.
-pub(crate) fn announce_revoked(ids: &[i64]) {
-    for id in ids {
-        // Nobody listening (no gateway in this process) is fine.
-        let _ = REVOKED.send(*id);
-    }
-}
-
 /// Revokes one of the account's own personal keys; someone else's key (or a team key,
 /// revoked on `/team`) is `NotFound`.
 pub async fn revoke(db: &DatabaseConnection, account_id: i64, key_id: i64) -> Result<(), Error> {
@@ -214,9 +205,11 @@ pub async fn revoked_since(db: &DatabaseConnection, since: i64) -> Result<Vec<i6
 }
 
 /// Drops these keys from every gateway cache at once (this process's, and through Redis
-/// the other instances'): a revocation, or the keys of an account just suspended.
+/// the other instances'): a revocation, or the keys of an account just suspended. Call
+/// after the revoking transaction committed.
 pub fn announce_revoked(key_ids: &[i64]) {
     for id in key_ids {
+        // Nobody listening (no gateway in this process) is fine.
         let _ = REVOKED.send(*id);
     }
 }

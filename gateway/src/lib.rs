@@ -388,7 +388,9 @@ async fn admission(
     if caller.team_lapsed {
         let plan = domain::models::plan_name(domain::teams::team_plan(&st.svc.catalog));
         let e = ApiError::team_plan_lapsed(&plan, &st.top_up_url);
-        refuse(Some(&caller), &e);
+        if let Some(ctx) = &ctx {
+            settlement::record_refusal(&st, ctx, endpoint, Some(&caller), "", &e);
+        }
         return e.into_response();
     }
     admitted(&st, caller, ctx.as_ref(), endpoint, req, next).await

@@ -124,7 +124,9 @@ pub async fn admit(
             return Err(refuse(ApiError::invalid_key()));
         }
         Err(domain::Error::Suspended) => {
-            st.keys.forget(&[caller.key_id]);
+            if let Some(key_id) = caller.key_id {
+                st.keys.forget(&[key_id]);
+            }
             return Err(refuse(ApiError::account_suspended()));
         }
         Err(e) => {

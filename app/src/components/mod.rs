@@ -7,8 +7,8 @@ mod header;
 mod island;
 mod load;
 mod orders;
-pub mod usage_chart;
 mod public;
+pub mod usage_chart;
 
 pub use credits::CreditsCard;
 pub use form::{field_error, general_error, Field, FormError};

@@ -153,6 +153,7 @@ texts! {
         err_code_expired {
             ar: "انتهت صلاحية هذا الرمز أو استُخدم أو تجاوز ٥ محاولات. اطلب رمزاً جديداً.",
             en: "This code has expired, was already used or had 5 wrong tries. Ask for a new code.",
+        }
         err_team_plan {
             ar: "الفرق متاحة لباقة المؤسسات الفعّالة فقط.",
             en: "Teams need an active Enterprise plan.",

@@ -48,9 +48,9 @@ mod docs;
 mod header;
 mod keys;
 mod landing;
+mod playground;
 mod team;
 mod usage;
-mod playground;
 
 pub use account::Account;
 pub use admin::Admin;
@@ -63,9 +63,9 @@ pub use docs::Docs;
 pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
+pub use playground::Playground;
 pub use team::Team;
 pub use usage::Usage;
-pub use playground::Playground;
 
 impl Common {
     /// The words for an error code.

@@ -9,6 +9,6 @@ pub mod docs;
 pub mod keys;
 pub mod landing;
 pub mod not_found;
+pub mod playground;
 pub mod team;
 pub mod usage;
-pub mod playground;

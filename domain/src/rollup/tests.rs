@@ -34,6 +34,7 @@ fn row(n: usize, account: i64, key: Option<i64>, at: i64) -> UsageRecord {
         error: refused.then(|| "rate_limited".into()),
         created_at: at,
         member_id: None,
+        playground: false,
     }
 }
 
