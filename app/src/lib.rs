@@ -37,10 +37,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         leptos::nonce::use_nonce().unwrap_or_default()
     });
     // Only the site's own scripts (and the hydration script with this response's nonce)
-    // and its wasm may run; the site may not be framed.
+    // and its wasm may run; the site may not be framed. Pages with charts also allow
+    // inline style attributes: ECharts positions its canvas and tooltip with them (still no
+    // inline script, and no style from anywhere else).
+    let style_src = if has_charts(&path) {
+        "'self' 'unsafe-inline'"
+    } else {
+        "'self'"
+    };
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         style-src {style_src}; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     );
     if let (Some(res), Ok(v)) = (

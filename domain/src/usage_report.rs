@@ -130,11 +130,11 @@ pub async fn chunk_after<Db: ConnectionTrait>(
 ) -> Result<Vec<api_usage::Model>, Error> {
     let mut q = f.select();
     if let Some((at, id)) = after {
-        q = q.filter(
-            Expr::col(C::CreatedAt)
-                .gt(at)
-                .or(Expr::col(C::CreatedAt).eq(at).and(Expr::col(C::Id).gt(id))),
-        );
+        // `created_at >= at` first: the index range starts there (an OR alone would make
+        // SQLite read the account's rows from the beginning for every chunk).
+        q = q
+            .filter(C::CreatedAt.gte(at))
+            .filter(Expr::col(C::CreatedAt).gt(at).or(Expr::col(C::Id).gt(id)));
     }
     Ok(q.order_by_asc(C::CreatedAt)
         .order_by_asc(C::Id)

@@ -11,7 +11,7 @@ for (const lang of ['en', 'ar']) {
     await page.goto(`/keys?lang=${lang}`);
     await hydrated(page);
     await page.locator('input[name=label]').fill('e2e-chart');
-    await page.locator('form button[type=submit]').first().click();
+    await page.locator('.inline-form button[type=submit]').click();
     const secret = (await page.getByTestId('new-key').textContent())!.trim();
     for (let i = 0; i < 3; i++) {
       const res = await page.request.post('/v1/chat/completions', {

@@ -83,9 +83,11 @@ pub struct ModelSeries {
 pub async fn usage_series(period: String) -> Result<UsageChartData, AppError> {
     use domain::rollup::{self, Scope, Step};
     let account = current_account().await?;
-    let period = Period::parse(&period).ok_or_else(|| AppError::Field {
-        field: "period".into(),
-        code: crate::dto::ErrorCode::Required,
+    let period = Period::parse(&period).ok_or_else(|| {
+        fail(domain::Error::invalid(
+            "period",
+            crate::dto::ErrorCode::Required,
+        ))
     })?;
     let svc = services()?;
     let starts = period.points(domain::time::now());

@@ -94,7 +94,9 @@ pub fn ChartView(lang: Lang, #[prop(into)] spec: Signal<ChartSpec>) -> impl Into
             <figure class="chart" data-testid=format!("chart-{}", s.id)>
                 <figcaption class="chart-caption">{s.caption.clone()}</figcaption>
                 <div id=s.id.clone() class="chart-canvas" aria-hidden="true"></div>
-                <table class="sr-only" data-testid="chart-table">
+                // A table ignores `overflow`: the wrapper hides it.
+                <div class="sr-only">
+                <table data-testid="chart-table">
                     <caption>{s.caption.clone()}</caption>
                     <thead>
                         <tr>
@@ -122,8 +124,10 @@ pub fn ChartView(lang: Lang, #[prop(into)] spec: Signal<ChartSpec>) -> impl Into
                             .collect_view()}
                     </tbody>
                 </table>
+                </div>
             </figure>
         }
+        .into_any()
     }
 }
 
@@ -314,6 +318,8 @@ mod draw {
         let (x, _) = axis_line(&border);
         let (y, y_label) = axis_line(&border);
         set(&y_label, "formatter", number.as_ref());
+        // Counts: whole numbers on the value axis.
+        set(&y, "minInterval", &JsValue::from_f64(1.0));
         set(&patch, "xAxis", &x);
         set(&patch, "yAxis", &y);
         call(&echarts, "setOption", &patch);

@@ -120,8 +120,7 @@ pub fn UsageChart(lang: Lang, initial: UsageChartData) -> impl IntoView {
             busy.set(false);
         });
     };
-    view! {
-        <section class="card usage-chart" aria-busy=move || busy.get().to_string()>
+    let head = view! {
             <div class="chart-head">
                 <h2>{t.chart_title}</h2>
                 <div class="segmented" role="group" aria-label=t.period>
@@ -169,14 +168,20 @@ pub fn UsageChart(lang: Lang, initial: UsageChartData) -> impl IntoView {
                         .collect_view()}
                 </div>
             </div>
+    }
+    .into_any();
+    view! {
+        <section class="card usage-chart" aria-busy=move || busy.get().to_string()>
+            {head}
             {move || error.get().map(|e| load_error(&e))}
             <Show when=empty>
                 <p class="muted" data-testid="chart-empty">{t.no_usage_yet}</p>
             </Show>
-            <ChartView lang=lang spec=chart/>
+            {view! { <ChartView lang=lang spec=chart/> }.into_any()}
             <p class="muted small">
                 {t.chart_note} " " <a href="/usage">{t.see_table}</a>
             </p>
         </section>
     }
+    .into_any()
 }

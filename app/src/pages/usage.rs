@@ -273,7 +273,7 @@ fn row(lang: Lang, r: &UsageRow) -> impl IntoView {
             <td>{n(r.prompt_tokens)}</td>
             <td>{n(r.completion_tokens)}</td>
             <td data-col="credits">{n(r.credits)}</td>
-            <td class="nowrap">{status}</td>
+            <td class="status-cell">{status}</td>
             <td>{n(r.latency_ms)}</td>
         </tr>
     }
