@@ -20,6 +20,7 @@ pub mod order;
 pub mod outbox;
 pub mod session;
 pub mod usage_hourly;
+pub mod usage_platform_hourly;
 
 #[cfg(test)]
 mod tests;
