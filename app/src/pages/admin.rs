@@ -760,13 +760,13 @@ pub fn AdminModelsPage() -> impl IntoView {
                                 </table>
                             </div>
                         </section>
-                        <section class="grid">
+                        <section>
                             {[(true, t.plans_prices, cat.plans.clone()), (false, t.packs_prices, cat.packs.clone())].into_iter().map(|(is_plan, title, rows)| view! {
                                 <article class="card">
                                     <h2>{title}</h2>
                                     <FormError error=any_error(price.value())/>
                                     <div class="table-wrap">
-                                        <table class="table" data-testid=if is_plan { "plans" } else { "packs" }>
+                                        <table class="table price-table" data-testid=if is_plan { "plans" } else { "packs" }>
                                             <thead><tr>
                                                 <th scope="col">{t.plan_col}</th>
                                                 <th scope="col">{t.price_col}</th>
