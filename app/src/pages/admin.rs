@@ -245,7 +245,7 @@ pub fn AdminOverviewPage() -> impl IntoView {
                         o.requests_cloud.iter().map(|n| *n as f64).collect::<Vec<_>>(),
                     ];
                     let days = o.days.len();
-                    let pct = if o.cloud_cap == 0 { 100 } else { (o.cloud_today * 100 / o.cloud_cap).min(100) };
+                    let pct = (o.cloud_today * 100).checked_div(o.cloud_cap).unwrap_or(100).min(100);
                     let level = o.cloud_level.clone();
                     let level_text = match level.as_str() { "red" => t.cloud_off, "amber" => t.cloud_warn, _ => t.cloud_ok };
                     view! {
