@@ -140,7 +140,8 @@ pub async fn add<Db: ConnectionTrait>(db: &Db, rows: &[UsageRecord]) -> Result<(
         q.on_conflict(conflict);
         db.execute(&q).await?;
     }
-    Ok(())
+    // The platform-wide hours of the admin overview, in the same transaction.
+    crate::admin::platform::add(db, rows).await
 }
 
 /// The time step of a series.

@@ -1,4 +1,7 @@
-//! The admin console (issue 12): the append-only `audit_log` of every admin and operator
+//! The admin console (issue 12): indexes of the overview (accounts by creation and plan
+//! expiry, paid orders by payment time), `usage_platform_hourly` (requests and credits per
+//! hour and provider for the whole platform, backfilled from `usage_hourly`), the
+//! append-only `audit_log` of every admin and operator
 //! action, `accounts.suspended_at` (a suspended account keeps its data but cannot sign in
 //! or use its keys), `catalog_disabled_models` (models an admin switched off; the catalog
 //! loads without them) and `catalog_revision`, a counter every catalog edit raises in its
@@ -28,6 +31,16 @@ enum AuditLog {
 enum Accounts {
     Table,
     SuspendedAt,
+    CreatedAt,
+    PlanExpiresAt,
+    Plan,
+}
+
+#[derive(DeriveIden)]
+enum Orders {
+    Table,
+    Status,
+    PaidAt,
 }
 
 #[derive(DeriveIden)]
@@ -35,6 +48,19 @@ enum CatalogDisabledModels {
     Table,
     Model,
 }
+
+#[derive(DeriveIden)]
+enum UsagePlatformHourly {
+    Table,
+    Hour,
+    Provider,
+    Requests,
+    Credits,
+}
+
+/// The platform's hours from the per-account rollups already there.
+const BACKFILL: &str = "INSERT INTO usage_platform_hourly (hour, provider, requests, credits) \
+    SELECT hour, provider, SUM(requests), SUM(credits) FROM usage_hourly GROUP BY hour, provider";
 
 #[derive(DeriveIden)]
 enum CatalogRevision {
@@ -95,6 +121,54 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // The admin overview: new accounts this week, active plans, paid orders by day.
+        m.create_index(
+            Index::create()
+                .name("idx_accounts_created_at")
+                .table(Accounts::Table)
+                .col(Accounts::CreatedAt)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_accounts_plan_expires")
+                .table(Accounts::Table)
+                .col(Accounts::PlanExpiresAt)
+                .col(Accounts::Plan)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_orders_status_paid_at")
+                .table(Orders::Table)
+                .col(Orders::Status)
+                .col(Orders::PaidAt)
+                .to_owned(),
+        )
+        .await?;
+        let n = |c: UsagePlatformHourly| ColumnDef::new(c).big_integer().not_null().to_owned();
+        m.create_table(
+            Table::create()
+                .table(UsagePlatformHourly::Table)
+                .col(n(UsagePlatformHourly::Hour))
+                .col(
+                    ColumnDef::new(UsagePlatformHourly::Provider)
+                        .string_len(8)
+                        .not_null(),
+                )
+                .col(n(UsagePlatformHourly::Requests))
+                .col(n(UsagePlatformHourly::Credits))
+                .primary_key(
+                    Index::create()
+                        .col(UsagePlatformHourly::Hour)
+                        .col(UsagePlatformHourly::Provider),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.get_connection().execute_unprepared(BACKFILL).await?;
         m.create_table(
             Table::create()
                 .table(CatalogDisabledModels::Table)
@@ -140,6 +214,16 @@ impl MigrationTrait for Migration {
             .await?;
         m.drop_table(Table::drop().table(CatalogDisabledModels::Table).to_owned())
             .await?;
+        m.drop_table(Table::drop().table(UsagePlatformHourly::Table).to_owned())
+            .await?;
+        for (name, table) in [
+            ("idx_orders_status_paid_at", Orders::Table.into_iden()),
+            ("idx_accounts_plan_expires", Accounts::Table.into_iden()),
+            ("idx_accounts_created_at", Accounts::Table.into_iden()),
+        ] {
+            m.drop_index(Index::drop().name(name).table(table).to_owned())
+                .await?;
+        }
         m.alter_table(
             Table::alter()
                 .table(Accounts::Table)

@@ -6,6 +6,8 @@
 //!
 //! Middleware, outermost first: security headers → language choice → cross-site request
 //! check (unsafe methods) → login wall for private pages → the routes.
+// The admin and usage pages nest deep view types (Leptos); the default limit stops the build.
+#![recursion_limit = "256"]
 mod body_deadline;
 pub mod cli;
 mod fd_limit;

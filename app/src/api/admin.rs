@@ -338,18 +338,15 @@ pub async fn admin_update_price(
     let admin = current_admin().await?;
     let svc = services()?;
     let ip = client_ip(&svc);
-    domain::admin::catalog::update_price(
-        &svc,
-        &admin,
-        &ip,
-        kind == "plan",
-        &id,
-        &price,
-        &credits,
-        &reason,
-    )
-    .await
-    .map_err(fail)
+    let edit = domain::admin::catalog::PriceEdit {
+        is_plan: kind == "plan",
+        id: &id,
+        price: &price,
+        credits: &credits,
+    };
+    domain::admin::catalog::update_price(&svc, &admin, &ip, edit, &reason)
+        .await
+        .map_err(fail)
 }
 
 /// The cloud budget: daily cap and warning share (ADMIN-05).

@@ -245,7 +245,7 @@ pub fn AdminOverviewPage() -> impl IntoView {
                         o.requests_cloud.iter().map(|n| *n as f64).collect::<Vec<_>>(),
                     ];
                     let days = o.days.len();
-                    let pct = if o.cloud_cap == 0 { 100 } else { (o.cloud_today * 100 / o.cloud_cap).min(100) };
+                    let pct = (o.cloud_today * 100).checked_div(o.cloud_cap).unwrap_or(100).min(100);
                     let level = o.cloud_level.clone();
                     let level_text = match level.as_str() { "red" => t.cloud_off, "amber" => t.cloud_warn, _ => t.cloud_ok };
                     view! {
@@ -760,13 +760,13 @@ pub fn AdminModelsPage() -> impl IntoView {
                                 </table>
                             </div>
                         </section>
-                        <section class="grid">
+                        <section>
                             {[(true, t.plans_prices, cat.plans.clone()), (false, t.packs_prices, cat.packs.clone())].into_iter().map(|(is_plan, title, rows)| view! {
                                 <article class="card">
                                     <h2>{title}</h2>
                                     <FormError error=any_error(price.value())/>
                                     <div class="table-wrap">
-                                        <table class="table" data-testid=if is_plan { "plans" } else { "packs" }>
+                                        <table class="table price-table" data-testid=if is_plan { "plans" } else { "packs" }>
                                             <thead><tr>
                                                 <th scope="col">{t.plan_col}</th>
                                                 <th scope="col">{t.price_col}</th>

@@ -359,17 +359,29 @@ pub async fn update_model(
     Ok(())
 }
 
-/// A plan's (`is_plan`) or a pack's price (KWD text) and credits.
+/// What the price form sends: a plan's (`is_plan`) or a pack's price (KWD text) and credits.
+#[derive(Debug, Clone, Copy)]
+pub struct PriceEdit<'a> {
+    pub is_plan: bool,
+    pub id: &'a str,
+    pub price: &'a str,
+    pub credits: &'a str,
+}
+
+/// Saves a plan's or a pack's price and credits.
 pub async fn update_price(
     svc: &Services,
     admin: &Account,
     ip: &str,
-    is_plan: bool,
-    id: &str,
-    price: &str,
-    credits: &str,
+    edit: PriceEdit<'_>,
     why: &str,
 ) -> Result<(), Error> {
+    let PriceEdit {
+        is_plan,
+        id,
+        price,
+        credits,
+    } = edit;
     let why = optional_reason(why)?;
     let price_fils = parse_price(price)?;
     let credits = parse_count(credits, "credits", 0, 1_000_000_000_000)?;

@@ -5,6 +5,7 @@
 //! writes its [`crate::audit`] row in the change's own transaction.
 pub mod catalog;
 pub mod overview;
+pub mod platform;
 pub mod users;
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The numbers of the admin overview (ADMIN-01, ADMIN-04, ADMIN-05). Every query is a
-//! range over an index (accounts by creation, paid orders by payment time, usage by
-//! time), never a scan of all usage rows.
+//! The numbers of the admin overview (ADMIN-01, ADMIN-04, ADMIN-05). Usage comes from the
+//! hourly rollups (`crate::rollup`), never the raw rows; accounts and paid orders are read
+//! through their indexes (`m20261129_000200_admin_console`).
 use std::collections::BTreeMap;
 
 use sea_orm::{
@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::entities::{account, api_usage, order};
+use crate::entities::{account, order};
 use crate::payments::{ItemKind, OrderStatus};
 use crate::{time, Error};
 
@@ -69,19 +69,6 @@ pub fn kuwait_month_start(now: i64) -> i64 {
 struct PlanCount {
     plan: Option<String>,
     n: i64,
-}
-
-#[derive(FromQueryResult)]
-struct DayCount {
-    day: i64,
-    provider: Option<String>,
-    n: i64,
-}
-
-#[derive(FromQueryResult)]
-struct Totals {
-    n: i64,
-    credits: Option<i64>,
 }
 
 #[derive(FromQueryResult)]
@@ -179,19 +166,27 @@ pub async fn overview(
     }
     revenue_series.extend(series);
 
-    let today = api_usage::Entity::find()
-        .select_only()
-        .column_as(Expr::col(api_usage::Column::Id).count(), "n")
-        .column_as(Expr::col(api_usage::Column::Credits).sum(), "credits")
-        .filter(api_usage::Column::CreatedAt.gte(midnight))
-        .into_model::<Totals>()
-        .one(db)
-        .await?;
-    let (requests_today, credits_today) = today.map_or((0, 0), |t| {
-        (Ord::max(t.n, 0) as u64, t.credits.unwrap_or(0))
-    });
-    let (requests_local, requests_cloud, cloud_today) =
-        requests_per_day(db, first_day, midnight).await?;
+    // Usage from the platform's hourly sums (`super::platform`), never the raw rows.
+    let hours = super::platform::hours(db, first_day, midnight + 86_400).await?;
+    let mut requests_local = vec![0u64; CHART_DAYS as usize];
+    let mut requests_cloud = vec![0u64; CHART_DAYS as usize];
+    let (mut requests_today, mut credits_today, mut cloud_today) = (0u64, 0i64, 0u64);
+    for h in hours {
+        let n = Ord::max(h.requests, 0) as u64;
+        if h.hour >= midnight {
+            requests_today += n;
+            credits_today += h.credits;
+            if h.provider == "cloud" {
+                cloud_today += n;
+            }
+        }
+        let Some(i) = index(h.hour) else { continue };
+        match h.provider.as_str() {
+            "cloud" => requests_cloud[i] += n,
+            "local" => requests_local[i] += n,
+            _ => {}
+        }
+    }
 
     Ok(Overview {
         users_total,
@@ -210,46 +205,4 @@ pub async fn overview(
         requests_local,
         requests_cloud,
     })
-}
-
-/// Requests per Kuwait day, local and cloud, from `first_day` for [`CHART_DAYS`] days, and
-/// today's cloud requests.
-async fn requests_per_day(
-    db: &DatabaseConnection,
-    first_day: i64,
-    midnight: i64,
-) -> Result<(Vec<u64>, Vec<u64>, u64), Error> {
-    let day_expr = format!("(created_at + {}) / 86400", locale::KUWAIT_OFFSET_SECS);
-    let rows = api_usage::Entity::find()
-        .select_only()
-        .column_as(Expr::cust(day_expr.clone()), "day")
-        .column(api_usage::Column::Provider)
-        .column_as(Expr::col(api_usage::Column::Id).count(), "n")
-        .filter(api_usage::Column::CreatedAt.gte(first_day))
-        .group_by(Expr::cust(day_expr))
-        .group_by(api_usage::Column::Provider)
-        .into_model::<DayCount>()
-        .all(db)
-        .await?;
-    let first = time::kuwait_day(first_day);
-    let today = time::kuwait_day(midnight);
-    let mut local = vec![0u64; CHART_DAYS as usize];
-    let mut cloud = vec![0u64; CHART_DAYS as usize];
-    let mut cloud_today = 0;
-    for r in rows {
-        let i = r.day - first;
-        if !(0..CHART_DAYS).contains(&i) {
-            continue;
-        }
-        let n = Ord::max(r.n, 0) as u64;
-        if r.provider.as_deref() == Some("cloud") {
-            cloud[i as usize] += n;
-            if r.day == today {
-                cloud_today += n;
-            }
-        } else if r.provider.is_some() {
-            local[i as usize] += n;
-        }
-    }
-    Ok((local, cloud, cloud_today))
 }

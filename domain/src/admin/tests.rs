@@ -7,6 +7,9 @@ use crate::audit::{self, actions, Filter};
 use crate::testing::{each_db, new_account, unique_email, unique_phone};
 use crate::{keys, ledger, sessions, Error, ErrorCode, Services};
 
+/// A change of the model form and the error it gets.
+type Case = (fn(&mut ModelEdit), (&'static str, ErrorCode));
+
 async fn an_admin(svc: &Services) -> Account {
     accounts::create(
         svc,
@@ -352,7 +355,7 @@ async fn model_edits_are_validated_audited_and_served_at_once() {
             f(&mut e);
             e
         };
-        let bad: [(fn(&mut ModelEdit), (&str, ErrorCode)); 6] = [
+        let bad: [Case; 6] = [
             (
                 |e| e.multiplier = "0".into(),
                 ("multiplier", ErrorCode::NotPositive),
@@ -471,21 +474,66 @@ async fn prices_and_the_cloud_budget_are_validated_and_served_at_once() {
             ("5", "-1", ("credits", ErrorCode::NotPositive)),
             ("5", "1.5", ("credits", ErrorCode::NotAnInteger)),
         ] {
-            let res =
-                editor::update_price(&svc, &admin, "ip", true, "pro", price, credits, "").await;
+            let res = editor::update_price(
+                &svc,
+                &admin,
+                "ip",
+                editor::PriceEdit {
+                    is_plan: true,
+                    id: "pro",
+                    price,
+                    credits,
+                },
+                "",
+            )
+            .await;
             assert_eq!(code(res), expected, "{price} {credits}");
         }
-        editor::update_price(&svc, &admin, "ip", true, "pro", "17.5", "25000", "promo")
-            .await
-            .unwrap();
+        editor::update_price(
+            &svc,
+            &admin,
+            "ip",
+            editor::PriceEdit {
+                is_plan: true,
+                id: "pro",
+                price: "17.5",
+                credits: "25000",
+            },
+            "promo",
+        )
+        .await
+        .unwrap();
         let pro = svc.catalog.plan("pro").unwrap();
         assert_eq!((pro.price_fils, pro.credits), (17_500, 25_000));
-        editor::update_price(&svc, &admin, "ip", false, "pack-5k", "1.250", "5000", "")
-            .await
-            .unwrap();
+        editor::update_price(
+            &svc,
+            &admin,
+            "ip",
+            editor::PriceEdit {
+                is_plan: false,
+                id: "pack-5k",
+                price: "1.250",
+                credits: "5000",
+            },
+            "",
+        )
+        .await
+        .unwrap();
         assert_eq!(svc.catalog.pack("pack-5k").unwrap().price_fils, 1_250);
         assert!(matches!(
-            editor::update_price(&svc, &admin, "ip", false, "nope", "1", "1", "").await,
+            editor::update_price(
+                &svc,
+                &admin,
+                "ip",
+                editor::PriceEdit {
+                    is_plan: false,
+                    id: "nope",
+                    price: "1",
+                    credits: "1"
+                },
+                ""
+            )
+            .await,
             Err(Error::NotFound)
         ));
 

@@ -24,6 +24,7 @@ pub mod team;
 pub mod team_invitation;
 pub mod team_member;
 pub mod usage_hourly;
+pub mod usage_platform_hourly;
 
 #[cfg(test)]
 mod tests;
