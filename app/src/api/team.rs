@@ -64,6 +64,13 @@ fn kuwait_day_start(s: &str) -> Option<i64> {
     (locale::kuwait_date(start) == format!("{y:04}-{m:02}-{d:02}")).then_some(start)
 }
 
+/// After a form's success, back to a clean `/team` (without the query of an earlier
+/// refusal, which would show that error again).
+#[cfg(feature = "ssr")]
+fn back_to_team() {
+    leptos_axum::redirect("/team");
+}
+
 #[server(prefix = "/api", endpoint = "team")]
 pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamOverview, AppError> {
     use crate::dto::{MemberRow, TeamInfo, TeamKeyRow};
@@ -181,8 +188,9 @@ pub async fn name_team(name: String) -> Result<(), AppError> {
     let svc = services()?;
     domain::teams::name_team(&svc, &account, &name)
         .await
-        .map(|_| ())
-        .map_err(fail)
+        .map_err(fail)?;
+    back_to_team();
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "team/invite")]
@@ -191,8 +199,9 @@ pub async fn invite_member(email: String, role: String) -> Result<(), AppError> 
     let svc = services()?;
     domain::teams::invite(&svc, &account, &email, &role)
         .await
-        .map(|_| ())
-        .map_err(fail)
+        .map_err(fail)?;
+    back_to_team();
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "team/withdraw")]
@@ -201,7 +210,9 @@ pub async fn withdraw_invitation(id: i64) -> Result<(), AppError> {
     let svc = services()?;
     domain::teams::withdraw(&svc, &account, id)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    back_to_team();
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "team/accept")]
@@ -211,7 +222,7 @@ pub async fn accept_invitation(id: i64) -> Result<(), AppError> {
     domain::teams::respond(&svc, &account, id, true)
         .await
         .map_err(fail)?;
-    leptos_axum::redirect("/team");
+    back_to_team();
     Ok(())
 }
 
@@ -221,8 +232,9 @@ pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
     let svc = services()?;
     domain::teams::respond(&svc, &account, id, false)
         .await
-        .map(|_| ())
-        .map_err(fail)
+        .map_err(fail)?;
+    back_to_team();
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "team/remove")]
@@ -231,7 +243,9 @@ pub async fn remove_member(id: i64) -> Result<(), AppError> {
     let svc = services()?;
     domain::teams::remove(&svc, &account, id)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    back_to_team();
+    Ok(())
 }
 
 #[server(prefix = "/api", endpoint = "team/leave")]
@@ -239,7 +253,7 @@ pub async fn leave_team() -> Result<(), AppError> {
     let account = current_account().await?;
     let svc = services()?;
     domain::teams::leave(&svc, &account).await.map_err(fail)?;
-    leptos_axum::redirect("/team");
+    back_to_team();
     Ok(())
 }
 
@@ -264,7 +278,9 @@ pub async fn revoke_team_key(id: i64) -> Result<(), AppError> {
     let svc = services()?;
     domain::teams::revoke_key(&svc, &account, id)
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    back_to_team();
+    Ok(())
 }
 
 /// The per-member usage of a period as CSV (`member,role,requests,credits`), streamed.
