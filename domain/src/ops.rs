@@ -79,12 +79,28 @@ pub async fn prune_usage<C: ConnectionTrait>(
     batch: u64,
     pause: Duration,
 ) -> Result<u64, Error> {
+    prune_usage_of(db, None, before, batch, pause).await
+}
+
+/// [`prune_usage`], limited to one account's rows when `account` is given (tests share
+/// one PostgreSQL database and must not delete each other's rows).
+async fn prune_usage_of<C: ConnectionTrait>(
+    db: &C,
+    account: Option<i64>,
+    before: i64,
+    batch: u64,
+    pause: Duration,
+) -> Result<u64, Error> {
     let mut total = 0;
     loop {
-        let ids: Vec<i64> = api_usage::Entity::find()
+        let mut find = api_usage::Entity::find()
             .select_only()
             .column(api_usage::Column::Id)
-            .filter(api_usage::Column::CreatedAt.lt(before))
+            .filter(api_usage::Column::CreatedAt.lt(before));
+        if let Some(id) = account {
+            find = find.filter(api_usage::Column::AccountId.eq(id));
+        }
+        let ids: Vec<i64> = find
             .order_by_asc(api_usage::Column::Id)
             .limit(batch)
             .into_tuple()
@@ -130,7 +146,9 @@ mod tests {
             insert_batch(&svc.db, rows).await.unwrap();
             let ledger_before = crate::ledger::sum(&svc.db, a.id).await.unwrap();
             let cut = now - 30 * 86_400;
-            let deleted = prune_usage(&svc.db, cut, 7, Duration::ZERO).await.unwrap();
+            let deleted = prune_usage_of(&svc.db, Some(a.id), cut, 7, Duration::ZERO)
+                .await
+                .unwrap();
             assert_eq!(deleted, 25);
             let left = crate::usage::for_account(&svc.db, a.id).await.unwrap();
             assert_eq!(left.len(), 25);
@@ -139,10 +157,8 @@ mod tests {
                 crate::ledger::sum(&svc.db, a.id).await.unwrap(),
                 ledger_before
             );
-            assert_eq!(
-                prune_usage(&svc.db, cut, 7, Duration::ZERO).await.unwrap(),
-                0
-            );
+            let again = prune_usage_of(&svc.db, Some(a.id), cut, 7, Duration::ZERO).await;
+            assert_eq!(again.unwrap(), 0);
         })
         .await;
     }

@@ -248,6 +248,19 @@ impl ApiError {
         e
     }
 
+    /// The server is shutting down and could not finish the request in time (nothing
+    /// charged; another instance will take the retry).
+    pub fn shutting_down() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            Some("server_shutting_down"),
+            "This server is restarting. Nothing was charged; please retry.".into(),
+        );
+        e.retry_after = Some(1);
+        e
+    }
+
     pub fn unreachable() -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,

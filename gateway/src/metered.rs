@@ -214,7 +214,19 @@ pub async fn send(
         if let Some(t) = ticket.as_mut() {
             t.served_by(&route.served, route.provider);
         }
-        let err = match target.send(out.path, bytes).await {
+        // A shutdown's drain deadline also ends a request still waiting for its answer's
+        // head (a non-stream answer's head comes only when it is complete).
+        let drain = match ticket.as_ref() {
+            Some(t) => t.drain_signal(),
+            None => tokio::sync::watch::channel(false).1,
+        };
+        let sent = tokio::select! {
+            sent = target.send(out.path, bytes) => sent,
+            () = crate::relay::drained(drain) => {
+                return Err(fail(ticket, ApiError::shutting_down()));
+            }
+        };
+        let err = match sent {
             Sent::Ok(res) => return Ok((res, route)),
             Sent::Failed(e) => return Err(fail(ticket, e)),
             Sent::Down => ApiError::unreachable(),
@@ -248,7 +260,16 @@ pub async fn answer_json(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::{header, HeaderValue};
     use axum::response::IntoResponse;
-    let bytes = match res.bytes().await {
+    let drain = ticket.drain_signal();
+    let read = tokio::select! {
+        read = res.bytes() => read,
+        () = crate::relay::drained(drain) => {
+            let err = ApiError::shutting_down();
+            ticket.finish(Outcome::failed(&err));
+            return Err(err);
+        }
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(request_id = %ctx.request_id, "upstream body failed: {e}");

@@ -217,7 +217,7 @@ impl Relay {
 }
 
 /// Resolves once the gateway drains ([`crate::Gateway::end_streams`]).
-async fn drained(mut signal: tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn drained(mut signal: tokio::sync::watch::Receiver<bool>) {
     if signal.wait_for(|d| *d).await.is_err() {
         // The gateway is gone: nothing will ask to drain.
         std::future::pending::<()>().await;

@@ -274,6 +274,8 @@ fn stream_body(max_tokens: u32, prompt: &str) -> Value {
 /// status 0 — and every request left one JSON log line without the key or the prompt.
 #[tokio::test]
 async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
+    // The test's own HTTP client needs the TLS provider the gateway installs elsewhere.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/drain.db?mode=rwc", dir.path().display());
     let (ollama, fake) = fake_ollama::spawn_local(fake_ollama::Config {
@@ -294,6 +296,8 @@ async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
             email,
             "--phone",
             "+96550011122",
+            "--plan",
+            "enterprise",
             "--credits",
             "100000",
         ],
@@ -328,6 +332,17 @@ async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
         short.headers()["x-request-id"].to_str().unwrap().to_owned(),
         long.headers()["x-request-id"].to_str().unwrap().to_owned(),
     ];
+    // A non-stream answer that would take 50 s: its head never comes before the drain
+    // deadline.
+    let slow = tokio::spawn(
+        client
+            .post(format!("{}/v1/chat/completions", portal.base))
+            .bearer_auth(&key)
+            .json(&json!({"model": "llama3.2:3b", "max_tokens": 2000,
+                "messages": [{"role": "user", "content": secret_prompt}]}))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
     // Both have started streaming; then the signal.
     let first = short.chunk().await.unwrap().unwrap();
     assert!(!first.is_empty());
@@ -365,6 +380,11 @@ async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
     );
     assert!(!long_text.contains("[DONE]"));
     let relayed = long_text.matches("\"content\":\"").count();
+    let slow = slow.await.unwrap().unwrap();
+    assert_eq!(slow.status(), 503);
+    let slow_id = slow.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let e: Value = slow.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "server_shutting_down", "{e}");
     let status = portal.exit(Duration::from_secs(15));
     assert!(
         status.success(),
@@ -406,10 +426,12 @@ async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
         (l.completion_tokens - relayed as i64).abs() <= 2,
         "{l:?} relayed {relayed}"
     );
+    let n = row(&slow_id);
+    assert_eq!((n.status, n.credits), (503, 0), "nothing charged: {n:?}");
     assert_eq!(
         100_000 - account.credits,
         s.credits + l.credits,
-        "charged exactly the two rows"
+        "charged exactly the two streams"
     );
 
     // JSON logs: every line an object; one per request; no key, no prompt.
@@ -425,14 +447,14 @@ async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
         if v["target"] == "request" {
             requests += 1;
             let id = v["request_id"].as_str().unwrap();
-            assert!(ids.contains(&id.to_owned()), "{line}");
+            assert!(ids.contains(&id.to_owned()) || id == slow_id, "{line}");
             assert_eq!(v["key_prefix"], key[..12], "{line}");
             assert_eq!(v["account"], account.id, "{line}");
             assert_eq!(v["model"], "llama3.2:3b", "{line}");
             assert!(v["latency_ms"].is_u64() && v["credits"].is_i64(), "{line}");
         }
     }
-    assert_eq!(requests, 2, "{}", portal.log.join("\n"));
+    assert_eq!(requests, 3, "{}", portal.log.join("\n"));
 }
 
 /// `resayil backup` while the API charges accounts: the copy restores (SQLite: the file
@@ -595,9 +617,10 @@ async fn usage_prune_needs_a_retention_and_reports_what_it_deleted() {
             .unwrap();
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("--days"));
-        // A request's row is today's: kept.
+        // A request's row is today's: kept. (The cut is a century ago: the PostgreSQL
+        // database is shared with the other tests, whose rows must stay.)
         let _ = app.get("/v1/models").await;
-        let said = crate::helpers::resayil(&app, &["usage", "prune", "--days", "30"]);
+        let said = crate::helpers::resayil(&app, &["usage", "prune", "--days", "36500"]);
         assert!(said.starts_with("deleted 0 usage row(s)"), "{said}");
     })
     .await;
