@@ -138,7 +138,7 @@ pub fn ModelList(lang: Lang, models: Vec<PublicModel>) -> impl IntoView {
                         <code>{m.id}</code>
                         <span>
                             <span class="tag" class:cloud=m.cloud>{kind}</span>
-                            " " <bdi>"×" {m.multiplier}</bdi>
+                            " " <bdi>{format!("×{}", m.multiplier)}</bdi>
                         </span>
                     </li>
                 }
