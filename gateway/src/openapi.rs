@@ -190,6 +190,17 @@ pub struct ChatCompletionChunk {
     pub usage: Option<Usage>,
 }
 
+/// One server-sent event of a streamed chat answer (`text/event-stream`): its `data` is a
+/// [`ChatCompletionChunk`] as JSON, and the last event's is `[DONE]`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChatCompletionEvent {
+    /// A ChatCompletionChunk as JSON, or `[DONE]`.
+    pub data: String,
+    pub event: Option<String>,
+    pub id: Option<String>,
+    pub retry: Option<u64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EmbeddingList {
     /// `list`.
