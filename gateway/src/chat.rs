@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::context::Ctx;
 use crate::error::ApiError;
 use crate::metered::{self, Asked, Outgoing, CHAT};
-use crate::openapi::{ChatCompletion, ChatCompletionRequest, ErrorResponse};
+use crate::openapi::{ChatCompletion, ChatCompletionEvent, ChatCompletionRequest, ErrorResponse};
 use crate::relay::{PrimeError, Relay};
 use crate::{body, State};
 
@@ -20,7 +20,7 @@ use crate::{body, State};
     request_body = ChatCompletionRequest,
     responses(
         (status = 200, description = "The answer: JSON, or with `stream: true` server-sent events of ChatCompletionChunk ending with `data: [DONE]`",
-            content((ChatCompletion = "application/json"), (String = "text/event-stream")),
+            content((ChatCompletion = "application/json"), (ChatCompletionEvent = "text/event-stream")),
             headers(("x-request-id" = String), ("x-ratelimit-limit-requests" = String),
                 ("x-ratelimit-remaining-requests" = String), ("x-ratelimit-reset-requests" = String))),
         (status = 400, description = "Invalid body or field (param names it; `invalid_request_body`, `max_tokens_too_large`), or refused by the model server", body = ErrorResponse),

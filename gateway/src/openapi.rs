@@ -190,6 +190,17 @@ pub struct ChatCompletionChunk {
     pub usage: Option<Usage>,
 }
 
+/// One server-sent event of a streamed chat answer (`text/event-stream`): its `data` is a
+/// [`ChatCompletionChunk`] as JSON, and the last event's is `[DONE]`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChatCompletionEvent {
+    /// A ChatCompletionChunk as JSON, or `[DONE]`.
+    pub data: String,
+    pub event: Option<String>,
+    pub id: Option<String>,
+    pub retry: Option<u64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EmbeddingList {
     /// `list`.
@@ -323,7 +334,9 @@ mod tests {
         assert_eq!(documented, known);
         let mut options = properties(&doc, "StreamOptions");
         options.sort();
-        assert_eq!(options, crate::body::STREAM_OPTION_FIELDS);
+        let mut known = crate::body::STREAM_OPTION_FIELDS.to_vec();
+        known.sort();
+        assert_eq!(options, known);
         for path in [
             "/v1/chat/completions",
             "/v1/embeddings",

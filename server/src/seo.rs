@@ -72,9 +72,30 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// The `/v1` spec (OpenAPI 3.1) with `PUBLIC_BASE_URL` as its server. Built from the
-/// gateway's types; it names no model, so no restricted one.
+/// gateway's types; the only model ids it names are the examples of the `model` fields: a
+/// local chat model and an embedding model of the lowest plan, read from the catalog tables
+/// (never a restricted one), so clients and schema-driven testers can make a real call.
 async fn openapi(State(svc): State<Services>) -> impl IntoResponse {
-    let doc = gateway::openapi::spec(base(&svc));
+    let mut doc =
+        serde_json::to_value(gateway::openapi::spec(base(&svc))).unwrap_or(serde_json::Value::Null);
+    if let Ok(catalog) = domain::catalog::Catalog::load(&svc.db).await {
+        let models = catalog.models_for_plan(catalog.lowest_plan());
+        let chat = models
+            .iter()
+            .find(|m| !m.embedding && m.kind == domain::catalog::ModelKind::Local);
+        let embedding = models.iter().find(|m| m.embedding);
+        for (schema, model) in [
+            ("ChatCompletionRequest", chat),
+            ("EmbeddingRequest", embedding),
+        ] {
+            let field = doc
+                .pointer_mut(&format!("/components/schemas/{schema}/properties/model"))
+                .and_then(serde_json::Value::as_object_mut);
+            if let (Some(m), Some(field)) = (model, field) {
+                field.insert("examples".into(), serde_json::json!([m.id]));
+            }
+        }
+    }
     let body = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     (
         [

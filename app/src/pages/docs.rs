@@ -14,17 +14,17 @@ use crate::pages::landing::ModelList;
 pub fn Docs() -> impl IntoView {
     let lang = use_lang();
     let t = i18n::Docs::of(lang);
-    let data = Resource::new(|| (), |_| load_public_catalog());
     view! {
         <SeoHead lang=lang path="/docs" title=t.meta_title description=t.meta_description/>
+        // Awaited on the server (the route is `SsrMode::Async`) and not kept in the page
+        // for hydration: nothing of this page runs in the browser.
         <Suspense fallback=|| ()>
-            {move || {
-                data.get()
-                    .map(|r| match r {
-                        Ok(v) => view! { <DocsBody lang=lang v=v/> }.into_any(),
-                        Err(e) => load_error(&e),
-                    })
-            }}
+            {Suspend::new(async move {
+                match load_public_catalog().await {
+                    Ok(v) => view! { <DocsBody lang=lang v=v/> }.into_any(),
+                    Err(e) => load_error(&e),
+                }
+            })}
         </Suspense>
         <PublicFooter lang=lang/>
         <CopyScript/>

@@ -13,17 +13,17 @@ use crate::i18n::{self, fmt_int, use_lang, Lang};
 pub fn Landing() -> impl IntoView {
     let lang = use_lang();
     let t = i18n::Landing::of(lang);
-    let data = Resource::new(|| (), |_| load_public_catalog());
     view! {
         <SeoHead lang=lang path="/" title=t.meta_title description=t.meta_description/>
+        // Awaited on the server (the route is `SsrMode::Async`) and not kept in the page
+        // for hydration: nothing of this page runs in the browser.
         <Suspense fallback=|| ()>
-            {move || {
-                data.get()
-                    .map(|r| match r {
-                        Ok(v) => view! { <LandingBody lang=lang v=v/> }.into_any(),
-                        Err(e) => load_error(&e),
-                    })
-            }}
+            {Suspend::new(async move {
+                match load_public_catalog().await {
+                    Ok(v) => view! { <LandingBody lang=lang v=v/> }.into_any(),
+                    Err(e) => load_error(&e),
+                }
+            })}
         </Suspense>
         <PublicFooter lang=lang/>
         <CopyScript/>
@@ -138,7 +138,7 @@ pub fn ModelList(lang: Lang, models: Vec<PublicModel>) -> impl IntoView {
                         <code>{m.id}</code>
                         <span>
                             <span class="tag" class:cloud=m.cloud>{kind}</span>
-                            " " <bdi>"×" {m.multiplier}</bdi>
+                            " " <bdi>{format!("×{}", m.multiplier)}</bdi>
                         </span>
                     </li>
                 }

@@ -64,9 +64,9 @@ async fn the_landing_page_shows_the_catalog_of_the_database_at_each_request() {
             }
             // Findable: canonical, alternates that switch language, Open Graph; no wasm.
             for tag in [
-                format!("rel=\"canonical\" href=\"{BASE}/?lang=en\""),
-                format!("hreflang=\"ar\" href=\"{BASE}/?lang=ar\""),
-                format!("hreflang=\"x-default\" href=\"{BASE}/\""),
+                format!("<link href=\"{BASE}/?lang=en\" rel=\"canonical\">"),
+                format!("<link href=\"{BASE}/?lang=ar\" hreflang=\"ar\" rel=\"alternate\">"),
+                format!("<link href=\"{BASE}/\" hreflang=\"x-default\" rel=\"alternate\">"),
                 "property=\"og:title\"".to_owned(),
                 "name=\"description\"".to_owned(),
             ] {
