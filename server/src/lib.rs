@@ -6,6 +6,9 @@
 //!
 //! Middleware, outermost first: security headers → language choice → cross-site request
 //! check (unsafe methods) → login wall for private pages → the routes.
+// The usage chart island's view type (dashA) is deeper than the default limit allows
+// when the server lays out the dashboard's futures.
+#![recursion_limit = "256"]
 mod body_deadline;
 pub mod cli;
 mod fd_limit;
