@@ -125,6 +125,16 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// What the dashboard shows above everything: the `?done=` confirmation and the phone
+/// banner (one type-erased view, so the dashboard's view type stays shallow).
+pub fn dashboard_notices(phone_verified: bool) -> AnyView {
+    view! {
+        <DoneNotice/>
+        <VerifyPhoneBanner verified=phone_verified/>
+    }
+    .into_any()
+}
+
 /// The banner the dashboard shows until the phone is verified.
 #[component]
 pub fn VerifyPhoneBanner(verified: bool) -> impl IntoView {

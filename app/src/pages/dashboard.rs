@@ -21,8 +21,7 @@ pub fn Dashboard() -> impl IntoView {
                     .map(|r| match r {
                         Ok(me) => {
                             view! {
-                                <super::account::DoneNotice/>
-                                <super::account::VerifyPhoneBanner verified=me.phone_verified/>
+                                {super::account::dashboard_notices(me.phone_verified)}
                                 <section class="page-head">
                                     <h1 class="welcome">{t.welcome} <bdi>{me.email.clone()}</bdi></h1>
                                     <a href="/playground" rel="external" class="button secondary">{t.playground}</a>

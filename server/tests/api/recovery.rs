@@ -294,3 +294,75 @@ async fn operators_set_a_password_and_end_sessions_from_the_cli() {
     })
     .await;
 }
+
+/// The pages work without JavaScript: server-rendered, no wasm; a refused form comes back
+/// to its page with the error; the account page shows the profile and this device.
+#[tokio::test]
+async fn the_self_service_pages_work_without_javascript() {
+    each_app(|app| async move {
+        for (path, text) in [
+            ("/forgot?lang=en", "Forgot your password"),
+            ("/reset?to=a%40b.com&lang=en", "Set a new password"),
+            ("/forgot?lang=ar", "نسيت كلمة المرور"),
+        ] {
+            let res = app.get(path).await;
+            assert_eq!(res.status(), 200, "{path}");
+            let html = res.text().await.unwrap();
+            assert!(html.contains(text), "{path}");
+            assert!(!html.contains(".wasm"), "{path} loads wasm");
+        }
+        let reset = app
+            .get("/reset?to=a%40b.com&lang=en")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            reset.contains("value=\"a@b.com\""),
+            "the identifier is filled in"
+        );
+
+        let res = app
+            .client
+            .post(app.url("/api/reset"))
+            .header("origin", &app.addr)
+            .header("accept", "text/html")
+            .header("referer", app.url("/reset?to=a%40b.com&lang=en"))
+            .form(&[
+                ("identifier", "a@b.com"),
+                ("code", "000000"),
+                ("password", "long enough"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        let page = app
+            .client
+            .get(&location)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("That code is wrong or no longer valid"),
+            "{location}"
+        );
+
+        // Signed in: the account page, behind the login wall.
+        assert!(app.get("/account").await.status().is_redirection());
+        let email = app.signed_in_user().await;
+        let res = app.get("/account?lang=en").await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains(&email));
+        assert!(html.contains("This device"));
+        assert!(html.contains("Signed-in devices"));
+        let dash = app.get("/dashboard?lang=en").await.text().await.unwrap();
+        assert!(dash.contains("Verify your phone"), "the banner");
+    })
+    .await;
+}
