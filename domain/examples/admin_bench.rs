@@ -110,6 +110,8 @@ async fn main() {
                     status: 200,
                     error: None,
                     created_at: start + (i as f64 * step) as i64,
+                    member_id: None,
+                    playground: false,
                 }
             })
             .collect();
