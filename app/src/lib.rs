@@ -57,6 +57,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="dark"/>
                 <AutoReload options=options.clone()/>
+                // ECharts first: deferred scripts and the hydration module run in order.
+                {has_charts(&path).then(|| view! { <script defer src=ECHARTS_JS></script> })}
                 {has_islands(&path).then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
@@ -75,8 +77,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn has_islands(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
-        "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/playground"
+        "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/playground" | "/usage"
     )
+}
+
+/// ECharts 5.6.0 (npm `echarts`, Apache-2.0), served from `public/echarts/`: the charts'
+/// drawing library, which charming's `WasmRenderer` calls (`components::chart`).
+#[cfg(feature = "ssr")]
+pub const ECHARTS_JS: &str = "/echarts/echarts.min.js";
+
+/// Whether the page at `path` draws charts, and so loads ECharts (~335 KB gzip): only
+/// those pages; the landing page and the forms never do.
+#[cfg(feature = "ssr")]
+pub fn has_charts(path: &str) -> bool {
+    matches!(path.trim_end_matches('/'), "/dashboard")
 }
 
 /// The language the server chose for this request (see `i18n`).
@@ -104,7 +118,7 @@ pub fn App() -> impl IntoView {
     let lang = use_context::<Lang>().unwrap_or_else(request_lang);
     provide_context(lang);
     let c = i18n::Common::of(lang);
-    use pages::{admin, auth, billing, dashboard, keys, landing, not_found, playground};
+    use pages::{admin, auth, billing, dashboard, keys, landing, not_found, playground, usage};
     view! {
         <Stylesheet id="leptos" href="/pkg/resayil.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -119,6 +133,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=dashboard::Dashboard ssr=SsrMode::Async/>
                     <Route path=path!("/playground") view=playground::Playground ssr=SsrMode::Async/>
                     <Route path=path!("/keys") view=keys::Keys ssr=SsrMode::Async/>
+                    <Route path=path!("/usage") view=usage::UsagePage ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=billing::Billing ssr=SsrMode::Async/>
                     <Route path=path!("/billing/test-pay/:id") view=billing::TestPayPage/>
                     <Route path=path!("/billing/callback") view=billing::PaymentResultPage/>

@@ -36,11 +36,13 @@ pub mod payments;
 pub mod pricing;
 pub mod proxies;
 pub mod rate;
+pub mod rollup;
 pub mod sessions;
 pub mod settings;
 pub mod throttle;
 pub mod time;
 pub mod usage;
+pub mod usage_report;
 pub mod validate;
 
 pub use clock::Clock;

@@ -14,6 +14,7 @@ mod m20261126_000011_credit_holds;
 mod m20261126_000020_catalog;
 mod m20261127_000030_lower_welcome_grant;
 mod m20261129_000030_request_limits;
+mod m20261129_000100_usage_hourly;
 mod m20261129_000150_usage_playground;
 
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000020_catalog::Migration),
             Box::new(m20261127_000030_lower_welcome_grant::Migration),
             Box::new(m20261129_000030_request_limits::Migration),
+            Box::new(m20261129_000100_usage_hourly::Migration),
             Box::new(m20261129_000150_usage_playground::Migration),
         ]
     }

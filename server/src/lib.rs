@@ -6,6 +6,8 @@
 //!
 //! Middleware, outermost first: security headers → language choice → cross-site request
 //! check (unsafe methods) → login wall for private pages → the routes.
+// The islands of the dashboard (credits, usage chart, keys) make deep view types.
+#![recursion_limit = "256"]
 mod body_deadline;
 pub mod cli;
 mod fd_limit;
@@ -17,6 +19,7 @@ mod security;
 mod serve;
 pub mod startup;
 pub mod telemetry;
+mod usage_csv;
 mod webhooks;
 
 pub use startup::Application;

@@ -12,7 +12,14 @@ use http::{header, HeaderValue, Method, StatusCode};
 const CROSS_SITE_ALLOWED: &[&str] = &["/v1/", "/webhooks/", "/internal/"];
 
 /// Pages that need a session; visitors are sent to `/login?next=…` and come back after.
-const PRIVATE_PAGES: &[&str] = &["/dashboard", "/keys", "/billing", "/admin", "/playground"];
+const PRIVATE_PAGES: &[&str] = &[
+    "/dashboard",
+    "/keys",
+    "/billing",
+    "/admin",
+    "/playground",
+    "/usage",
+];
 
 /// Refuses state-changing requests that a browser marks as coming from another site
 /// (`Sec-Fetch-Site: cross-site`) or whose `Origin` is not this site (CSRF defence on top

@@ -117,6 +117,7 @@ fn router(services: Services, leptos: LeptosOptions, gateway: &gateway::Gateway)
                     security::playground_session,
                 )),
         )
+        .merge(crate::usage_csv::routes(services.clone()))
         .merge(pages)
         .layer(middleware::from_fn_with_state(
             services.clone(),

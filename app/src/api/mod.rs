@@ -8,3 +8,4 @@ pub mod credits;
 pub mod dashboard;
 pub mod keys;
 pub mod playground;
+pub mod usage;

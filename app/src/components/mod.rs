@@ -1,11 +1,13 @@
 //! Pieces shared by the pages: the site header, form fields and errors, the order table,
 //! and what a page shows when its data does not load.
+pub mod chart;
 mod credits;
 mod form;
 mod header;
 mod island;
 mod load;
 mod orders;
+pub mod usage_chart;
 
 pub use credits::CreditsCard;
 pub use form::{field_error, general_error, Field, FormError};

@@ -47,6 +47,7 @@ mod header;
 mod keys;
 mod landing;
 mod playground;
+mod usage;
 
 pub use admin::Admin;
 pub use auth::Auth;
@@ -58,6 +59,7 @@ pub use header::Header;
 pub use keys::Keys;
 pub use landing::Landing;
 pub use playground::Playground;
+pub use usage::Usage;
 
 impl Common {
     /// The words for an error code.

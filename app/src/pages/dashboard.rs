@@ -2,6 +2,7 @@
 use leptos::prelude::*;
 
 use crate::api::dashboard::dashboard;
+use crate::components::usage_chart::UsageChartSection;
 use crate::components::{load_error, to_login, CreditsCard};
 use crate::dto::AppError;
 use crate::i18n::{self, use_lang};
@@ -25,6 +26,7 @@ pub fn Dashboard() -> impl IntoView {
                                     <a href="/playground" rel="external" class="button secondary">{t.playground}</a>
                                 </section>
                                 <CreditsCard/>
+                                <UsageChartSection/>
                                 <DashboardKeys/>
                             }
                                 .into_any()

@@ -8,3 +8,4 @@ pub mod keys;
 pub mod landing;
 pub mod not_found;
 pub mod playground;
+pub mod usage;

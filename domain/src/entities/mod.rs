@@ -18,6 +18,7 @@ pub mod notification;
 pub mod order;
 pub mod outbox;
 pub mod session;
+pub mod usage_hourly;
 
 #[cfg(test)]
 mod tests;

@@ -278,7 +278,8 @@ fn ledger_row(
     }
 }
 
-/// Phase 3: the usage rows, in the order they came; a charge's row says what it cost.
+/// Phase 3: the usage rows, in the order they came (a charge's row says what it cost),
+/// and their hourly buckets.
 async fn write_usage(txn: &DatabaseTransaction, items: &[Msg], cost: &[i64]) -> Result<(), Error> {
     let mut usage = Vec::with_capacity(items.len());
     let mut nth_charge = 0;
@@ -294,6 +295,8 @@ async fn write_usage(txn: &DatabaseTransaction, items: &[Msg], cost: &[i64]) -> 
             Msg::Release(_) | Msg::Flush(_) => {}
         }
     }
+    // Their hourly buckets in the same transaction: the totals always equal the rows.
+    crate::rollup::add(txn, &usage).await?;
     insert_batch(txn, usage).await
 }
 

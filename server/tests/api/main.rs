@@ -12,3 +12,4 @@ mod pages;
 mod playground;
 mod sdk;
 mod security;
+mod usage;
