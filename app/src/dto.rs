@@ -91,6 +91,10 @@ pub struct KeyRow {
     pub prefix: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// Requests made with the key in the last 30 days (720 hours, from the hourly
+    /// rollups), refusals included, and the credits they were charged.
+    pub requests_30d: i64,
+    pub credits_30d: i64,
 }
 
 /// A key just created: the only time the full secret leaves the server.

@@ -85,6 +85,7 @@ pub fn has_islands(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
         "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/team" | "/playground"
+            | "/usage"
     )
 }
 

@@ -276,5 +276,7 @@ pub fn key_row(k: domain::keys::KeyInfo) -> KeyRow {
         prefix: k.prefix,
         created_at: k.created_at,
         last_used_at: k.last_used_at,
+        requests_30d: 0,
+        credits_30d: 0,
     }
 }

@@ -35,7 +35,7 @@ for (const lang of ['en', 'ar']) {
     await hydrated(page);
     for (const label of ['production-server-eu', 'ci']) {
       await page.locator('input[name=label]').fill(label);
-      await page.locator('form button[type=submit]').first().click();
+      await page.locator('main section.card form button[type=submit]').first().click();
       await expect(page.getByTestId('key-row').filter({ hasText: label })).toHaveCount(1);
     }
     await page.goto(`/dashboard?lang=${lang}`);
@@ -48,7 +48,10 @@ for (const lang of ['en', 'ar']) {
       await page.goto(`${path}?lang=${lang}`);
       await hydrated(page);
       await page.screenshot({ path: `test-results/screens/${name}-${lang}-desktop.png`, fullPage: true });
+      // A phone opens the page at its own width.
       await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${path}?lang=${lang}`);
+      await hydrated(page);
       await page.screenshot({ path: `test-results/screens/${name}-${lang}-phone.png`, fullPage: true });
       // One line box each: nothing broken letter by letter.
       const broken = await page.evaluate(() =>

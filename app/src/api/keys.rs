@@ -13,7 +13,23 @@ pub async fn list_keys() -> Result<Vec<KeyRow>, AppError> {
     let keys = domain::keys::list(&svc.db, account.id)
         .await
         .map_err(fail)?;
-    Ok(keys.into_iter().map(key_row).collect())
+    // The last 30 days: the 720 hourly buckets up to and including the current hour.
+    let to = (domain::time::now() / 3600 + 1) * 3600;
+    let scope = domain::rollup::Scope::account(account.id, to - 30 * 24 * 3600, to);
+    let used = domain::rollup::by_key(&svc.db, &scope)
+        .await
+        .map_err(fail)?;
+    Ok(keys
+        .into_iter()
+        .map(|k| {
+            let mut row = key_row(k);
+            if let Some(b) = used.iter().find(|b| b.key_id == Some(row.id)) {
+                row.requests_30d = b.totals.requests;
+                row.credits_30d = b.totals.credits;
+            }
+            row
+        })
+        .collect())
 }
 
 #[server(prefix = "/api", endpoint = "keys/create")]

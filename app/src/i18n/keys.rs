@@ -58,6 +58,18 @@ texts! {
             ar: "حذف",
             en: "Delete",
         }
+        usage_col {
+            ar: "آخر ٣٠ يوماً",
+            en: "Last 30 days",
+        }
+        requests {
+            ar: "طلب",
+            en: "requests",
+        }
+        credits {
+            ar: "رصيد",
+            en: "credits",
+        }
         manage {
             ar: "إنشاء وإدارة المفاتيح",
             en: "Create and manage keys",

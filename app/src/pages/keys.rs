@@ -7,7 +7,7 @@ use crate::components::{
     field_error, general_error, island_hydrated, load_error, to_login, Field, FormError,
 };
 use crate::dto::{AppError, KeyRow};
-use crate::i18n::{self, fmt_kuwait_time, use_lang, Lang};
+use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang, Lang};
 
 #[component]
 pub fn Keys() -> impl IntoView {
@@ -165,6 +165,7 @@ pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView
                                                 <th scope="col">{t.key_col}</th>
                                                 <th scope="col">{t.created_col}</th>
                                                 <th scope="col">{t.last_used_col}</th>
+                                                <th scope="col">{t.usage_col}</th>
                                                 <th scope="col"><span class="sr-only">{t.delete}</span></th>
                                             </tr>
                                         </thead>
@@ -184,6 +185,11 @@ pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView
                                                                     Some(at) => view! { <span class="nowrap" dir="ltr">{fmt_kuwait_time(at)}</span> }.into_any(),
                                                                     None => view! { <span class="nowrap">{t.never}</span> }.into_any(),
                                                                 }}
+                                                            </td>
+                                                            <td data-label=t.usage_col data-testid="key-usage">
+                                                                <span class="nowrap">{fmt_int(lang, k.requests_30d)} " " {t.requests}</span>
+                                                                " · "
+                                                                <span class="nowrap">{fmt_int(lang, k.credits_30d)} " " {t.credits}</span>
                                                             </td>
                                                             <td class="actions">
                                                                 <Show

@@ -143,6 +143,12 @@ async fn a_playground_stream_is_charged_exactly_like_the_same_api_request() {
             after
         );
 
+        // /keys shows the key's use of the last 30 days (the hourly rollups): the API call,
+        // not the playground's.
+        let keys: serde_json::Value = app.call("keys", &[]).await.json().await.unwrap();
+        assert_eq!(keys[0]["requests_30d"], 1);
+        assert_eq!(keys[0]["credits_30d"], api.credits);
+
         // The page's cost lookup finds the caller's own answer, with the balance.
         let cost: serde_json::Value = app
             .call("playground/cost", &[("request_id", &request_id)])
