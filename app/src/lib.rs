@@ -84,7 +84,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn has_islands(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
-        "/register" | "/login" | "/keys" | "/billing" | "/dashboard" | "/team" | "/playground"
+        "/register"
+            | "/login"
+            | "/keys"
+            | "/billing"
+            | "/dashboard"
+            | "/team"
+            | "/playground"
             | "/usage"
     )
 }
