@@ -33,7 +33,7 @@ pub struct UsageRecord {
 }
 
 impl UsageRecord {
-    fn into_active(self) -> api_usage::ActiveModel {
+    pub(crate) fn into_active(self) -> api_usage::ActiveModel {
         let clip = |s: String, n: usize| s.chars().take(n).collect::<String>();
         api_usage::ActiveModel {
             request_id: Set(clip(self.request_id, 64)),
