@@ -5,6 +5,9 @@
 //! billing, admin), [`api`] (their server functions, the same areas), `server` (ssr-only
 //! helpers behind them), [`components`] (header, form fields, order table), [`i18n`]
 //! (texts per page, Arabic and English side by side) and [`dto`] (what crosses the wire).
+// The pages with many sections (docs, keys) make view types deeper than the default limit
+// allows when the browser build lays out their hydration futures.
+#![recursion_limit = "256"]
 pub mod api;
 pub mod components;
 pub mod dto;
