@@ -17,6 +17,7 @@ const JAIL: &str = "resayil-auth";
 
 #[tokio::test]
 async fn failed_logins_get_the_address_banned_by_fail2ban_and_the_admins_alerted() {
+    let _outbox = crate::helpers::OUTBOX_WORKERS.lock().await;
     assert!(
         std::process::Command::new("fail2ban-client")
             .arg("--version")

@@ -252,3 +252,8 @@ where
     )
     .await
 }
+
+/// Held by the tests that wait for a message their own portal's notification worker sends:
+/// on the shared PostgreSQL database another test's worker (with another provider) could
+/// otherwise claim that message first.
+pub static OUTBOX_WORKERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
