@@ -28,7 +28,8 @@ function unique(prefix: string) {
   return { email: `${prefix}${n}@example.com`, phone: `+9655${n.slice(-7)}` };
 }
 
-test.skip(!databaseUrl, 'needs DATABASE_URL of the running portal to create an admin');
+// Never skipped: scripts/test.sh always sets it, and a missing one must fail, not pass.
+if (!databaseUrl) throw new Error('admin.spec needs DATABASE_URL of the running portal (scripts/test.sh sets it)');
 
 test('an admin walks the console in both languages', async ({ page, baseURL }) => {
   const admin = unique('e2eadmin');
