@@ -237,7 +237,7 @@ pub fn AccountPage() -> impl IntoView {
                         <h2 class="section-title" id="sessions">{t.sessions_title}</h2>
                         <FormError error=general_error(end_one.value())/>
                         <div class="table-wrap">
-                            <table class="table" data-testid="sessions">
+                            <table class="table stack" data-testid="sessions">
                                 <thead>
                                     <tr>
                                         <th scope="col">{t.device_col}</th>
@@ -250,14 +250,14 @@ pub fn AccountPage() -> impl IntoView {
                                 <tbody>
                                     {v.sessions.into_iter().map(|s| view! {
                                         <tr data-current=s.current.to_string()>
-                                            <td>
+                                            <td data-label=t.device_col>
                                                 {if s.browser.is_empty() { t.unknown_device.to_owned() } else { s.browser.clone() }}
                                                 {s.current.then(|| view! { " " <span class="status status-paid">{t.this_device}</span> })}
                                             </td>
-                                            <td><bdi class="ltr">{s.ip.clone()}</bdi></td>
-                                            <td dir="ltr">{fmt_kuwait_time(s.created_at)}</td>
-                                            <td dir="ltr">{s.last_seen_at.map(fmt_kuwait_time)}</td>
-                                            <td>
+                                            <td data-label=t.ip_col><bdi class="ltr">{s.ip.clone()}</bdi></td>
+                                            <td data-label=t.started_col class="nowrap"><bdi dir="ltr">{fmt_kuwait_time(s.created_at)}</bdi></td>
+                                            <td data-label=t.seen_col class="nowrap"><bdi dir="ltr">{s.last_seen_at.map(fmt_kuwait_time)}</bdi></td>
+                                            <td class="actions">
                                                 <ActionForm action=end_one>
                                                     <input type="hidden" name="id" value=s.id/>
                                                     <button type="submit" class="button small secondary">{t.sign_out}</button>
