@@ -6,7 +6,7 @@ use app::{shell, App};
 use axum::{middleware, Router};
 use domain::{Services, Settings};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 
 use crate::{lang, security, serve};
@@ -118,13 +118,24 @@ impl Application {
 /// settlements to reach the writer.
 const END_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The page routes, generated once per process. Generating them runs the app once with
+/// resource loading suppressed by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`): a page that another router of the same process renders
+/// meanwhile waits forever on its resources (leptos-rs/leptos#4773). The API tests build
+/// dozens of routers in one process while others serve pages; a second generation would
+/// hang a response now and then.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(
     services: Services,
     leptos: LeptosOptions,
     gateway: &gateway::Gateway,
     ops: crate::ops::Ops,
 ) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let ctx = services.clone();
     let pages = Router::new()
         .leptos_routes_with_context(&leptos, routes, move || provide_context(ctx.clone()), {

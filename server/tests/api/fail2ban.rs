@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 use domain::notify::{self, bans, Status, Worker, WorkerConfig};
 use domain::{Services, Settings};
 
-use crate::helpers::{database_urls, unique_phone};
+use crate::helpers::{database_count, database_url, unique_phone};
 
 const JAIL: &str = "resayil-auth";
 
 #[tokio::test]
 async fn failed_logins_get_the_address_banned_by_fail2ban_and_the_admins_alerted() {
-    let _outbox = crate::helpers::OUTBOX_WORKERS.lock().await;
     assert!(
         std::process::Command::new("fail2ban-client")
             .arg("--version")
@@ -26,10 +25,9 @@ async fn failed_logins_get_the_address_banned_by_fail2ban_and_the_admins_alerted
         "fail2ban is not installed: apt-get install -y --no-install-recommends fail2ban \
          (scripts/test.sh does it)"
     );
-    let probe = tempfile::tempdir().expect("tempdir");
-    for n in 0..database_urls(&probe).len() {
+    for n in 0..database_count() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = database_urls(&dir)[n].clone();
+        let url = database_url(n, &dir).await;
         ban_round_trip(dir.path(), &url).await;
     }
 }

@@ -17,15 +17,39 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// The databases every API test runs against.
-pub fn database_urls(dir: &tempfile::TempDir) -> Vec<String> {
-    let mut urls = vec![format!("sqlite://{}/api.db?mode=rwc", dir.path().display())];
-    if let Ok(pg) = std::env::var("TEST_DATABASE_URL") {
-        if !pg.is_empty() {
-            urls.push(pg);
-        }
+/// How many databases every API test runs against: SQLite, and PostgreSQL when
+/// `TEST_DATABASE_URL` is set.
+pub fn database_count() -> usize {
+    1 + usize::from(postgres_url().is_some())
+}
+
+fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// The `n`th database of [`database_count`], empty: a SQLite file in `dir`, or a schema
+/// of its own in the PostgreSQL database (the URL sets its `search_path`). Tests run in
+/// parallel, and each portal runs a notification worker: sharing one schema, a test's
+/// worker could claim a message another test waits for.
+pub async fn database_url(n: usize, dir: &tempfile::TempDir) -> String {
+    if n == 0 {
+        return format!("sqlite://{}/api.db?mode=rwc", dir.path().display());
     }
-    urls
+    let pg = postgres_url().expect("TEST_DATABASE_URL");
+    use sea_orm::ConnectionTrait;
+    let schema = format!("api_{}", rand_digits(12));
+    let db = sea_orm::Database::connect(&pg)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    db.execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create the test's schema");
+    db.close().await.ok();
+    let sep = if pg.contains('?') { '&' } else { '?' };
+    // libpq's own parameter (sqlx reads it too), so `pg_dump` takes the same URL.
+    format!("{pg}{sep}options=-c%20search_path%3D{schema}")
 }
 
 /// Runs `test` once per database.
@@ -44,10 +68,9 @@ where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let probe = tempfile::tempdir().expect("tempdir");
-    for n in 0..database_urls(&probe).len() {
+    for n in 0..database_count() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let database_url = database_urls(&dir)[n].clone();
+        let database_url = database_url(n, &dir).await;
         let settings = configure(Settings {
             database_url,
             ..test_settings()
@@ -88,9 +111,11 @@ async fn spawn_app(settings: Settings, dir: tempfile::TempDir) -> TestApp {
     drop(guard);
     let addr = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
+    // A response that never ends fails its test instead of holding up the whole run.
     let client = Client::builder()
         .redirect(Policy::none())
         .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(90))
         .build()
         .expect("client");
     TestApp {
@@ -252,8 +277,3 @@ where
     )
     .await
 }
-
-/// Held by the tests that wait for a message their own portal's notification worker sends:
-/// on the shared PostgreSQL database another test's worker (with another provider) could
-/// otherwise claim that message first.
-pub static OUTBOX_WORKERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -560,7 +560,12 @@ async fn a_backup_taken_while_charging_restores_with_ledgers_equal_to_balances()
             // Restore.
             let (restored, pg_db) = if app.database_url.starts_with("postgres") {
                 let name = format!("resayil_restore_{}", std::process::id());
-                let admin = app.database_url.rsplit_once('/').unwrap().0.to_owned();
+                // The test's schema (helpers::database_url) comes with the dump.
+                let (url, schema) = app
+                    .database_url
+                    .split_once('?')
+                    .unwrap_or((&app.database_url, ""));
+                let admin = url.rsplit_once('/').unwrap().0.to_owned();
                 let psql = |sql: &str| {
                     Command::new("psql")
                         .args([&format!("{admin}/postgres"), "-qc", sql])
@@ -575,7 +580,7 @@ async fn a_backup_taken_while_charging_restores_with_ledgers_equal_to_balances()
                     .status()
                     .unwrap();
                 assert!(ok.success());
-                (target, Some((admin, name)))
+                (format!("{target}?{schema}"), Some((admin, name)))
             } else {
                 let file = dir.path().join("restored.db");
                 std::fs::copy(&to, &file).unwrap();

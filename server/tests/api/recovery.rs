@@ -174,7 +174,6 @@ async fn post(app: &TestApp, client: &Client, endpoint: &str, form: &[(&str, &st
 
 #[tokio::test]
 async fn a_reset_with_the_whatsapp_code_ends_every_other_session() {
-    let _outbox = crate::helpers::OUTBOX_WORKERS.lock().await;
     let (base, fake) = fake_whatsapp::spawn(fake_whatsapp::Config::default())
         .await
         .expect("fake whatsapp");
