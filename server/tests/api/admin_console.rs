@@ -335,3 +335,57 @@ async fn a_suspended_customer_is_signed_out_and_cannot_sign_in_until_reactivated
     })
     .await;
 }
+
+/// The overview's charts are the chart island (charming over ECharts, drawn in the
+/// browser) with their numbers in a screen-reader table; the page loads ECharts and the
+/// islands' wasm, under a CSP that still allows scripts only by nonce.
+#[tokio::test]
+async fn the_overview_draws_its_charts_with_the_chart_island() {
+    each_app(|app| async move {
+        sign_in_admin(&app).await;
+        for (lang, revenue, requests) in [
+            (
+                "en",
+                "Revenue per day (KWD) by plan and pack",
+                "Requests per day: local and cloud",
+            ),
+            (
+                "ar",
+                "الإيراد اليومي (د.ك) حسب الباقة والرصيد الإضافي",
+                "الطلبات اليومية: محلي وسحابي",
+            ),
+        ] {
+            let res = app.get(&format!("/admin?lang={lang}")).await;
+            assert_eq!(res.status(), 200);
+            let csp = res.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+            assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+            let html = res.text().await.unwrap();
+            assert_eq!(
+                html.matches("<leptos-island").count(),
+                2,
+                "two chart islands"
+            );
+            assert!(html.contains("/echarts/echarts.min.js"), "ECharts loads");
+            assert!(html.contains("/pkg/resayil.js"), "the islands' wasm loads");
+            for (id, caption) in [("revenue-chart", revenue), ("requests-chart", requests)] {
+                assert!(
+                    html.contains(&format!("data-testid=\"chart-{id}\"")),
+                    "{id}"
+                );
+                assert!(html.contains(&format!("<caption>{caption}")), "{caption}");
+            }
+            assert!(
+                !html.contains("<svg class=\"chart\""),
+                "no server-drawn chart"
+            );
+        }
+        // The other admin pages stay without islands or ECharts.
+        let html = app.get("/admin/models").await.text().await.unwrap();
+        assert!(!html.contains("<leptos-island") && !html.contains("echarts"));
+    })
+    .await;
+}
