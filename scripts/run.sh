@@ -20,4 +20,6 @@ if [ -z "${OLLAMA_URL:-}" ] && ! curl -fsS -m 2 http://127.0.0.1:11434/ >/dev/nu
   trap 'kill $fake_pid 2>/dev/null || true' EXIT
 fi
 export PAYMENTS_TEST_MODE="${PAYMENTS_TEST_MODE:-true}"
-cargo leptos serve --release
+# --split: the charts' code (charming) is a lazily loaded wasm chunk of its own (README,
+# "Islands instead of hydrating every page").
+cargo leptos serve --release --split

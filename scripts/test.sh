@@ -72,5 +72,5 @@ REGISTRATIONS_PER_IP_PER_HOUR=1000 \
 REGISTRATIONS_PER_PHONE_PREFIX_PER_HOUR=1000 \
 CHECKOUTS_PER_ACCOUNT_PER_HOUR=1000 \
 OLLAMA_URL=http://127.0.0.1:11498 \
-  cargo leptos end-to-end --release
+  cargo leptos end-to-end --release --split
 step "all tests passed"

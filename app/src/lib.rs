@@ -81,8 +81,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// Whether the page at `path` has islands (`#[island]`: the only code that runs in the
 /// browser). Pages without any get no hydration scripts, so they load no JavaScript and
-/// no wasm at all: the landing page, the payment pages, the admin pages
-/// (their forms post without JavaScript) and every unknown address.
+/// no wasm at all: the landing page, the payment pages, the admin pages other than the
+/// overview (their forms post without JavaScript; the overview has its charts) and every
+/// unknown address.
 #[cfg(feature = "ssr")]
 pub fn has_islands(path: &str) -> bool {
     matches!(
@@ -95,6 +96,7 @@ pub fn has_islands(path: &str) -> bool {
             | "/team"
             | "/playground"
             | "/usage"
+            | "/admin"
     )
 }
 
@@ -103,11 +105,14 @@ pub fn has_islands(path: &str) -> bool {
 #[cfg(feature = "ssr")]
 pub const ECHARTS_JS: &str = "/echarts/echarts.min.js";
 
-/// Whether the page at `path` draws charts, and so loads ECharts (~335 KB gzip): only
-/// those pages; the landing page and the forms never do.
+/// Whether the page at `path` draws charts, and so loads ECharts (~335 KB gzip) and the
+/// chart wasm chunk: only those pages; the landing page and the forms never do.
 #[cfg(feature = "ssr")]
 pub fn has_charts(path: &str) -> bool {
-    matches!(path.trim_end_matches('/'), "/dashboard" | "/team")
+    matches!(
+        path.trim_end_matches('/'),
+        "/dashboard" | "/team" | "/admin"
+    )
 }
 
 /// The language the server chose for this request (see `i18n`).

@@ -1,11 +1,11 @@
 import { execSync } from 'node:child_process';
 import { homedir } from 'node:os';
-import { test, expect } from './fixtures';
+import { test, expect, hydrated } from './fixtures';
 
 // The admin console (issue 12), walked in Chromium: the overview, users (search, a user's
 // page, a credit adjustment, a refused one, suspension and reactivation), models and
 // prices, the audit log, orders and notifications; screenshots of every page in both
-// languages (test-results/screens/admin-*). The admin pages have no islands: every form
+// languages (test-results/screens/admin-*). The overview's charts are islands; every form
 // posts without JavaScript and the browser comes back to the page.
 //
 // The admin account is made with the operator CLI against the portal's database:
@@ -44,10 +44,30 @@ test('an admin walks the console in both languages', async ({ page, baseURL }) =
   await page.setViewportSize({ width: 1280, height: 900 });
 
   for (const lang of ['en', 'ar']) {
-    await page.goto(`/admin?lang=${lang}`);
-    await expect(page.getByTestId('cloud-budget')).toBeVisible();
-    await expect(page.locator('[data-testid=users-total]')).toBeVisible();
-    await page.screenshot({ path: `test-results/screens/admin-overview-${lang}.png`, fullPage: true });
+    // The overview's charts are the chart island (charming over ECharts), drawn in the
+    // browser from the lazily loaded chart chunk, at desktop and phone width.
+    const wasm: string[] = [];
+    const onResponse = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname.endsWith('.wasm')) wasm.push(new URL(r.url()).pathname);
+    };
+    page.on('response', onResponse);
+    for (const [width, height, suffix] of [[1280, 900, ''], [390, 844, '-phone']] as const) {
+      await page.setViewportSize({ width, height });
+      await page.goto(`/admin?lang=${lang}`);
+      await hydrated(page);
+      await expect(page.getByTestId('cloud-budget')).toBeVisible();
+      await expect(page.locator('[data-testid=users-total]')).toBeVisible();
+      for (const id of ['revenue-chart', 'requests-chart']) {
+        await expect(page.locator(`#${id} canvas`).first()).toBeVisible();
+        await expect(page.getByTestId(`chart-${id}`).getByTestId('chart-table').locator('tbody tr')).toHaveCount(30);
+      }
+      await page.screenshot({ path: `test-results/screens/admin-overview-${lang}${suffix}.png`, fullPage: true });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `/admin (${lang}, ${width} px) wider than the screen`).toBeLessThanOrEqual(0);
+    }
+    page.off('response', onResponse);
+    expect(wasm.length, 'the main wasm and the chart chunk').toBeGreaterThan(1);
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`/admin/users?lang=${lang}&q=${encodeURIComponent(customer.email)}`);
     await expect(page.getByTestId('users').locator('tbody tr')).toHaveCount(1);
     await page.screenshot({ path: `test-results/screens/admin-users-${lang}.png`, fullPage: true });

@@ -9,6 +9,12 @@
 //! (it draws only in the browser, again whenever its spec changes); [`Chart`] is the
 //! island for a page that only needs to show one chart computed on the server.
 //!
+//! The drawing code is a lazy split point (`#[lazy]`, issue 11): charming, its option
+//! types and their serialisation are built into a wasm chunk of their own
+//! (`cargo leptos build --split`), which the browser fetches only when a chart is drawn,
+//! so the forms' bundle stays small. Without the split (a build without `--split`) the
+//! same code is simply part of the main bundle.
+//!
 //! The drawing follows the page: the colours of the theme (the CSS variables `--text`,
 //! `--muted`, `--border`, `--surface`), right to left in Arabic (time runs from the right,
 //! the value axis on the right), numbers in the page's digits in the tooltips and on the
@@ -65,23 +71,54 @@ impl ChartSpec {
     }
 }
 
+/// What the values count, and so how they are written (tooltips, value axis, table).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChartUnit {
+    /// Whole numbers: requests, credits.
+    #[default]
+    Count,
+    /// Money in fils, written as KWD with three decimals.
+    Fils,
+}
+
+impl ChartUnit {
+    /// `n` written in the page's language and digits.
+    pub fn fmt(self, lang: Lang, n: i64) -> String {
+        match self {
+            ChartUnit::Count => locale::fmt_int(lang, n),
+            ChartUnit::Fils => locale::fmt_kwd(lang, n),
+        }
+    }
+}
+
 /// A chart computed on the server, as an island of its own.
 #[island]
-pub fn Chart(lang: Lang, spec: ChartSpec) -> impl IntoView {
+pub fn Chart(
+    lang: Lang,
+    spec: ChartSpec,
+    /// Counts when not given.
+    #[prop(optional)]
+    unit: Option<ChartUnit>,
+) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
-    view! { <ChartView lang=lang spec=Signal::stored(spec)/> }
+    view! { <ChartView lang=lang spec=Signal::stored(spec) unit=unit.unwrap_or_default()/> }
 }
 
 /// The figure: caption, drawing, and the table alternative for screen readers.
 #[component]
-pub fn ChartView(lang: Lang, #[prop(into)] spec: Signal<ChartSpec>) -> impl IntoView {
+pub fn ChartView(
+    lang: Lang,
+    #[prop(into)] spec: Signal<ChartSpec>,
+    #[prop(optional)] unit: ChartUnit,
+) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
-        // Draws after the element is in the page, and again when the spec changes.
+        // Draws after the element is in the page, and again when the spec changes; the
+        // first drawing on a page fetches the chart chunk (`draw::render` is lazy).
         Effect::new(move |_| {
             let s = spec.get();
-            draw::draw(lang, &s);
+            leptos::task::spawn_local(draw::render(lang, unit, s));
         });
         let _ = window_event_listener(leptos::ev::resize, move |_| {
             spec.with_untracked(|s| draw::resize(&s.id));
@@ -89,7 +126,7 @@ pub fn ChartView(lang: Lang, #[prop(into)] spec: Signal<ChartSpec>) -> impl Into
     }
     move || {
         let s = spec.get();
-        let fmt = move |n: i64| locale::fmt_int(lang, n);
+        let fmt = move |n: i64| unit.fmt(lang, n);
         view! {
             <figure class="chart" data-testid=format!("chart-{}", s.id)>
                 <figcaption class="chart-caption">{s.caption.clone()}</figcaption>
@@ -154,7 +191,9 @@ mod draw {
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
 
-    use super::{ChartKind, ChartSpec};
+    use leptos::prelude::lazy;
+
+    use super::{ChartKind, ChartSpec, ChartUnit};
     use crate::i18n::Lang;
 
     /// A palette that reads on the dark surface, the site's gold first.
@@ -204,7 +243,15 @@ mod draw {
             .unwrap_or_else(|| fallback.to_owned())
     }
 
-    pub fn draw(lang: Lang, spec: &ChartSpec) {
+    /// Draws `spec` into its element: the split point. Everything only it reaches
+    /// (charming, the option types, their serialisation) lands in the lazily fetched
+    /// chunk; the first call fetches it, later calls await the loaded one.
+    #[lazy]
+    pub fn render(lang: Lang, unit: ChartUnit, spec: ChartSpec) {
+        draw(lang, unit, &spec);
+    }
+
+    fn draw(lang: Lang, unit: ChartUnit, spec: &ChartSpec) {
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -289,7 +336,7 @@ mod draw {
         // What charming cannot say without `new Function` (refused by the CSP): numbers in
         // the page's digits, the tooltip drawn on the canvas, the theme's axis colours.
         let number = Closure::<dyn Fn(JsValue) -> String>::new(move |v: JsValue| {
-            locale::fmt_int(lang, v.as_f64().unwrap_or(0.0).round() as i64)
+            unit.fmt(lang, v.as_f64().unwrap_or(0.0).round() as i64)
         });
         let patch = js_sys::Object::new();
         let set = |o: &js_sys::Object, k: &str, v: &JsValue| {
@@ -318,7 +365,7 @@ mod draw {
         let (x, _) = axis_line(&border);
         let (y, y_label) = axis_line(&border);
         set(&y_label, "formatter", number.as_ref());
-        // Counts: whole numbers on the value axis.
+        // Whole numbers (counts, fils) on the value axis.
         set(&y, "minInterval", &JsValue::from_f64(1.0));
         set(&patch, "xAxis", &x);
         set(&patch, "yAxis", &y);

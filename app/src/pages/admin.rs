@@ -1,8 +1,9 @@
 //! The admin console (issue 12): the overview with its charts and cloud budget, users
 //! (search, one user's page with its actions), models and prices, the audit log, every
-//! order (with "mark paid" for pending ones) and the notification outbox. Server-rendered
-//! without islands: every form posts without JavaScript (`plain_form_post`) and comes
-//! back to the page, which shows the error, if any.
+//! order (with "mark paid" for pending ones) and the notification outbox. Server-rendered:
+//! every form posts without JavaScript (`plain_form_post`) and comes back to the page,
+//! which shows the error, if any. The only islands are the overview's charts
+//! (`components::chart::Chart`).
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -11,6 +12,7 @@ use crate::api::admin::{
     admin_users, AdminAdjustCredits, AdminSetPlan, AdminSetRole, AdminSuspend, AdminUpdateBudget,
     AdminUpdateModel, AdminUpdatePrice, ResendNotification,
 };
+use crate::components::chart::{digits, Chart, ChartKind, ChartSeries, ChartSpec, ChartUnit};
 use crate::components::{general_error, load_error, to_login, FormError, OrdersTable};
 use crate::dto::{AppError, ErrorCode};
 use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang, Lang};
@@ -163,63 +165,61 @@ fn when(t: Option<i64>) -> String {
     t.map(fmt_kuwait_time).unwrap_or_else(|| "—".into())
 }
 
-/// A stacked bar chart drawn on the server as SVG (no script): one bar per day, one
-/// colour per series (`chart-s0` … in the stylesheet). The table beside it has the numbers.
-fn bar_chart(label: &'static str, days: usize, series: Vec<Vec<f64>>) -> AnyView {
-    const W: f64 = 600.0;
-    const H: f64 = 180.0;
-    let totals: Vec<f64> = (0..days)
+/// The overview's two charts (ADMIN-04, requests local vs cloud): one bar per Kuwait day,
+/// drawn in the browser by the [`Chart`] island (charming over ECharts), with the same
+/// numbers in its screen-reader table.
+fn overview_charts(lang: Lang, o: &crate::dto::OverviewView) -> (ChartSpec, ChartSpec) {
+    let t = i18n::Admin::of(lang);
+    let c = i18n::Common::of(lang);
+    let labels: Vec<String> = o
+        .days
+        .iter()
         .map(|d| {
-            series
-                .iter()
-                .map(|s| s.get(d).copied().unwrap_or(0.0))
-                .sum()
+            let (_, m, day, _) = locale::kuwait_civil(*d);
+            digits(lang, &format!("{day}/{m}"))
         })
         .collect();
-    let max = totals.iter().copied().fold(0.0_f64, f64::max).max(1.0);
-    let slot = W / days.max(1) as f64;
-    let bar = (slot * 0.7).max(1.0);
-    let mut rects = Vec::new();
-    for d in 0..days {
-        let mut y = H;
-        for (i, s) in series.iter().enumerate() {
-            let v = s.get(d).copied().unwrap_or(0.0);
-            if v <= 0.0 {
-                continue;
-            }
-            let h = v / max * (H - 4.0);
-            y -= h;
-            rects.push(view! {
-                <rect
-                    class=format!("chart-s{i}")
-                    x=format!("{:.1}", d as f64 * slot + (slot - bar) / 2.0)
-                    y=format!("{y:.1}")
-                    width=format!("{bar:.1}")
-                    height=format!("{h:.1}")
-                ></rect>
-            });
-        }
-    }
-    view! {
-        <svg class="chart" viewBox=format!("0 0 {W} {H}") role="img" aria-label=label preserveAspectRatio="none">
-            <line class="chart-axis" x1="0" y1=H x2=W y2=H></line>
-            {rects}
-        </svg>
-    }
-    .into_any()
-}
-
-fn legend(names: Vec<String>) -> AnyView {
-    view! {
-        <ul class="chart-legend">
-            {names
-                .into_iter()
-                .enumerate()
-                .map(|(i, n)| view! { <li><span class=format!("swatch chart-s{i}")></span>{n}</li> })
-                .collect_view()}
-        </ul>
-    }
-    .into_any()
+    let spec = |id: &str, caption: &str, series: Vec<ChartSeries>| ChartSpec {
+        id: id.into(),
+        caption: caption.into(),
+        label_header: t.day_col.into(),
+        total_header: t.total_col.into(),
+        kind: ChartKind::Bar,
+        stacked: true,
+        labels: labels.clone(),
+        series,
+    };
+    let revenue = o
+        .revenue_series
+        .iter()
+        .map(|(id, fils)| ChartSeries {
+            name: if id == "packs" {
+                t.packs.to_owned()
+            } else {
+                c.plan_name(id).to_owned()
+            },
+            values: fils.clone(),
+        })
+        .collect();
+    let count = |v: &[u64]| -> Vec<i64> {
+        v.iter()
+            .map(|n| i64::try_from(*n).unwrap_or(i64::MAX))
+            .collect()
+    };
+    let requests = vec![
+        ChartSeries {
+            name: t.local.into(),
+            values: count(&o.requests_local),
+        },
+        ChartSeries {
+            name: t.cloud.into(),
+            values: count(&o.requests_cloud),
+        },
+    ];
+    (
+        spec("revenue-chart", t.revenue_chart, revenue),
+        spec("requests-chart", t.requests_chart, requests),
+    )
 }
 
 /// The overview at `/admin` (ADMIN-01, ADMIN-04, ADMIN-05).
@@ -237,14 +237,8 @@ pub fn AdminOverviewPage() -> impl IntoView {
         <Transition fallback=move || view! { <p class="muted">{c.loading}</p> }>
             {move || data.get().map(|r| match r {
                 Ok(o) => {
-                    let series_name = |id: &str| if id == "packs" { t.packs.to_owned() } else { c.plan_name(id).to_owned() };
-                    let revenue_names: Vec<String> = o.revenue_series.iter().map(|(n, _)| series_name(n)).collect();
-                    let revenue: Vec<Vec<f64>> = o.revenue_series.iter().map(|(_, v)| v.iter().map(|f| *f as f64 / 1000.0).collect()).collect();
-                    let requests = vec![
-                        o.requests_local.iter().map(|n| *n as f64).collect::<Vec<_>>(),
-                        o.requests_cloud.iter().map(|n| *n as f64).collect::<Vec<_>>(),
-                    ];
-                    let days = o.days.len();
+                    let (revenue_chart, requests_chart) = overview_charts(lang, &o);
+                    let revenue_names: Vec<String> = revenue_chart.series.iter().map(|s| s.name.clone()).collect();
                     let pct = (o.cloud_today * 100).checked_div(o.cloud_cap).unwrap_or(100).min(100);
                     let level = o.cloud_level.clone();
                     let level_text = match level.as_str() { "red" => t.cloud_off, "amber" => t.cloud_warn, _ => t.cloud_ok };
@@ -285,8 +279,7 @@ pub fn AdminOverviewPage() -> impl IntoView {
                         </section>
                         <section class="card">
                             <h2>{t.revenue_chart}</h2>
-                            <div class="chart-box" dir="ltr">{bar_chart(t.revenue_chart, days, revenue.clone())}</div>
-                            {legend(revenue_names.clone())}
+                            <Chart lang=lang spec=revenue_chart unit=ChartUnit::Fils/>
                             <details>
                                 <summary>{t.show_table}</summary>
                                 <div class="table-wrap">
@@ -309,8 +302,7 @@ pub fn AdminOverviewPage() -> impl IntoView {
                         </section>
                         <section class="card">
                             <h2>{t.requests_chart}</h2>
-                            <div class="chart-box" dir="ltr">{bar_chart(t.requests_chart, days, requests)}</div>
-                            {legend(vec![t.local.to_owned(), t.cloud.to_owned()])}
+                            <Chart lang=lang spec=requests_chart/>
                             <details>
                                 <summary>{t.show_table}</summary>
                                 <div class="table-wrap">

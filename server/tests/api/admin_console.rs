@@ -335,3 +335,190 @@ async fn a_suspended_customer_is_signed_out_and_cannot_sign_in_until_reactivated
     })
     .await;
 }
+
+/// The overview's charts are the chart island (charming over ECharts, drawn in the
+/// browser) with their numbers in a screen-reader table; the page loads ECharts and the
+/// islands' wasm, under a CSP that still allows scripts only by nonce.
+#[tokio::test]
+async fn the_overview_draws_its_charts_with_the_chart_island() {
+    each_app(|app| async move {
+        sign_in_admin(&app).await;
+        for (lang, revenue, requests) in [
+            (
+                "en",
+                "Revenue per day (KWD) by plan and pack",
+                "Requests per day: local and cloud",
+            ),
+            (
+                "ar",
+                "الإيراد اليومي (د.ك) حسب الباقة والرصيد الإضافي",
+                "الطلبات اليومية: محلي وسحابي",
+            ),
+        ] {
+            let res = app.get(&format!("/admin?lang={lang}")).await;
+            assert_eq!(res.status(), 200);
+            let csp = res.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+            assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+            let html = res.text().await.unwrap();
+            assert_eq!(
+                html.matches("<leptos-island").count(),
+                2,
+                "two chart islands"
+            );
+            assert!(html.contains("/echarts/echarts.min.js"), "ECharts loads");
+            assert!(html.contains("/pkg/resayil.js"), "the islands' wasm loads");
+            for (id, caption) in [("revenue-chart", revenue), ("requests-chart", requests)] {
+                assert!(
+                    html.contains(&format!("data-testid=\"chart-{id}\"")),
+                    "{id}"
+                );
+                assert!(html.contains(&format!("<caption>{caption}")), "{caption}");
+            }
+            assert!(
+                !html.contains("<svg class=\"chart\""),
+                "no server-drawn chart"
+            );
+        }
+        // The other admin pages stay without islands or ECharts.
+        let html = app.get("/admin/models").await.text().await.unwrap();
+        assert!(!html.contains("<leptos-island") && !html.contains("echarts"));
+    })
+    .await;
+}
+
+/// What a browser submits for one model's row of `/admin/models`: the row's controls that
+/// belong to its form (a select without a selected option submits its first option; an
+/// unchecked or disabled control submits nothing).
+fn model_row_form(html: &str, model: &str) -> Vec<(String, String)> {
+    let start = html
+        .find(&format!("<tr data-model=\"{model}\""))
+        .unwrap_or_else(|| panic!("no row for {model}"));
+    let row = &html[start..start + html[start..].find("</tr>").unwrap()];
+    let attr = |tag: &str, name: &str| {
+        let key = format!(" {name}=\"");
+        tag.find(&key).map(|i| {
+            let rest = &tag[i + key.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+    };
+    let has = |tag: &str, name: &str| {
+        tag.split(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .any(|w| w == name || w.starts_with(&format!("{name}=")))
+    };
+    let mut fields = Vec::new();
+    for (i, _) in row.match_indices("<input") {
+        let tag = &row[i..i + row[i..].find('>').unwrap()];
+        if has(tag, "disabled") {
+            continue;
+        }
+        let name = attr(tag, "name").unwrap();
+        if attr(tag, "type").as_deref() == Some("checkbox") {
+            if has(tag, "checked") {
+                fields.push((name, "on".into()));
+            }
+        } else {
+            fields.push((name, attr(tag, "value").unwrap_or_default()));
+        }
+    }
+    for (i, _) in row.match_indices("<select") {
+        let end = i + row[i..].find("</select>").unwrap();
+        let tag = &row[i..i + row[i..].find('>').unwrap()];
+        if has(tag, "disabled") {
+            continue;
+        }
+        let options: Vec<&str> = row[i..end]
+            .match_indices("<option")
+            .map(|(j, _)| &row[i + j..i + j + row[i + j..].find('>').unwrap()])
+            .collect();
+        let chosen = options
+            .iter()
+            .find(|o| has(o, "selected"))
+            .or(options.first())
+            .unwrap();
+        fields.push((attr(tag, "name").unwrap(), attr(chosen, "value").unwrap()));
+    }
+    fields
+}
+
+fn tier_of(catalog: &Value, model: &str) -> Value {
+    catalog["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == model)
+        .unwrap()["tier"]
+        .clone()
+}
+
+/// Saving a model's row as the page submits it keeps what the admin did not change:
+/// a disabled model keeps its tier when its multiplier is edited, and so does an enabled
+/// one. (Catalog edits change shared tables: SQLite only, like the domain's tests.)
+#[tokio::test]
+async fn saving_a_models_row_keeps_the_tier_of_a_disabled_model() {
+    each_app(|app| async move {
+        if app.database_url.starts_with("postgres") {
+            return;
+        }
+        sign_in_admin(&app).await;
+        let model = "llama3.2:3b";
+        let save = |fields: Vec<(String, String)>| {
+            let app = &app;
+            async move {
+                let form: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let res = app.call("admin/models/update", &form).await;
+                assert_eq!(res.status(), 200, "{form:?}");
+            }
+        };
+        for enabled in [false, true] {
+            // The admin moves the model to Pro (and switches it off or on) …
+            let html = app.get("/admin/models?lang=en").await.text().await.unwrap();
+            let mut fields: Vec<(String, String)> = model_row_form(&html, model)
+                .into_iter()
+                .filter(|(k, _)| k != "tier" && k != "enabled")
+                .collect();
+            fields.push(("tier".into(), "pro".into()));
+            if enabled {
+                fields.push(("enabled".into(), "on".into()));
+            }
+            save(fields).await;
+            let catalog = json(&app, "admin/catalog", &[]).await;
+            assert_eq!(tier_of(&catalog, model), "pro");
+            // … then edits only its multiplier on the page: the tier stays Pro.
+            let html = app.get("/admin/models?lang=en").await.text().await.unwrap();
+            let fields: Vec<(String, String)> = model_row_form(&html, model)
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == "multiplier" {
+                        (k, "2".into())
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect();
+            assert_eq!(
+                fields.iter().any(|(k, _)| k == "enabled"),
+                enabled,
+                "{fields:?}"
+            );
+            save(fields).await;
+            let catalog = json(&app, "admin/catalog", &[]).await;
+            assert_eq!(tier_of(&catalog, model), "pro", "enabled: {enabled}");
+            let row = catalog["models"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == model)
+                .unwrap();
+            assert_eq!(row["multiplier"], 2.0);
+            assert_eq!(row["enabled"], enabled);
+        }
+    })
+    .await;
+}
