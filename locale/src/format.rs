@@ -40,6 +40,16 @@ pub fn fmt_int(lang: Lang, n: i64) -> String {
     }
 }
 
+/// A whole percentage: `85%` / `٨٥٪` (the Arabic percent sign, after the digits as Arabic
+/// writes it; a Latin `%` beside Arabic-Indic digits is placed by the bidi algorithm on
+/// the wrong side in an RTL line).
+pub fn fmt_percent(lang: Lang, n: i64) -> String {
+    match lang {
+        Lang::En => format!("{}%", fmt_int(lang, n)),
+        Lang::Ar => format!("{}\u{066A}", fmt_int(lang, n)),
+    }
+}
+
 /// An amount in fils as KWD: `5.000 KWD` / `٥٫٠٠٠ د.ك`.
 pub fn fmt_kwd(lang: Lang, fils: i64) -> String {
     let sign = if fils < 0 { "-" } else { "" };
@@ -102,6 +112,13 @@ pub fn kuwait_time(ts: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_take_the_language_s_sign() {
+        assert_eq!(fmt_percent(Lang::En, 85), "85%");
+        assert_eq!(fmt_percent(Lang::Ar, 85), "٨٥٪");
+        assert_eq!(fmt_percent(Lang::Ar, 100), "١٠٠٪");
+    }
 
     #[test]
     fn numbers_use_the_digits_of_the_language() {

@@ -11,7 +11,7 @@ mod lang;
 
 pub use code::ErrorCode;
 pub use format::{
-    fmt_int, fmt_kwd, kuwait_civil, kuwait_date, kuwait_day, kuwait_midnight, kuwait_time,
-    seconds_to_kuwait_midnight, KUWAIT_OFFSET_SECS,
+    fmt_int, fmt_kwd, fmt_percent, kuwait_civil, kuwait_date, kuwait_day, kuwait_midnight,
+    kuwait_time, seconds_to_kuwait_midnight, KUWAIT_OFFSET_SECS,
 };
 pub use lang::Lang;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::api::credits::{credits_overview, CreditState, CreditsSummary};
 use crate::components::load_error;
 use crate::dto::AppError;
-use crate::i18n::{self, fmt_int, use_lang};
+use crate::i18n::{self, fmt_int, fmt_percent, use_lang};
 
 /// The ring's circle: radius 52 in a 120×120 box.
 const RADIUS: f64 = 52.0;
@@ -43,12 +43,12 @@ fn CreditsView(o: CreditsSummary) -> impl IntoView {
         CreditState::Empty => "empty",
     };
     let ring_label = format!(
-        "{}: {} {} {} ({}%)",
+        "{}: {} {} {} ({})",
         t.left_label,
         fmt_int(lang, o.credits),
         t.of_total,
         fmt_int(lang, o.total),
-        fmt_int(lang, pct)
+        fmt_percent(lang, pct)
     );
     let expired = o.plan_expired;
     let expiry = o.plan_expires_at.map(|at| {
@@ -76,7 +76,7 @@ fn CreditsView(o: CreditsSummary) -> impl IntoView {
                         stroke-dasharray=dash
                         transform="rotate(-90 60 60)"
                     />
-                    <text x="60" y="67" text-anchor="middle" class="ring-text">{format!("{}%", fmt_int(lang, pct))}</text>
+                    <text x="60" y="67" text-anchor="middle" class="ring-text">{fmt_percent(lang, pct)}</text>
                 </svg>
             </div>
             <div class="credits-numbers">

@@ -9,7 +9,8 @@
 use leptos::prelude::*;
 
 pub use locale::{
-    fmt_int, kuwait_date as fmt_kuwait_date, kuwait_time as fmt_kuwait_time, ErrorCode, Lang,
+    fmt_int, fmt_percent, kuwait_date as fmt_kuwait_date, kuwait_time as fmt_kuwait_time,
+    ErrorCode, Lang,
 };
 
 /// Declares a struct of texts and its Arabic and English values, from a list of
