@@ -71,6 +71,7 @@ async fn run(
         &admitted.model,
         caller,
         &mut ticket,
+        admitted.place,
         Outgoing {
             path: "/v1/chat/completions",
             body: &mut object,

@@ -15,6 +15,9 @@ use tokio::sync::Notify;
 pub struct Ctx {
     pub request_id: Arc<str>,
     pub started: Instant,
+    /// A metered request's rate-limit decision still to be made (with Redis: in the
+    /// script that takes its place in flight; `crate::ratelimit::Gate`).
+    pub gate: Option<Arc<crate::ratelimit::Gate>>,
 }
 
 /// Unique request ids: a random per-process prefix and a counter (no syscall, no lock).
@@ -46,6 +49,7 @@ pub async fn request_id(
     let ctx = Ctx {
         request_id: ids.next(),
         started: Instant::now(),
+        gate: None,
     };
     let header = HeaderValue::from_str(&ctx.request_id).ok();
     req.extensions_mut().insert(ctx);

@@ -88,6 +88,7 @@ async fn run(
         &admitted.model,
         caller,
         &mut ticket,
+        admitted.place,
         Outgoing {
             path: "/v1/embeddings",
             body: &mut object,

@@ -233,6 +233,7 @@ impl Gateway {
             );
         }
         self.st.meter.shutdown().await;
+        self.st.capacity.flush().await;
     }
 
     /// Ends every open stream now: each gets the `upstream_stream_broken` error event and
@@ -407,13 +408,25 @@ async fn admitted(
 ) -> Response {
     let metered = endpoint == metered::CHAT || endpoint == metered::EMBEDDINGS;
     let plan = &st.svc.catalog.plans[caller.plan];
-    let decision = st
-        .limiter
-        .check(
-            ratelimit::Subject::Account(caller.account_id),
-            plan.requests_per_minute,
-        )
-        .await;
+    let subject = ratelimit::Subject::Account(caller.account_id);
+    let limit = plan.requests_per_minute;
+    // With Redis, a metered request counts in its window in the script that takes its
+    // place in flight (`ratelimit::Gate`): one round trip for both. A subject already
+    // over its limit in this window is refused here, before its body is read.
+    if metered && st.limiter.shared() && st.limiter.known_over(subject, limit).is_none() {
+        let gate = Arc::new(ratelimit::Gate::new(subject, limit));
+        if let Some(ctx) = req.extensions_mut().get_mut::<context::Ctx>() {
+            ctx.gate = Some(gate.clone());
+        }
+        req.extensions_mut().insert(caller.clone());
+        let mut res = next.run(req).await;
+        // Every answer of the metered handlers decides first; this counts a request
+        // that somehow did not (it was served, so it counts).
+        let decision = gate.decide(&st.limiter).await;
+        decision.write_headers(res.headers_mut());
+        return res;
+    }
+    let decision = st.limiter.check(subject, limit).await;
     let mut res = if decision.allowed {
         req.extensions_mut().insert(caller.clone());
         let res = next.run(req).await;

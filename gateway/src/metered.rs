@@ -34,14 +34,40 @@ pub async fn read_body<T>(
     parse: impl FnOnce(&Object) -> Result<T, ApiError>,
 ) -> Result<(Bytes, Object, T), ApiError> {
     let limits = &st.svc.catalog.gateway;
-    let (original, object) = body::read_object(headers, body, limits.max_body_bytes)
-        .await
-        .inspect_err(|e| record_refusal(st, ctx, endpoint, Some(caller), "", e))?;
-    let parsed = parse(&object).inspect_err(|e| {
-        let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("");
-        record_refusal(st, ctx, endpoint, Some(caller), model, e)
-    })?;
-    Ok((original, object, parsed))
+    let (original, object) = match body::read_object(headers, body, limits.max_body_bytes).await {
+        Ok(read) => read,
+        Err(e) => return Err(refusal(st, ctx, endpoint, caller, "", e).await),
+    };
+    match parse(&object) {
+        Ok(parsed) => Ok((original, object, parsed)),
+        Err(e) => {
+            let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("");
+            Err(refusal(st, ctx, endpoint, caller, model, e).await)
+        }
+    }
+}
+
+/// Records a refusal as a usage row. A request whose rate-limit window is still to be
+/// counted (`ratelimit::Gate`) is counted first, and refused for its rate instead when
+/// it is over: the answer a request over its limit always gets.
+pub async fn refusal(
+    st: &Arc<State>,
+    ctx: &Ctx,
+    endpoint: &'static str,
+    caller: &Caller,
+    requested: &str,
+    e: ApiError,
+) -> ApiError {
+    if let Some(gate) = &ctx.gate {
+        let d = gate.decide(&st.limiter).await;
+        if !d.allowed {
+            let e = ApiError::rate_limited(d.limit, d.reset_secs);
+            record_refusal(st, ctx, endpoint, Some(caller), "", &e);
+            return e;
+        }
+    }
+    record_refusal(st, ctx, endpoint, Some(caller), requested, &e);
+    e
 }
 
 /// What a metered request asks for, once its body is read.
@@ -59,6 +85,9 @@ pub struct Admitted {
     pub ticket: Ticket,
     /// The completion limit the upstream is told (chat).
     pub max_tokens: Option<u64>,
+    /// The local place taken with the rate-limit window (Redis): `None` when not tried,
+    /// `Some(None)` when none was free.
+    pub place: Option<Option<Slot>>,
 }
 
 /// Model access, the completion limit, the account's open requests, then reservation. A
@@ -74,16 +103,15 @@ pub async fn admit(
         model: requested,
         ..
     } = asked;
-    let refuse = |e: ApiError| {
-        record_refusal(st, ctx, endpoint, Some(caller), requested, &e);
-        e
-    };
+    let refuse = |e: ApiError| refusal(st, ctx, endpoint, caller, requested, e);
     let catalog = &st.svc.catalog;
     let plan = &catalog.plans[caller.plan];
     let model = match catalog.access(plan, requested) {
         Access::Allowed(m) => m,
-        Access::NeedsPlan(p) => return Err(refuse(ApiError::needs_plan(requested, &plan_name(p)))),
-        Access::NotFound => return Err(refuse(ApiError::model_not_found(requested))),
+        Access::NeedsPlan(p) => {
+            return Err(refuse(ApiError::needs_plan(requested, &plan_name(p))).await)
+        }
+        Access::NotFound => return Err(refuse(ApiError::model_not_found(requested)).await),
     };
     let wants_embedding = endpoint == EMBEDDINGS;
     if model.embedding != wants_embedding {
@@ -92,18 +120,35 @@ pub async fn admit(
         } else {
             format!("The model `{requested}` is an embedding model; use /v1/embeddings.")
         };
-        return Err(refuse(ApiError::bad_request(Some("model"), msg)));
+        return Err(refuse(ApiError::bad_request(Some("model"), msg)).await);
     }
     let (completion_limit, upstream_max) = match asked.max_tokens {
         None => (0, None),
         Some(max_tokens) => match catalog.check_max_tokens(model, max_tokens) {
             Ok((reserved, upstream)) => (reserved, Some(upstream)),
-            Err(e) => return Err(refuse(ApiError::too_many_tokens(e.asked, e.limit))),
+            Err(e) => return Err(refuse(ApiError::too_many_tokens(e.asked, e.limit)).await),
         },
+    };
+    // With Redis: the rate-limit window and, for a local model, a place in flight, in
+    // one round trip (a place taken here is given back if the request is refused below).
+    let place = match &ctx.gate {
+        Some(gate) => {
+            let want = model.kind == domain::catalog::ModelKind::Local;
+            let (d, slot) = gate
+                .decide_with_place(&st.limiter, &st.capacity, want)
+                .await;
+            if !d.allowed {
+                let e = ApiError::rate_limited(d.limit, d.reset_secs);
+                record_refusal(st, ctx, endpoint, Some(caller), "", &e);
+                return Err(e);
+            }
+            want.then_some(slot)
+        }
+        None => None,
     };
     let limit = catalog.concurrent_requests(plan);
     let Some(open) = st.open.enter(caller.account_id, limit) else {
-        return Err(refuse(ApiError::too_many_open(limit)));
+        return Err(refuse(ApiError::too_many_open(limit)).await);
     };
     let estimate = Estimate::new(asked.body_bytes, completion_limit);
     let amount = catalog.reservation(model, &estimate);
@@ -115,23 +160,23 @@ pub async fn admit(
         Ok(r) => r,
         Err(domain::Error::InsufficientCredits) => {
             record_exhausted(st, caller.account_id);
-            return Err(refuse(ApiError::no_credits(&st.top_up_url)));
+            return Err(refuse(ApiError::no_credits(&st.top_up_url)).await);
         }
         Err(domain::Error::Unauthorized) => {
             if let Some(key_id) = caller.key_id {
                 st.keys.forget(&[key_id]);
             }
-            return Err(refuse(ApiError::invalid_key()));
+            return Err(refuse(ApiError::invalid_key()).await);
         }
         Err(domain::Error::Suspended) => {
             if let Some(key_id) = caller.key_id {
                 st.keys.forget(&[key_id]);
             }
-            return Err(refuse(ApiError::account_suspended()));
+            return Err(refuse(ApiError::account_suspended()).await);
         }
         Err(e) => {
             tracing::error!(request_id = %ctx.request_id, "reservation failed: {e}");
-            return Err(refuse(ApiError::internal()));
+            return Err(refuse(ApiError::internal()).await);
         }
     };
     let ticket = Ticket::new(
@@ -151,6 +196,7 @@ pub async fn admit(
         model: model.clone(),
         ticket,
         max_tokens: upstream_max,
+        place,
     })
 }
 
@@ -182,6 +228,7 @@ pub async fn send(
     model: &Model,
     caller: &Caller,
     ticket: &mut Option<Ticket>,
+    place: Option<Option<Slot>>,
     out: Outgoing<'_>,
 ) -> Result<(Answer, Route), ApiError> {
     let priority = st.svc.catalog.plans[caller.plan].priority;
@@ -191,7 +238,7 @@ pub async fn send(
         }
         e
     };
-    let mut route = match upstream::choose(st, model, priority, caller.account_id).await {
+    let mut route = match upstream::choose(st, model, priority, caller.account_id, place).await {
         Ok(r) => r,
         Err(e) => return Err(fail(ticket, e)),
     };

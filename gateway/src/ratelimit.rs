@@ -2,12 +2,18 @@
 //! Redis when configured (exact across instances) or in this process. Requests without a
 //! valid key are counted per client IP against [`FAILED_KEYS_PER_MINUTE`], so they too
 //! carry the `x-ratelimit-*` headers, and a flood of guessed keys is cut off with 429s.
+//!
+//! With Redis, a metered request's window is counted in the same script that takes its
+//! place in flight ([`Limiter::admit`], `crate::admission`), and a subject this instance
+//! has seen over its limit in the current window is refused without asking Redis again
+//! (a window's count only grows, so the answer could only be the same).
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, HeaderValue};
 
+use crate::capacity::{LocalCapacity, Slot};
 use crate::shared::Redis;
 
 /// The outcome of counting one request.
@@ -51,6 +57,14 @@ pub struct Limiter {
     clock: domain::Clock,
     /// subject → (window, count); windows are whole minutes since the epoch.
     local: Mutex<HashMap<Subject, (u64, u32)>>,
+    /// With Redis: subject → the window in which Redis counted it over its limit.
+    over: Mutex<HashMap<Subject, u64>>,
+}
+
+/// The current window and the seconds until it resets.
+struct Window {
+    index: u64,
+    reset_secs: u64,
 }
 
 impl Limiter {
@@ -59,39 +73,181 @@ impl Limiter {
             redis,
             clock,
             local: Mutex::default(),
+            over: Mutex::default(),
+        }
+    }
+
+    /// Whether windows are counted in Redis.
+    pub fn shared(&self) -> bool {
+        self.redis.is_some()
+    }
+
+    fn window(&self) -> Window {
+        let now = self.clock.now().max(0) as u64;
+        Window {
+            index: now / 60,
+            reset_secs: 60 - now % 60,
+        }
+    }
+
+    fn redis_key(r: &Redis, subject: Subject, window: u64) -> String {
+        match subject {
+            Subject::Account(id) => r.key(&format!("rl:{id}:{window}")),
+            Subject::Ip(ip) => r.key(&format!("rl:ip:{ip}:{window}")),
+        }
+    }
+
+    /// The refusal, if Redis already counted `subject` over its limit in this window.
+    pub fn known_over(&self, subject: Subject, limit: u32) -> Option<Decision> {
+        let w = self.window();
+        let over = self.over.lock().ok()?.get(&subject) == Some(&w.index);
+        over.then_some(Decision {
+            allowed: false,
+            limit,
+            remaining: 0,
+            reset_secs: w.reset_secs,
+        })
+    }
+
+    /// The decision for `used` requests in window `w`; a refusal counted by Redis is
+    /// remembered for [`Limiter::known_over`].
+    fn decide(&self, subject: Subject, w: &Window, used: u64, limit: u32, redis: bool) -> Decision {
+        let used = u32::try_from(used).unwrap_or(u32::MAX);
+        let allowed = used <= limit;
+        if !allowed && redis {
+            if let Ok(mut over) = self.over.lock() {
+                if over.len() > 100_000 {
+                    over.retain(|_, window| *window == w.index);
+                }
+                over.insert(subject, w.index);
+            }
+        }
+        Decision {
+            allowed,
+            limit,
+            remaining: limit.saturating_sub(used),
+            reset_secs: w.reset_secs,
         }
     }
 
     pub async fn check(&self, subject: Subject, limit: u32) -> Decision {
-        let now = self.clock.now().max(0) as u64;
-        let window = now / 60;
-        let reset_secs = 60 - now % 60;
-        let used = match &self.redis {
-            Some(r) => {
-                let key = match subject {
-                    Subject::Account(id) => r.key(&format!("rl:{id}:{window}")),
-                    Subject::Ip(ip) => r.key(&format!("rl:ip:{ip}:{window}")),
-                };
-                match r.incr_window(&key, 120).await {
-                    Ok(n) => n,
-                    Err(e) => {
-                        // Degrade to this instance's count rather than refuse everything.
-                        tracing::warn!("rate limit via Redis failed, counting locally: {e}");
-                        self.count_locally(subject, window)
-                    }
+        let w = self.window();
+        if let Some(refused) = self.known_over(subject, limit) {
+            return refused;
+        }
+        let (used, redis) = match &self.redis {
+            Some(r) => match r
+                .incr_window(&Self::redis_key(r, subject, w.index), 120)
+                .await
+            {
+                Ok(n) => (n, true),
+                Err(e) => {
+                    // Degrade to this instance's count rather than refuse everything.
+                    tracing::warn!("rate limit via Redis failed, counting locally: {e}");
+                    (self.count_locally(subject, w.index), false)
                 }
-            }
-            None => self.count_locally(subject, window),
+            },
+            None => (self.count_locally(subject, w.index), false),
         };
-        let used = u32::try_from(used).unwrap_or(u32::MAX);
-        Decision {
-            allowed: used <= limit,
+        self.decide(subject, &w, used, limit, redis)
+    }
+
+    /// The window of `subject` counted and, if it allows the request and `want_place`, a
+    /// place in flight at `cap` taken when one is free now — with Redis in one round trip
+    /// ([`LocalCapacity::admit`]). Without a place the caller goes on as without one (the
+    /// failover and the wait queue of `upstream::choose`).
+    pub async fn admit(
+        &self,
+        subject: Subject,
+        limit: u32,
+        cap: &Arc<LocalCapacity>,
+        want_place: bool,
+    ) -> (Decision, Option<Slot>) {
+        if let Some(refused) = self.known_over(subject, limit) {
+            return (refused, None);
+        }
+        let Some(r) = self.redis.as_ref().filter(|_| cap.shared()) else {
+            let decision = self.check(subject, limit).await;
+            let slot = if decision.allowed && want_place {
+                cap.acquire_now().await
+            } else {
+                None
+            };
+            return (decision, slot);
+        };
+        let w = self.window();
+        let key = Self::redis_key(r, subject, w.index);
+        match cap.admit(&key, 120, limit, want_place).await {
+            Ok(a) => (self.decide(subject, &w, a.count, limit, true), a.slot),
+            Err(e) => {
+                tracing::warn!("rate limit via Redis failed, counting locally: {e}");
+                let used = self.count_locally(subject, w.index);
+                (self.decide(subject, &w, used, limit, false), None)
+            }
+        }
+    }
+}
+
+/// A metered request's rate-limit decision, left open by the admission middleware when
+/// the windows are in Redis: the request counts in its window in the same script that
+/// takes its place in flight ([`Gate::decide_with_place`], once its body is read and
+/// checked), or — if it is refused before that — just before the refusal
+/// ([`Gate::decide`]), so a request over the limit is always answered 429 whatever else
+/// is wrong with it, as when the window is counted first.
+pub struct Gate {
+    subject: Subject,
+    limit: u32,
+    decided: Mutex<Option<Decision>>,
+}
+
+impl Gate {
+    pub fn new(subject: Subject, limit: u32) -> Self {
+        Self {
+            subject,
             limit,
-            remaining: limit.saturating_sub(used),
-            reset_secs,
+            decided: Mutex::new(None),
         }
     }
 
+    pub fn decided(&self) -> Option<Decision> {
+        self.decided.lock().ok().and_then(|d| *d)
+    }
+
+    fn set(&self, d: Decision) -> Decision {
+        if let Ok(mut slot) = self.decided.lock() {
+            *slot.get_or_insert(d)
+        } else {
+            d
+        }
+    }
+
+    /// The decision, counting the request in its window if it was not yet.
+    pub async fn decide(&self, limiter: &Limiter) -> Decision {
+        if let Some(d) = self.decided() {
+            return d;
+        }
+        let d = limiter.check(self.subject, self.limit).await;
+        self.set(d)
+    }
+
+    /// As [`Limiter::admit`]; a place only on the first decision.
+    pub async fn decide_with_place(
+        &self,
+        limiter: &Limiter,
+        cap: &Arc<LocalCapacity>,
+        want_place: bool,
+    ) -> (Decision, Option<Slot>) {
+        if let Some(d) = self.decided() {
+            return (d, None);
+        }
+        let (d, slot) = limiter
+            .admit(self.subject, self.limit, cap, want_place)
+            .await;
+        (self.set(d), slot)
+    }
+}
+
+impl Limiter {
     fn count_locally(&self, subject: Subject, window: u64) -> u64 {
         let Ok(mut map) = self.local.lock() else {
             return 0;

@@ -1,7 +1,9 @@
 //! The counters several instances share through Redis (when `REDIS_URL` is set): rate-limit
 //! windows, requests in flight per local upstream, the day's cloud requests. Each
-//! operation is one Lua script, so it is atomic across instances. Without Redis the same
-//! counters live in this process.
+//! operation is one Lua script, so it is atomic across instances; a request's window and
+//! its place in flight are one script ([`Redis::admit`]), and places given back ride on
+//! the next script (or a batched `ZREM`, `capacity`). Without Redis the same counters live
+//! in this process.
 use std::sync::LazyLock;
 
 use redis::aio::ConnectionManager;
@@ -15,14 +17,32 @@ pub struct Redis {
     prefix: String,
 }
 
+/// A Lua script sent by its SHA1 (`EVALSHA`); after a `NOSCRIPT` (the server restarted,
+/// failed over, or ran `SCRIPT FLUSH`) by its source (`EVAL`, which caches it again).
+pub struct Lua {
+    src: &'static str,
+    sha: String,
+}
+
+impl Lua {
+    fn new(src: &'static str) -> Self {
+        Self {
+            src,
+            sha: Script::new(src).get_hash().to_owned(),
+        }
+    }
+}
+
 const INCR_WINDOW: &str = r"
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n";
 
 /// Takes a place in a sorted set of in-flight requests if fewer than the capacity are
-/// there. Entries older than ARGV[2] (crashed instances) are dropped first.
+/// there. Entries older than ARGV[2] (crashed instances) are dropped first; before that,
+/// the places given back since the last call (ARGV[5..]) are removed.
 const ACQUIRE_SLOT: &str = r"
+for i = 5, #ARGV do redis.call('ZREM', KEYS[1], ARGV[i]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local n = redis.call('ZCARD', KEYS[1])
 if n < tonumber(ARGV[4]) then
@@ -32,9 +52,46 @@ if n < tonumber(ARGV[4]) then
 end
 return 0";
 
-// Scripts hash their source once; later calls send only EVALSHA.
-static INCR_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(INCR_WINDOW));
-static ACQUIRE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(ACQUIRE_SLOT));
+/// One request's admission in one round trip: the places given back since the last call
+/// (ARGV[8..]) are removed from the in-flight set (KEYS[2]); the rate-limit window
+/// (KEYS[1], expiring ARGV[1] s after its first use) is counted; and when the count is
+/// within the limit (ARGV[2]) and a place is wanted (ARGV[3] = '1'), one is taken as in
+/// ACQUIRE_SLOT (ARGV[4] now, ARGV[5] stale before, ARGV[6] member, ARGV[7] capacity).
+/// Returns {count, 1 if a place was taken else 0}.
+const ADMIT: &str = r"
+for i = 8, #ARGV do redis.call('ZREM', KEYS[2], ARGV[i]) end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local slot = 0
+if ARGV[3] == '1' and n <= tonumber(ARGV[2]) then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
+  if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[7]) then
+    redis.call('ZADD', KEYS[2], ARGV[4], ARGV[6])
+    redis.call('PEXPIRE', KEYS[2], 3600000)
+    slot = 1
+  end
+end
+return {n, slot}";
+
+// Scripts hash their source once; calls send only EVALSHA.
+static INCR_SCRIPT: LazyLock<Lua> = LazyLock::new(|| Lua::new(INCR_WINDOW));
+static ACQUIRE_SCRIPT: LazyLock<Lua> = LazyLock::new(|| Lua::new(ACQUIRE_SLOT));
+static ADMIT_SCRIPT: LazyLock<Lua> = LazyLock::new(|| Lua::new(ADMIT));
+
+/// What [`Redis::admit`] is asked: the window, and maybe a place.
+pub struct AdmitArgs<'a> {
+    pub window_key: &'a str,
+    pub window_ttl_secs: u64,
+    pub limit: u32,
+    /// The in-flight set; with `member`, a place is wanted.
+    pub slots_key: &'a str,
+    pub member: Option<&'a str>,
+    pub capacity: u64,
+    pub now_ms: u64,
+    pub stale_before_ms: u64,
+    /// Places given back since the last call, removed first.
+    pub give_back: &'a [String],
+}
 
 impl Redis {
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
@@ -53,12 +110,56 @@ impl Redis {
 
     /// Adds one to a counter that expires `ttl_secs` after its first use; the new value.
     pub async fn incr_window(&self, key: &str, ttl_secs: u64) -> Result<u64, redis::RedisError> {
+        self.eval(&INCR_SCRIPT, |c| {
+            c.arg(1).arg(key).arg(ttl_secs);
+        })
+        .await
+    }
+
+    /// Runs `lua` with the keys and arguments `args` adds after the key count's place
+    /// (the count included): `EVALSHA`, then `EVAL` if the server lacks the script.
+    async fn eval<T: redis::FromRedisValue>(
+        &self,
+        lua: &Lua,
+        args: impl Fn(&mut redis::Cmd),
+    ) -> Result<T, redis::RedisError> {
         let mut conn = self.conn.clone();
-        INCR_SCRIPT
-            .key(key)
-            .arg(ttl_secs)
-            .invoke_async(&mut conn)
-            .await
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(&lua.sha);
+        args(&mut cmd);
+        match cmd.query_async(&mut conn).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                let mut cmd = redis::cmd("EVAL");
+                cmd.arg(lua.src);
+                args(&mut cmd);
+                cmd.query_async(&mut conn).await
+            }
+            other => other,
+        }
+    }
+
+    /// Counts a request in its rate-limit window and, when asked and within the limit,
+    /// takes a place among the in-flight requests, giving back `give_back` first — one
+    /// round trip ([`ADMIT`]). The window's count, and whether a place was taken.
+    pub async fn admit(&self, a: &AdmitArgs<'_>) -> Result<(u64, bool), redis::RedisError> {
+        let (n, slot): (u64, i64) = self
+            .eval(&ADMIT_SCRIPT, |c| {
+                c.arg(2)
+                    .arg(a.window_key)
+                    .arg(a.slots_key)
+                    .arg(a.window_ttl_secs)
+                    .arg(a.limit)
+                    .arg(if a.member.is_some() { "1" } else { "0" })
+                    .arg(a.now_ms)
+                    .arg(a.stale_before_ms)
+                    .arg(a.member.unwrap_or(""))
+                    .arg(a.capacity);
+                for m in a.give_back {
+                    c.arg(m);
+                }
+            })
+            .await?;
+        Ok((n, slot == 1))
     }
 
     /// Sets a counter unless it exists (seeding after a restart).
@@ -85,6 +186,7 @@ impl Redis {
         Ok(v.unwrap_or(0))
     }
 
+    /// Takes a place if fewer than `capacity` are taken, giving back `give_back` first.
     pub async fn try_acquire_slot(
         &self,
         key: &str,
@@ -92,24 +194,34 @@ impl Redis {
         capacity: u64,
         now_ms: u64,
         stale_before_ms: u64,
+        give_back: &[String],
     ) -> Result<bool, redis::RedisError> {
-        let mut conn = self.conn.clone();
-        let got: i64 = ACQUIRE_SCRIPT
-            .key(key)
-            .arg(now_ms)
-            .arg(stale_before_ms)
-            .arg(member)
-            .arg(capacity)
-            .invoke_async(&mut conn)
+        let got: i64 = self
+            .eval(&ACQUIRE_SCRIPT, |c| {
+                c.arg(1)
+                    .arg(key)
+                    .arg(now_ms)
+                    .arg(stale_before_ms)
+                    .arg(member)
+                    .arg(capacity);
+                for m in give_back {
+                    c.arg(m);
+                }
+            })
             .await?;
         Ok(got == 1)
     }
 
-    pub async fn release_slot(&self, key: &str, member: &str) -> Result<(), redis::RedisError> {
+    /// Gives places back, several in one command.
+    pub async fn release_slots(
+        &self,
+        key: &str,
+        members: &[String],
+    ) -> Result<(), redis::RedisError> {
         let mut conn = self.conn.clone();
         redis::cmd("ZREM")
             .arg(key)
-            .arg(member)
+            .arg(members)
             .query_async::<()>(&mut conn)
             .await
     }

@@ -244,11 +244,14 @@ fn cloud_route(model_id: &str) -> Route {
 }
 
 /// Chooses the upstream for a request to `model` from `account`, on a plan of `priority`.
+/// `place`: the local place already asked for with the rate-limit window (Redis) — taken
+/// (`Some(Some)`), or none free then (`Some(None)`: not asked again before the failover).
 pub async fn choose(
     st: &State,
     model: &Model,
     priority: u8,
     account: i64,
+    place: Option<Option<Slot>>,
 ) -> Result<Route, ApiError> {
     if model.kind == ModelKind::Cloud {
         if st.cloud.is_none() {
@@ -259,7 +262,11 @@ pub async fn choose(
         }
         return Ok(cloud_route(&model.id));
     }
-    if let Some(slot) = st.capacity.acquire_now().await {
+    let slot = match place {
+        Some(taken) => taken,
+        None => st.capacity.acquire_now().await,
+    };
+    if let Some(slot) = slot {
         return Ok(Route {
             provider: Provider::Local,
             served: model.id.clone(),

@@ -1,14 +1,22 @@
-//! `gateway-bench`: requests/s and latency through the gateway and directly to the fake
-//! Ollama, non-stream and stream (20 tokens), at several concurrencies, plus the gateway
-//! process's CPU time per request (from /proc). Results in BENCHMARKS.md.
+//! `gateway-bench`: requests/s and latency of `POST /v1/chat/completions` directly to the
+//! fake Ollama and through proxies in front of it, non-stream and stream (20 tokens), at
+//! several concurrencies, plus each proxy process's CPU time per request (from /proc).
+//! Results and rerun instructions in BENCHMARKS.md.
 //!
-//! Three processes: the fake Ollama (the `fake-ollama` binary next to this one), the
-//! gateway (this binary with `serve`, on a fresh SQLite file unless `--database-url`),
-//! and the load generator (this process). Everything on one machine, loopback only, every
-//! loop bounded in time.
+//! Targets, each a process of its own in front of the same fake Ollama, measured in the
+//! same rounds (each round: direct, then every target, for one kind and concurrency):
+//! - `gateway`: the gateway library alone (this binary with `serve`), full bookkeeping;
+//! - `server`: the real `resayil serve` binary (next to this one, or `--server-bin`),
+//!   everything the product runs: accept loop, timeouts, metrics, jobs;
+//! - `floor`: a bare hyper pass-through proxy (this binary with `floor`): one upstream
+//!   connection per client connection, bytes relayed as they come, nothing else — the
+//!   least any HTTP proxy in Rust costs here, the floor the others are compared to.
 //!
-//! Build and run: `cargo build --release -p fake-ollama -p gateway --bin gateway-bench`
-//! then `target/release/gateway-bench`.
+//! Everything on one machine, loopback only, every loop bounded in time.
+//!
+//! Build and run: `cargo build --release -p fake-ollama --bin fake-ollama -p gateway --bin
+//! gateway-bench -p server --bin resayil` then `target/release/gateway-bench [--targets
+//! floor,server]`.
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -29,16 +37,38 @@ struct Args {
     /// Concurrency levels.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     concurrency: Vec<usize>,
-    /// Database of the gateway (default: a fresh SQLite file).
+    /// What to measure beside the fake itself: gateway, server, floor (comma-separated).
+    /// `gateway` alone prints the table of the gateway library (BENCHMARKS.md's first
+    /// tables); any other choice prints one row per target.
+    #[arg(long, value_delimiter = ',', default_value = "gateway")]
+    targets: Vec<String>,
+    /// The `resayil` binary for the `server` target (default: next to this one). Given
+    /// several times (or comma-separated), each is a target of its own in the same rounds,
+    /// named by its file name (A/B comparisons of two builds).
+    #[arg(long, value_delimiter = ',')]
+    server_bin: Vec<PathBuf>,
+    /// Rounds of every scenario; with more than one, a table of the medians follows.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// Database of the gateway or server (default: a fresh SQLite file). Use an empty
+    /// database: the benchmark's plans and limits are written into its catalog.
     #[arg(long)]
     database_url: Option<String>,
-    /// Redis for the gateway's shared counters (default: in-process counters).
+    /// Redis for the shared counters (default: in-process counters).
     #[arg(long)]
     redis_url: Option<String>,
-    /// Worker threads of the gateway's runtime (`TOKIO_WORKER_THREADS`, which the
+    /// Worker threads of the proxies' runtimes (`TOKIO_WORKER_THREADS`, which the
     /// `resayil` server honours too; default: one per core).
     #[arg(long)]
     gateway_workers: Option<usize>,
+    /// Keep the catalog's local queue (`local_parallel`, `queue_failover_depth`, the wait
+    /// queue) instead of raising `local_parallel` so that the queue is never the limit.
+    #[arg(long)]
+    real_queue: bool,
+    /// The gateway target records metrics into a Prometheus recorder set up as the
+    /// server's (without: the `metrics` calls are no-ops).
+    #[arg(long)]
+    metrics: bool,
 }
 
 #[derive(Subcommand)]
@@ -51,11 +81,19 @@ enum Cmd {
         ollama_url: String,
         #[arg(long)]
         redis_url: Option<String>,
+        #[arg(long)]
+        real_queue: bool,
+        #[arg(long)]
+        metrics: bool,
+    },
+    /// Runs the bare pass-through proxy to `upstream` (host:port) and prints `READY <addr>`.
+    Floor {
+        #[arg(long)]
+        upstream: String,
     },
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
@@ -65,51 +103,47 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // reqwest is built with rustls and no default crypto provider in this workspace.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args = Args::parse();
-    match args.cmd {
-        Some(Cmd::Serve {
-            database_url,
-            ollama_url,
-            redis_url,
-        }) => serve(database_url, ollama_url, redis_url).await,
-        None => {
-            run(
-                args.seconds,
-                &args.concurrency,
-                args.database_url,
-                args.redis_url,
-                args.gateway_workers,
-            )
-            .await
+    // The same runtime as the `resayil` server: multi-threaded, TOKIO_WORKER_THREADS.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match args.cmd {
+            Some(Cmd::Serve {
+                database_url,
+                ollama_url,
+                redis_url,
+                real_queue,
+                metrics,
+            }) => serve(database_url, ollama_url, redis_url, real_queue, metrics).await,
+            Some(Cmd::Floor { upstream }) => floor::run(upstream).await,
+            None => run(args).await,
         }
-    }
+    })
 }
 
-/// The gateway process: full bookkeeping (auth, rate limit, reservation, settlement,
-/// usage rows), with limits raised so the benchmark measures the path, not the refusals.
-async fn serve(
-    database_url: String,
-    ollama_url: String,
-    redis_url: Option<String>,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings {
-        database_url,
-        ollama_url,
-        redis_url,
-        redis_prefix: format!("bench-{:x}", rand::random::<u32>()),
-        ..Settings::default()
-    };
-    let mut svc = Services::build(settings).await?;
-    let mut catalog = svc.catalog.get().clone();
-    // One account sends everything: neither its rate nor its open requests may refuse any.
+/// Raises the catalog's limits so the benchmark measures the path, not the refusals:
+/// neither the single account's rate nor its open requests may refuse any; unless
+/// `real_queue`, an Ollama that runs 4096 at once (the fake has no limit), so every
+/// request goes straight to it.
+fn bench_catalog(
+    mut catalog: domain::catalog::Catalog,
+    real_queue: bool,
+) -> domain::catalog::Catalog {
     for p in &mut catalog.plans {
         p.requests_per_minute = u32::MAX;
         p.concurrent_requests = Some(u32::MAX);
     }
-    // An Ollama that runs this many at once (the fake has no limit), so requests go local.
-    catalog.gateway.local_parallel = 4096;
-    svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
+    if !real_queue {
+        catalog.gateway.local_parallel = 4096;
+    }
+    catalog
+}
+
+/// An Enterprise account with a large balance and one key; the key.
+async fn bench_account(svc: &Services) -> Result<String, Box<dyn std::error::Error>> {
     let account = accounts::create(
-        &svc,
+        svc,
         NewAccount {
             email: &format!("bench-{:x}@example.com", rand::random::<u32>()),
             phone: &format!("+9655{:07}", rand::random_range(0..10_000_000u32)),
@@ -123,7 +157,55 @@ async fn serve(
         },
     )
     .await?;
-    let (_, key) = domain::keys::create(&svc, &account, "bench").await?;
+    let (_, key) = domain::keys::create(svc, &account, "bench").await?;
+    Ok(key)
+}
+
+/// The Prometheus recorder as `server::ops::recorder` sets it up (buckets, upkeep).
+fn install_recorder() {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    let Ok(builder) = PrometheusBuilder::new().set_buckets_for_metric(
+        Matcher::Suffix("_seconds".into()),
+        &[
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            60.0, 120.0, 300.0,
+        ],
+    ) else {
+        return;
+    };
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    if metrics::set_global_recorder(recorder).is_ok() {
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_secs(5));
+            handle.run_upkeep();
+        });
+    }
+}
+
+/// The gateway process: full bookkeeping (auth, rate limit, reservation, settlement,
+/// usage rows), with limits raised so the benchmark measures the path, not the refusals.
+async fn serve(
+    database_url: String,
+    ollama_url: String,
+    redis_url: Option<String>,
+    real_queue: bool,
+    with_metrics: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if with_metrics {
+        install_recorder();
+    }
+    let settings = Settings {
+        database_url,
+        ollama_url,
+        redis_url,
+        redis_prefix: format!("bench-{:x}", rand::random::<u32>()),
+        ..Settings::default()
+    };
+    let mut svc = Services::build(settings).await?;
+    let catalog = bench_catalog(svc.catalog.get().clone(), real_queue);
+    svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
+    let key = bench_account(&svc).await?;
     let gw = gateway::Gateway::new(svc).await?;
     let app = axum::Router::new().nest("/v1", gw.router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -135,17 +217,79 @@ async fn serve(
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            // The benchmark closes our stdin when it is done.
-            let _ = tokio::task::spawn_blocking(|| {
-                let mut line = String::new();
-                let _ = std::io::stdin().read_line(&mut line);
-            })
-            .await;
-        })
+        .with_graceful_shutdown(stdin_closed())
         .await?;
     gw.shutdown().await;
     Ok(())
+}
+
+/// Resolves when the benchmark closes our stdin (it is done).
+async fn stdin_closed() {
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await;
+}
+
+/// The floor: a bare HTTP/1.1 pass-through proxy on hyper.
+mod floor {
+    use std::io::Write;
+    use std::sync::Arc;
+
+    use http::Request;
+    use hyper::body::Incoming;
+    use hyper::client::conn::http1::SendRequest;
+    use hyper_util::rt::TokioIo;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::Mutex;
+
+    pub async fn run(upstream: String) -> Result<(), Box<dyn std::error::Error>> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        println!("READY {}", listener.local_addr()?);
+        std::io::stdout().flush()?;
+        let accept = async {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let _ = connection(tcp, &upstream).await;
+                });
+            }
+        };
+        tokio::select! {
+            () = accept => {}
+            () = super::stdin_closed() => {}
+        }
+        Ok(())
+    }
+
+    /// One client connection, relayed over one upstream connection of its own.
+    async fn connection(tcp: TcpStream, upstream: &str) -> Result<(), Box<dyn std::error::Error>> {
+        tcp.set_nodelay(true)?;
+        let up = TcpStream::connect(upstream).await?;
+        up.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(up)).await?;
+        tokio::spawn(conn);
+        let sender: Arc<Mutex<SendRequest<Incoming>>> = Arc::new(Mutex::new(sender));
+        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+            let sender = sender.clone();
+            async move {
+                let mut sender = sender.lock().await;
+                sender.ready().await?;
+                // Requests come one at a time on an HTTP/1.1 connection: the upstream
+                // answers this one before the next is read.
+                let res = sender.send_request(req).await?;
+                Ok::<_, hyper::Error>(res)
+            }
+        });
+        hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(tcp), service)
+            .await?;
+        Ok(())
+    }
 }
 
 struct Proc(Child);
@@ -177,7 +321,7 @@ fn sibling(name: &str) -> PathBuf {
 
 async fn wait_ready(url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = reqwest::Client::new();
-    let until = Instant::now() + Duration::from_secs(10);
+    let until = Instant::now() + Duration::from_secs(30);
     while Instant::now() < until {
         if client.get(url).send().await.is_ok() {
             return Ok(());
@@ -193,9 +337,20 @@ enum Kind {
     Stream,
 }
 
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::NonStream => "non-stream",
+            Kind::Stream => "stream 20 tok",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Default)]
 struct Sample {
-    ok: usize,
     errors: usize,
+    /// Requests answered or failed, warm-up included (for CPU per request).
+    total: usize,
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -225,6 +380,7 @@ async fn load(url: &str, key: &str, kind: Kind, concurrency: usize, seconds: f64
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0usize;
+            let mut total = 0usize;
             loop {
                 let start = Instant::now();
                 if start >= until {
@@ -244,6 +400,7 @@ async fn load(url: &str, key: &str, kind: Kind, concurrency: usize, seconds: f64
                     },
                     _ => false,
                 };
+                total += 1;
                 if start >= measure_from {
                     if ok {
                         lat.push(start.elapsed());
@@ -252,15 +409,17 @@ async fn load(url: &str, key: &str, kind: Kind, concurrency: usize, seconds: f64
                     }
                 }
             }
-            (lat, errors)
+            (lat, errors, total)
         }));
     }
     let mut all = Vec::new();
     let mut errors = 0;
+    let mut total = 0;
     for t in tasks {
-        if let Ok((lat, e)) = t.await {
+        if let Ok((lat, e, n)) = t.await {
             all.extend(lat);
             errors += e;
+            total += n;
         }
     }
     all.sort();
@@ -272,26 +431,127 @@ async fn load(url: &str, key: &str, kind: Kind, concurrency: usize, seconds: f64
         all[i].as_secs_f64() * 1000.0
     };
     Sample {
-        ok: all.len(),
         errors,
+        total,
         rps: all.len() as f64 / seconds,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
     }
 }
 
-async fn run(
-    seconds: f64,
-    levels: &[usize],
-    database_url: Option<String>,
-    redis_url: Option<String>,
-    gateway_workers: Option<usize>,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let dir = tempfile::tempdir()?;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        l.local_addr()?.port()
+/// A proxy under test: its process, the URL of chat completions through it, the key.
+struct Target {
+    name: &'static str,
+    proc: Proc,
+    url: String,
+    key: String,
+    /// Stopped by closing its stdin (the bench's own processes) or by SIGTERM (the server).
+    sigterm: bool,
+}
+
+impl Target {
+    async fn stop(mut self) {
+        if self.sigterm {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.proc.0.id().to_string()])
+                .status();
+        } else {
+            drop(self.proc.0.stdin.take());
+        }
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.proc.0.try_wait() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Starts one of this binary's subcommands and reads its `READY addr [key]` line.
+fn start_child(mut cmd: Command) -> Result<(Proc, String, String), Box<dyn std::error::Error>> {
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = Proc(cmd.spawn()?);
+    let stdout = child.0.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let (Some("READY"), Some(addr)) = (parts.next(), parts.next()) else {
+        return Err(format!("did not start: {line}").into());
     };
+    let key = parts.next().unwrap_or("unused").to_owned();
+    Ok((child, addr.to_owned(), key))
+}
+
+fn free_port() -> Result<u16, std::io::Error> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// Prepares the server's database (migrations, the benchmark's catalog, an account and a
+/// key), then starts `resayil serve` on it.
+async fn start_server(
+    args: &Args,
+    bin: &std::path::Path,
+    name: &'static str,
+    db: &str,
+    ollama: &str,
+    site: &std::path::Path,
+) -> Result<Target, Box<dyn std::error::Error>> {
+    let prefix = format!("bench-{:x}", rand::random::<u32>());
+    let key = {
+        let settings = Settings {
+            database_url: db.to_owned(),
+            ollama_url: ollama.to_owned(),
+            ..Settings::default()
+        };
+        let mut svc = Services::build(settings).await?;
+        let catalog = bench_catalog(svc.catalog.get().clone(), args.real_queue);
+        domain::catalog::sync(&svc.db, &catalog).await?;
+        svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
+        let key = bench_account(&svc).await?;
+        svc.db.clone().close().await?;
+        key
+    };
+    let port = free_port()?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve")
+        .env("DATABASE_URL", db)
+        .env("OLLAMA_URL", ollama)
+        .env("REDIS_PREFIX", &prefix)
+        .env("LEPTOS_OUTPUT_NAME", "resayil")
+        .env("LEPTOS_SITE_ROOT", site)
+        .env("LEPTOS_SITE_PKG_DIR", "pkg")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_ENV", "PROD")
+        .env("RUST_LOG", "warn")
+        .env_remove("LOG_FORMAT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    match &args.redis_url {
+        Some(r) => cmd.env("REDIS_URL", r),
+        None => cmd.env_remove("REDIS_URL"),
+    };
+    if let Some(n) = args.gateway_workers {
+        cmd.env("TOKIO_WORKER_THREADS", n.to_string());
+    }
+    let proc = Proc(
+        cmd.spawn()
+            .map_err(|e| format!("{} (build it: -p server --bin resayil): {e}", bin.display()))?,
+    );
+    wait_ready(&format!("http://127.0.0.1:{port}/healthz")).await?;
+    Ok(Target {
+        name,
+        proc,
+        url: format!("http://127.0.0.1:{port}/v1/chat/completions"),
+        key,
+        sigterm: true,
+    })
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let port = free_port()?;
     let fake = Proc(
         Command::new(sibling("fake-ollama"))
             .args(["--port", &port.to_string()])
@@ -302,71 +562,261 @@ async fn run(
     );
     let direct_base = format!("http://127.0.0.1:{port}");
     wait_ready(&direct_base).await?;
-    let db = database_url
-        .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
-    let mut serve = Command::new(std::env::current_exe()?);
-    serve
-        .args(["serve", "--database-url", &db, "--ollama-url", &direct_base])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped());
-    if let Some(r) = &redis_url {
-        serve.args(["--redis-url", r]);
-    }
-    if let Some(n) = gateway_workers {
-        serve.env("TOKIO_WORKER_THREADS", n.to_string());
-    }
-    let mut gw = Proc(serve.spawn()?);
-    let stdout = gw.0.stdout.take().ok_or("no stdout")?;
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let mut parts = line.split_whitespace();
-    let (Some("READY"), Some(addr), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(format!("gateway did not start: {line}").into());
-    };
-    let gw_url = format!("http://{addr}/v1/chat/completions");
     let direct_url = format!("{direct_base}/v1/chat/completions");
-    let (gw_pid, fake_pid) = (gw.0.id(), fake.0.id());
+    let sqlite = |name: &str| format!("sqlite://{}/{name}.db?mode=rwc", dir.path().display());
 
-    println!("| kind | conc | direct req/s | direct p50 / p99 ms | gateway req/s | gateway p50 / p99 ms | added p50 ms | throughput ratio | gateway CPU ms/req | errors (direct/gw) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for kind in [Kind::NonStream, Kind::Stream] {
-        for &c in levels {
-            let direct = load(&direct_url, "unused", kind, c, seconds).await;
-            let cpu0 = cpu_seconds(gw_pid);
-            let fcpu0 = cpu_seconds(fake_pid);
-            let through = load(&gw_url, key, kind, c, seconds).await;
-            let cpu = cpu_seconds(gw_pid) - cpu0;
-            let fcpu = cpu_seconds(fake_pid) - fcpu0;
-            // Includes the 0.5 s warm-up requests: count them by the rate.
-            let total_reqs = through.rps * (seconds + 0.5);
-            let cpu_per_req_ms = cpu / total_reqs.max(1.0) * 1000.0;
-            tracing::info!(kind = ?(kind == Kind::Stream), c, fake_cpu_ms_per_req = fcpu / total_reqs.max(1.0) * 1000.0);
-            println!(
-                "| {} | {c} | {:.0} | {:.2} / {:.2} | {:.0} | {:.2} / {:.2} | {:.2} | {:.2} | {:.3} | {}/{} |",
-                if kind == Kind::Stream { "stream 20 tok" } else { "non-stream" },
-                direct.rps,
-                direct.p50_ms,
-                direct.p99_ms,
-                through.rps,
-                through.p50_ms,
-                through.p99_ms,
-                through.p50_ms - direct.p50_ms,
-                through.rps / direct.rps.max(1e-9),
-                cpu_per_req_ms,
-                direct.errors,
-                through.errors,
-            );
-            let _ = (direct.ok, through.ok);
+    let mut targets = Vec::new();
+    for name in &args.targets {
+        match name.as_str() {
+            "gateway" => {
+                let db = args
+                    .database_url
+                    .clone()
+                    .unwrap_or_else(|| sqlite("gateway"));
+                let mut cmd = Command::new(std::env::current_exe()?);
+                cmd.args(["serve", "--database-url", &db, "--ollama-url", &direct_base]);
+                if let Some(r) = &args.redis_url {
+                    cmd.args(["--redis-url", r]);
+                }
+                if args.real_queue {
+                    cmd.arg("--real-queue");
+                }
+                if args.metrics {
+                    cmd.arg("--metrics");
+                }
+                if let Some(n) = args.gateway_workers {
+                    cmd.env("TOKIO_WORKER_THREADS", n.to_string());
+                }
+                let (proc, addr, key) = start_child(cmd)?;
+                targets.push(Target {
+                    name: "gateway",
+                    proc,
+                    url: format!("http://{addr}/v1/chat/completions"),
+                    key,
+                    sigterm: false,
+                });
+            }
+            "floor" => {
+                let mut cmd = Command::new(std::env::current_exe()?);
+                cmd.args(["floor", "--upstream", &format!("127.0.0.1:{port}")]);
+                if let Some(n) = args.gateway_workers {
+                    cmd.env("TOKIO_WORKER_THREADS", n.to_string());
+                }
+                let (proc, addr, _) = start_child(cmd)?;
+                targets.push(Target {
+                    name: "floor",
+                    proc,
+                    url: format!("http://{addr}/v1/chat/completions"),
+                    key: "unused".into(),
+                    sigterm: false,
+                });
+            }
+            "server" => {
+                let bins = if args.server_bin.is_empty() {
+                    vec![sibling("resayil")]
+                } else {
+                    args.server_bin.clone()
+                };
+                let site = dir.path().join("site");
+                std::fs::create_dir_all(&site)?;
+                for (i, bin) in bins.iter().enumerate() {
+                    let name: &'static str = if bins.len() == 1 {
+                        "server"
+                    } else {
+                        let file = bin.file_name().unwrap_or_default().to_string_lossy();
+                        Box::leak(format!("server {file}").into_boxed_str())
+                    };
+                    // Each server its own database (an empty one when --database-url
+                    // names one: a suffix per server).
+                    let db = match &args.database_url {
+                        Some(url) if i == 0 => url.clone(),
+                        Some(_) => return Err("one --database-url serves one server".into()),
+                        None => sqlite(&format!("server{i}")),
+                    };
+                    targets.push(start_server(&args, bin, name, &db, &direct_base, &site).await?);
+                }
+            }
+            other => return Err(format!("unknown target {other:?}").into()),
         }
     }
-    // Let the gateway flush its usage rows and exit.
-    drop(gw.0.stdin.take());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = gw.0.try_wait() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let legacy = args.targets == ["gateway"];
+    if legacy {
+        println!("| kind | conc | direct req/s | direct p50 / p99 ms | gateway req/s | gateway p50 / p99 ms | added p50 ms | throughput ratio | gateway CPU ms/req | errors (direct/gw) |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+    } else {
+        println!("| round | kind | conc | target | req/s | p50 / p99 ms | +p50 / +p99 ms | CPU ms/req | errors |");
+        println!("|---|---|---|---|---|---|---|---|---|");
     }
+    // (kind, conc, target name) → one Row per round; "direct" included.
+    let mut rows: Vec<(Kind, usize, &'static str, Vec<Row>)> = Vec::new();
+    for round in 1..=args.rounds {
+        for kind in [Kind::NonStream, Kind::Stream] {
+            for &c in &args.concurrency {
+                let direct = load(&direct_url, "unused", kind, c, args.seconds).await;
+                let mut measured = vec![(
+                    "direct",
+                    Row {
+                        s: direct,
+                        cpu_ms: f64::NAN,
+                    },
+                )];
+                for t in &targets {
+                    let pid = t.proc.0.id();
+                    let cpu0 = cpu_seconds(pid);
+                    let s = load(&t.url, &t.key, kind, c, args.seconds).await;
+                    let cpu = cpu_seconds(pid) - cpu0;
+                    let row = Row {
+                        s,
+                        cpu_ms: cpu / (s.total.max(1) as f64) * 1000.0,
+                    };
+                    measured.push((t.name, row));
+                }
+                for (name, row) in measured {
+                    if legacy {
+                        if name == "direct" {
+                            continue;
+                        }
+                        let through = row.s;
+                        println!(
+                            "| {} | {c} | {:.0} | {:.2} / {:.2} | {:.0} | {:.2} / {:.2} | {:.2} | {:.2} | {:.3} | {}/{} |",
+                            kind.label(),
+                            direct.rps,
+                            direct.p50_ms,
+                            direct.p99_ms,
+                            through.rps,
+                            through.p50_ms,
+                            through.p99_ms,
+                            through.p50_ms - direct.p50_ms,
+                            through.rps / direct.rps.max(1e-9),
+                            row.cpu_ms,
+                            direct.errors,
+                            through.errors,
+                        );
+                    } else {
+                        print_row(&round.to_string(), kind, c, name, &row, &direct);
+                    }
+                    match rows
+                        .iter_mut()
+                        .find(|(k, cc, n, _)| *k == kind && *cc == c && *n == name)
+                    {
+                        Some((_, _, _, v)) => v.push(row),
+                        None => rows.push((kind, c, name, vec![row])),
+                    }
+                }
+                std::io::stdout().flush()?;
+            }
+        }
+    }
+    if args.rounds > 1 && !legacy {
+        println!("\nMedians over {} rounds:\n", args.rounds);
+        println!("| round | kind | conc | target | req/s | p50 / p99 ms | +p50 / +p99 ms | CPU ms/req | errors |");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        let med = |rs: &[Row]| Row::median(rs);
+        for (kind, c, name, rs) in &rows {
+            let direct = rows
+                .iter()
+                .find(|(k, cc, n, _)| k == kind && cc == c && *n == "direct")
+                .map(|(_, _, _, d)| med(d).s)
+                .unwrap_or_default();
+            print_row("median", *kind, *c, name, &med(rs), &direct);
+        }
+    }
+    if !legacy {
+        // The targets: against the floor, in the medians.
+        let find = |kind: Kind, c: usize, name: &str| {
+            rows.iter()
+                .find(|(k, cc, n, _)| *k == kind && *cc == c && *n == name)
+                .map(|(_, _, _, v)| Row::median(v))
+        };
+        let others: Vec<&str> = targets
+            .iter()
+            .map(|t| t.name)
+            .filter(|n| *n != "floor")
+            .collect();
+        if targets.iter().any(|t| t.name == "floor") && !others.is_empty() {
+            println!("\nAgainst the floor (medians): CPU and +p99 as multiples of the floor's\n");
+            println!("| kind | conc | target | CPU × floor | +p99 × floor | req/s | req/s at this conc ÷ at the previous |");
+            println!("|---|---|---|---|---|---|---|");
+            for kind in [Kind::NonStream, Kind::Stream] {
+                for name in &others {
+                    let mut prev: Option<f64> = None;
+                    for &c in &args.concurrency {
+                        let (Some(t), Some(f), Some(d)) = (
+                            find(kind, c, name),
+                            find(kind, c, "floor"),
+                            find(kind, c, "direct"),
+                        ) else {
+                            continue;
+                        };
+                        let added = |r: &Row| (r.s.p99_ms - d.s.p99_ms).max(0.01);
+                        println!(
+                            "| {} | {c} | {name} | {:.2} | {:.2} | {:.0} | {} |",
+                            kind.label(),
+                            t.cpu_ms / f.cpu_ms,
+                            added(&t) / added(&f),
+                            t.s.rps,
+                            prev.map_or("".into(), |p| format!("{:.2}", t.s.rps / p)),
+                        );
+                        prev = Some(t.s.rps);
+                    }
+                }
+            }
+        }
+    }
+    for t in targets {
+        t.stop().await;
+    }
+    drop(fake);
     Ok(())
+}
+
+#[derive(Clone, Copy)]
+struct Row {
+    s: Sample,
+    cpu_ms: f64,
+}
+
+impl Row {
+    /// Each figure's median over the rounds (figures from different rounds).
+    fn median(rows: &[Row]) -> Row {
+        let m = |f: &dyn Fn(&Row) -> f64| {
+            let mut v: Vec<f64> = rows.iter().map(f).collect();
+            v.sort_by(|a, b| a.total_cmp(b));
+            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        Row {
+            s: Sample {
+                errors: rows.iter().map(|r| r.s.errors).sum(),
+                total: rows.iter().map(|r| r.s.total).sum(),
+                rps: m(&|r| r.s.rps),
+                p50_ms: m(&|r| r.s.p50_ms),
+                p99_ms: m(&|r| r.s.p99_ms),
+            },
+            cpu_ms: m(&|r| r.cpu_ms),
+        }
+    }
+}
+
+fn print_row(round: &str, kind: Kind, c: usize, name: &str, row: &Row, direct: &Sample) {
+    let s = &row.s;
+    let (added, cpu) = if name == "direct" {
+        ("".to_owned(), "".to_owned())
+    } else {
+        (
+            format!(
+                "{:.2} / {:.2}",
+                s.p50_ms - direct.p50_ms,
+                s.p99_ms - direct.p99_ms
+            ),
+            format!("{:.3}", row.cpu_ms),
+        )
+    };
+    println!(
+        "| {round} | {} | {c} | {name} | {:.0} | {:.2} / {:.2} | {added} | {cpu} | {} |",
+        kind.label(),
+        s.rps,
+        s.p50_ms,
+        s.p99_ms,
+        s.errors,
+    );
 }

@@ -7,5 +7,6 @@ mod completions;
 mod fuzz;
 mod helpers;
 mod security;
+mod shared;
 mod teams;
 mod upstreams;
