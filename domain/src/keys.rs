@@ -174,11 +174,24 @@ pub async fn authenticate(
     if owner.suspended_at.is_some() {
         return Err(Error::Suspended);
     }
+    // A team key spends its owner's credits but belongs to a member: the member's own
+    // suspension stops it too (the owner's account, which it lives on, is not suspended).
+    if let Some(member) = key.member_id.filter(|m| *m != owner.id) {
+        let suspended = account::Entity::find_by_id(member)
+            .one(db)
+            .await?
+            .is_none_or(|m| m.suspended_at.is_some());
+        if suspended {
+            return Err(Error::Suspended);
+        }
+    }
     Ok((key.into(), owner.into()))
 }
 
-/// The keys revoked at or after `since` (unix seconds), and the keys of accounts
-/// suspended since then: what the gateway's revocation poll drops from its cache.
+/// The keys revoked at or after `since` (unix seconds), and the live keys of accounts
+/// suspended since then — their own keys and the team keys they use as members (which
+/// live on the team owner's account): what the gateway's revocation poll drops from its
+/// cache.
 pub async fn revoked_since(db: &DatabaseConnection, since: i64) -> Result<Vec<i64>, Error> {
     let mut ids: Vec<i64> = api_key::Entity::find()
         .select_only()
@@ -187,20 +200,16 @@ pub async fn revoked_since(db: &DatabaseConnection, since: i64) -> Result<Vec<i6
         .into_tuple()
         .all(db)
         .await?;
-    let suspended = sea_orm::sea_query::Query::select()
-        .column(account::Column::Id)
-        .from(account::Entity)
-        .and_where(Expr::col(account::Column::SuspendedAt).gte(since))
-        .to_owned();
-    let of_suspended: Vec<i64> = api_key::Entity::find()
+    let suspended: Vec<i64> = account::Entity::find()
         .select_only()
-        .column(api_key::Column::Id)
-        .filter(api_key::Column::AccountId.in_subquery(suspended))
-        .filter(api_key::Column::RevokedAt.is_null())
+        .column(account::Column::Id)
+        .filter(account::Column::SuspendedAt.gte(since))
         .into_tuple()
         .all(db)
         .await?;
-    ids.extend(of_suspended);
+    if !suspended.is_empty() {
+        ids.extend(live_ids_of(db, &suspended).await?);
+    }
     Ok(ids)
 }
 
@@ -214,15 +223,27 @@ pub fn announce_revoked(key_ids: &[i64]) {
     }
 }
 
-/// Every live key id of an account (suspension drops them from the gateway caches).
+/// Every live key id an account uses: its own keys, and the team keys it uses as a
+/// member (on the team owner's account). Suspension drops them from the gateway caches.
 pub async fn live_ids<C: sea_orm::ConnectionTrait>(
     db: &C,
     account_id: i64,
 ) -> Result<Vec<i64>, Error> {
+    live_ids_of(db, &[account_id]).await
+}
+
+async fn live_ids_of<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    account_ids: &[i64],
+) -> Result<Vec<i64>, Error> {
     Ok(api_key::Entity::find()
         .select_only()
         .column(api_key::Column::Id)
-        .filter(api_key::Column::AccountId.eq(account_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(api_key::Column::AccountId.is_in(account_ids.iter().copied()))
+                .add(api_key::Column::MemberId.is_in(account_ids.iter().copied())),
+        )
         .filter(api_key::Column::RevokedAt.is_null())
         .into_tuple()
         .all(db)

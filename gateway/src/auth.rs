@@ -6,6 +6,13 @@
 //! that, every instance polls the database for keys revoked in the last seconds
 //! ([`REVOCATION_POLL`]; revocations by the CLI, or while Redis was away), and the direct
 //! credit reservation of small balances re-checks in its transaction that the key is live.
+//!
+//! Suspension travels the same way: an admin's suspension announces every key the account
+//! uses — its own and the team keys it uses as a member, which live on the team owner's
+//! account (`domain::keys::live_ids`) — and the poll also picks up accounts suspended in
+//! the last seconds. The next lookup of such a key finds the account (or, for a team key,
+//! the member) suspended and answers 403 `account_suspended`; refusals are not cached, so
+//! a reactivation takes effect on the next request.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};

@@ -19,8 +19,11 @@
 //! Order of the steps of a request (each cheap; the first refusal answers):
 //! 1. request id and start time — every response carries `x-request-id`;
 //! 2. API key → account and plan (cached 2 s; a revocation drops it at once, on every
-//!    instance — see `auth`) — 401; a team key spends its team owner's account, and is
-//!    refused while the owner's plan does not allow teams — 403 `team_plan_required`;
+//!    instance — see `auth`) — 401; a suspended account's keys — 403
+//!    `account_suspended`; a team key spends its team owner's account, and is refused
+//!    while the owner's plan does not allow teams — 403 `team_plan_required` — or while
+//!    the member who uses it is suspended — 403 `account_suspended`, dropped from every
+//!    instance's cache like a revoked key;
 //! 3. rate limit per account per minute (Redis if configured, else in-process) — 429, and
 //!    `x-ratelimit-*` headers on every answer from here on;
 //! 4. body: size (413), JSON with one meaning — a key twice, or two keys that differ only

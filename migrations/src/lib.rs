@@ -19,6 +19,7 @@ mod m20261129_000150_usage_playground;
 mod m20261129_000200_admin_console;
 mod m20261129_000300_teams;
 mod m20261129_000400_account_self_service;
+mod m20261130_000100_team_member_keys;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000200_admin_console::Migration),
             Box::new(m20261129_000300_teams::Migration),
             Box::new(m20261129_000400_account_self_service::Migration),
+            Box::new(m20261130_000100_team_member_keys::Migration),
         ]
     }
 }

@@ -277,8 +277,9 @@ async fn adjust(
 }
 
 /// Suspends (`suspend = true`) or reactivates an account. Suspension ends its sessions
-/// and drops its keys from every gateway at once (the revocation fan-out); the keys are
-/// refused with `account_suspended` until it is reactivated. Nothing is deleted.
+/// and drops the keys it uses from every gateway at once (the revocation fan-out): its
+/// own, and the team keys it uses as a member, which live on the team owner's account.
+/// They are refused with `account_suspended` until it is reactivated. Nothing is deleted.
 pub async fn set_suspended(
     svc: &Services,
     admin: &Account,

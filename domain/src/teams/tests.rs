@@ -413,3 +413,64 @@ async fn usage_is_summed_per_member_and_members_see_only_their_own() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_suspended_members_team_keys_are_refused_until_reactivation() {
+    each_db(|svc| async move {
+        let (owner, member) = team_with_member(&svc, 1000).await;
+        let (_, other) = {
+            let o = new_account(&svc).await;
+            let inv = invite(&svc, &owner, &o.email, "member").await.unwrap();
+            respond(&svc, &o, inv.id, true).await.unwrap();
+            create_key(&svc, &o, "other").await.unwrap()
+        };
+        let (info, secret) = create_key(&svc, &member, "ci").await.unwrap();
+        let (_, owners) = create_key(&svc, &owner, "owner's").await.unwrap();
+        let admin = crate::accounts::create(
+            &svc,
+            crate::accounts::NewAccount {
+                email: &unique_email(),
+                phone: &unique_phone(),
+                password: "password1",
+                lang: "en",
+            },
+            crate::accounts::OperatorChoices {
+                role: Some(crate::accounts::Role::Admin),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let before = time::now();
+        let mut announced = keys::revocations();
+        crate::admin::users::set_suspended(&svc, &admin, "ip", member.id, true, "fraud")
+            .await
+            .unwrap();
+        // Refused, though it lives on the owner's (active) account …
+        assert!(matches!(
+            keys::authenticate(&svc.db, &secret).await,
+            Err(Error::Suspended)
+        ));
+        // … announced to every gateway at once, and seen by their revocation poll.
+        let mut ids = Vec::new();
+        while let Ok(id) = announced.try_recv() {
+            ids.push(id);
+        }
+        assert!(ids.contains(&info.id), "{ids:?}");
+        assert!(keys::revoked_since(&svc.db, before - 2)
+            .await
+            .unwrap()
+            .contains(&info.id));
+        // The owner's and the other member's keys go on working.
+        assert!(keys::authenticate(&svc.db, &owners).await.is_ok());
+        assert!(keys::authenticate(&svc.db, &other).await.is_ok());
+        // Nothing is deleted: reactivated, the same key works again.
+        crate::admin::users::set_suspended(&svc, &admin, "ip", member.id, false, "ok")
+            .await
+            .unwrap();
+        let (found, paying) = keys::authenticate(&svc.db, &secret).await.unwrap();
+        assert_eq!((found.id, paying.id), (info.id, owner.id));
+        assert!(membership(&svc.db, member.id).await.unwrap().is_some());
+    })
+    .await;
+}

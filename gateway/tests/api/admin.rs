@@ -30,7 +30,8 @@ async fn two_instances() -> (TestApp, TestApp, tempfile::TempDir) {
     (one, two, dir)
 }
 
-async fn admin(app: &TestApp) -> accounts::Account {
+/// A new admin account (of the console, not of a team).
+pub(crate) async fn admin(app: &TestApp) -> accounts::Account {
     accounts::create(
         &app.svc,
         NewAccount {

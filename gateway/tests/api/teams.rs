@@ -234,3 +234,103 @@ async fn a_removed_members_key_is_refused_within_a_second_on_another_instance() 
         200
     );
 }
+
+/// An admin suspends a team member (issue 12 and 13): the member's team keys live on the
+/// owner's active account, yet they are refused with `account_suspended` at once on the
+/// instance that suspended and within a second on another one (the revocation fan-out on
+/// Redis), the owner's and the other members' keys go on working, and reactivation makes
+/// the same keys work again everywhere.
+async fn a_suspended_members_team_keys_stop_on_every_instance(database_url: String) {
+    let prefix = unique("team-suspend");
+    let opts = || Options {
+        redis: true,
+        redis_prefix: Some(prefix.clone()),
+        database_url: Some(database_url.clone()),
+        ..Options::default()
+    };
+    let one = spawn_app_with(opts()).await;
+    let two = spawn_app_with(opts()).await;
+    let (owner, members) = team(&one, 1_000_000, 2).await;
+    let (suspended, key) = &members[0];
+    let (_, kept) = &members[1];
+    let owner_key = domain::keys::create(&one.svc, &owner, "own")
+        .await
+        .unwrap()
+        .1;
+    // Both instances have the key in their cache.
+    assert_eq!(one.get("/models", key).await.status(), 200);
+    assert_eq!(two.get("/models", key).await.status(), 200);
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut sub = client.get_async_pubsub().await.unwrap();
+    sub.subscribe(format!("{prefix}:revoked-keys"))
+        .await
+        .unwrap();
+    let key_id = teams::visible_keys(&one.svc, suspended).await.unwrap()[0].id;
+
+    let boss = crate::admin::admin(&one).await;
+    domain::admin::users::set_suspended(&one.svc, &boss, "127.0.0.1", suspended.id, true, "fraud")
+        .await
+        .unwrap();
+    let at = Instant::now();
+    // Each instance drops the cached key as it hears of the suspension (this one from
+    // its own process, the other from Redis): refused, with the reason, within a second.
+    for (name, app) in [("this", &one), ("the other", &two)] {
+        loop {
+            let res = app.chat(key, hello("llama3.2:3b")).await;
+            if res.status() == 403 {
+                assert_eq!(error_of(res).await["code"], "account_suspended");
+                break;
+            }
+            assert_eq!(res.status(), 200);
+            assert!(at.elapsed() < Duration::from_secs(1), "served after 1 s");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        eprintln!(
+            "{name} instance refused the suspended member after {:?}",
+            at.elapsed()
+        );
+    }
+    // The other instances heard it on Redis (not only through the database poll).
+    use futures::StreamExt;
+    let mut published = Vec::new();
+    while let Ok(Some(msg)) =
+        tokio::time::timeout(Duration::from_millis(500), sub.on_message().next()).await
+    {
+        published.push(msg.get_payload::<i64>().unwrap());
+        if published.contains(&key_id) {
+            break;
+        }
+    }
+    assert!(published.contains(&key_id), "{published:?}");
+    // Nobody else in the team is affected.
+    assert_eq!(two.chat(kept, hello("llama3.2:3b")).await.status(), 200);
+    assert_eq!(
+        two.chat(&owner_key, hello("llama3.2:3b")).await.status(),
+        200
+    );
+
+    domain::admin::users::set_suspended(&one.svc, &boss, "127.0.0.1", suspended.id, false, "ok")
+        .await
+        .unwrap();
+    for app in [&one, &two] {
+        let res = app.chat(key, hello("llama3.2:3b")).await;
+        assert_eq!(res.status(), 200, "reactivated: the same key works again");
+    }
+}
+
+#[tokio::test]
+async fn a_suspended_members_team_keys_are_refused_on_every_instance_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+    a_suspended_members_team_keys_stop_on_every_instance(db).await;
+}
+
+#[tokio::test]
+async fn a_suspended_members_team_keys_are_refused_on_every_instance_on_postgres() {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            a_suspended_members_team_keys_stop_on_every_instance(url).await
+        }
+        _ => eprintln!("TEST_DATABASE_URL not set: PostgreSQL variant skipped"),
+    }
+}
