@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-site="${CARGO_TARGET_DIR:-$HOME/.cache/resayil-target}/site/pkg"
+# cargo-leptos writes the site to the workspace's site-root (Cargo.toml: target/site).
+site=target/site/pkg
 for f in "$site"/*.wasm; do
   [ -e "$f" ] || continue
   printf '%s: %d bytes, %d gzip\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
