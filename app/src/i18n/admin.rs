@@ -114,6 +114,14 @@ texts! {
             ar: "الطلبات اليومية: محلي وسحابي — آخر 30 يوماً",
             en: "Requests per day: local and cloud — last 30 days",
         }
+        revenue_title {
+            ar: "الإيرادات",
+            en: "Revenue",
+        }
+        traffic_title {
+            ar: "حركة الواجهة البرمجية",
+            en: "API traffic",
+        }
         show_table {
             ar: "عرض الأرقام كجدول",
             en: "Show the numbers as a table",

@@ -278,7 +278,7 @@ pub fn AdminOverviewPage() -> impl IntoView {
                             <p class="muted">{t.cloud_resets} " " <bdi dir="ltr">{fmt_kuwait_time(o.cloud_resets_at)}</bdi></p>
                         </section>
                         <section class="card">
-                            <h2>{t.revenue_chart}</h2>
+                            <h2>{t.revenue_title}</h2>
                             <Chart lang=lang spec=revenue_chart unit=ChartUnit::Fils/>
                             <details>
                                 <summary>{t.show_table}</summary>
@@ -301,7 +301,7 @@ pub fn AdminOverviewPage() -> impl IntoView {
                             </details>
                         </section>
                         <section class="card">
-                            <h2>{t.requests_chart}</h2>
+                            <h2>{t.traffic_title}</h2>
                             <Chart lang=lang spec=requests_chart/>
                             <details>
                                 <summary>{t.show_table}</summary>

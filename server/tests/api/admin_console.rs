@@ -377,6 +377,9 @@ async fn the_overview_draws_its_charts_with_the_chart_island() {
                     "{id}"
                 );
                 assert!(html.contains(&format!("<caption>{caption}")), "{caption}");
+                // The section's heading names it; the caption says what is drawn — the
+                // same words twice on the screen were the bug.
+                assert!(!html.contains(&format!("<h2>{caption}")), "{caption} twice");
             }
             assert!(
                 !html.contains("<svg class=\"chart\""),
