@@ -390,7 +390,13 @@ pub async fn invite(
     email: &str,
     role: &str,
 ) -> Result<Invitation, Error> {
-    let m = managed_by(svc, actor).await?;
+    let m = match membership(&svc.db, actor.id).await? {
+        Some(m) if m.role.manages() => m,
+        Some(_) => return Err(refused(ErrorCode::Forbidden)),
+        // No team: say what it takes to have one.
+        None if !allows_teams(svc, actor) => return Err(refused(ErrorCode::TeamPlanRequired)),
+        None => return Err(refused(ErrorCode::Forbidden)),
+    };
     let owner = paying_owner(svc, &m.team).await?;
     let email = Email::parse(email)?;
     let role = TeamRole::parse_invited(role)?;

@@ -136,6 +136,12 @@ async fn every_bad_invitation_is_refused_and_changes_nothing() {
         );
         assert_eq!(
             code(invite(&svc, &stranger, &unique_email(), "member").await),
+            ErrorCode::TeamPlanRequired
+        );
+        // On Enterprise but without a team yet: nothing to invite to.
+        let no_team = enterprise_account(&svc, 10).await;
+        assert_eq!(
+            code(invite(&svc, &no_team, &unique_email(), "member").await),
             ErrorCode::Forbidden
         );
         assert_eq!(
