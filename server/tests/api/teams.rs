@@ -425,3 +425,33 @@ async fn wrong_codes_are_throttled_per_account() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_signed_out_invitee_is_led_from_the_link_through_registration_back_to_it() {
+    each_app(|app| async move {
+        let code = "abcdefghijklmnopqrstuvwxyz012-_9";
+        let res = app.get(&format!("/team?invite={code}")).await;
+        assert!(res.status().is_redirection(), "{}", res.status());
+        let login = res.headers()["location"].to_str().unwrap().to_owned();
+        assert!(login.starts_with("/login?next="), "{login}");
+        let html = app.get(&login).await.text().await.unwrap();
+        let register = format!("/register?next=%2Fteam%3Finvite%3D{code}");
+        assert!(html.contains(&format!("href=\"{register}\"")), "{html}");
+        let html = app.get(&register).await.text().await.unwrap();
+        assert!(
+            html.contains(&format!("href=\"/login?next=%2Fteam%3Finvite%3D{code}\"")),
+            "{html}"
+        );
+        // Signed in, the link shows the code form with the code filled in.
+        app.signed_in_user().await;
+        let html = app
+            .get(&format!("/team?invite={code}&lang=en"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("data-testid=\"join-with-code\""), "{html}");
+        assert!(html.contains(&format!("value=\"{code}\"")), "{html}");
+    })
+    .await;
+}
