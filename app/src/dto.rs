@@ -400,6 +400,18 @@ pub struct InvitationRow {
     pub email: String,
     pub role: String,
     pub expires_at: i64,
+    /// Sent to an address with no account: the invitee joins with its code.
+    pub needs_code: bool,
+}
+
+/// A new invitation. For an address with no account, its code and link: the only time
+/// they leave the server (the inviter passes them on to the invitee).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteResult {
+    pub email: String,
+    pub code: Option<String>,
+    /// `PUBLIC_BASE_URL/team?invite=CODE`.
+    pub link: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

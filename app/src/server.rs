@@ -90,6 +90,7 @@ pub fn fail(err: domain::Error) -> AppError {
                 | ErrorCode::InvitationClosed
                 | ErrorCode::AlreadyInTeam
                 | ErrorCode::AlreadyInvited => StatusCode::CONFLICT,
+                ErrorCode::TooManyInviteCodes => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::FORBIDDEN,
             };
             (status, AppError::Refused(code))

@@ -4,9 +4,18 @@
 //! team and invite people to it by e-mail, with a role: `admin` (invite, remove, see all
 //! usage) or `member` (own team keys, own usage); the owner is the one `owner`. An account
 //! is in at most one team. Invitations last [`INVITATION_DAYS`], are single-use, can be
-//! withdrawn, and are answered (accepted or declined) by the account with that address —
-//! an address nobody has registered yet sees its invitation once it registers
-//! ([`on_registered`] also sends the WhatsApp notice then).
+//! withdrawn, and are answered (accepted or declined) by the account with that address.
+//!
+//! E-mail addresses are never verified in this portal, so an address alone does not say
+//! who the invitee is. An invitation to an address that **already has an account** is
+//! shown to that account on `/team` (and announced on WhatsApp), and answered there. An
+//! invitation to an address **nobody has registered yet** carries a single-use
+//! [`InviteCode`] (192 random bits, base64url) returned once to the inviter, who passes it
+//! on to the invitee themselves; only its SHA-256 is stored. Such an invitation is never
+//! listed, announced or answerable by id: the account with that address joins with
+//! [`accept_with_code`] (compared in constant time; [`CODE_TRIES_PER_HOUR`] tries per
+//! account and hour), so whoever registers the address first cannot take the seat
+//! without the code.
 //!
 //! A **team key** is an `api_keys` row whose `account_id` is the owner's (so the gateway
 //! spends the owner's credits under the owner's plan, models and rate limit, exactly like
@@ -21,6 +30,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
 
 use crate::accounts::Account;
 use crate::catalog::{Catalog, Plan};
@@ -31,6 +41,48 @@ use crate::{events, keys, time, Error, ErrorCode, Services};
 
 /// How long an invitation can be answered.
 pub const INVITATION_DAYS: i64 = 7;
+/// Tries at invitation codes an account gets per hour, right or wrong (in memory, per
+/// instance, like the other hourly allowances in [`crate::rate`]; with 192-bit codes the
+/// limit is a brake on scripts, not what keeps a code secret).
+pub const CODE_TRIES_PER_HOUR: u32 = 5;
+/// Random bytes of an invitation code: 32 base64url characters.
+const CODE_BYTES: usize = 24;
+const CODE_LEN: usize = 32;
+
+/// An invitation code in clear: only between creating the invitation and showing it once
+/// to the inviter. Never logged: it prints as `******`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InviteCode(String);
+
+impl std::fmt::Debug for InviteCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteCode(******)")
+    }
+}
+
+impl InviteCode {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The code in what the invitee pasted: the bare code, or the invitation link (its
+/// `invite=` parameter); surrounding spaces are ignored. `None` when it cannot be a code.
+pub fn normalize_code(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let code = match raw.find("invite=") {
+        Some(at) => raw[at + "invite=".len()..]
+            .split(['&', '#'])
+            .next()
+            .unwrap_or_default(),
+        None => raw,
+    };
+    (code.len() == CODE_LEN
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| code.to_owned())
+}
 
 /// A member's rights in the team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
@@ -133,6 +185,10 @@ pub struct Invitation {
     pub role: TeamRole,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Accepting it needs its code (it was sent to an address with no account).
+    pub needs_code: bool,
+    /// The code in clear: only in what [`invite`] returns, once.
+    pub code: Option<InviteCode>,
 }
 
 /// One member's use of the team's keys in a period.
@@ -324,14 +380,23 @@ pub async fn members<C: ConnectionTrait>(db: &C, team_id: i64) -> Result<Vec<Mem
 }
 
 /// An owner or admin invites `email` with `role` (admin or member). An existing account
-/// with that address is told on WhatsApp (through the outbox, in the same transaction).
+/// with that address is told on WhatsApp (through the outbox, in the same transaction)
+/// and answers on `/team`; for an address with no account the returned invitation
+/// carries its code (`code`, the only time it is seen in clear), which the invitee needs
+/// to join.
 pub async fn invite(
     svc: &Services,
     actor: &Account,
     email: &str,
     role: &str,
 ) -> Result<Invitation, Error> {
-    let m = managed_by(svc, actor).await?;
+    let m = match membership(&svc.db, actor.id).await? {
+        Some(m) if m.role.manages() => m,
+        Some(_) => return Err(refused(ErrorCode::Forbidden)),
+        // No team: say what it takes to have one.
+        None if !allows_teams(svc, actor) => return Err(refused(ErrorCode::TeamPlanRequired)),
+        None => return Err(refused(ErrorCode::Forbidden)),
+    };
     let owner = paying_owner(svc, &m.team).await?;
     let email = Email::parse(email)?;
     let role = TeamRole::parse_invited(role)?;
@@ -360,6 +425,11 @@ pub async fn invite(
     if pending > 0 {
         return Err(Error::invalid("email", ErrorCode::AlreadyInvited));
     }
+    // Nobody can be shown this invitation by address alone: it needs a code. (An account
+    // registered between the look-up above and here only means a code is needed.)
+    let code = invitee
+        .is_none()
+        .then(|| InviteCode(keys::random_token(CODE_BYTES)));
     let txn = svc.db.begin().await?;
     let inv = team_invitation::Entity::insert(team_invitation::ActiveModel {
         team_id: Set(m.team.id),
@@ -370,6 +440,7 @@ pub async fn invite(
         created_at: Set(now),
         expires_at: Set(now + INVITATION_DAYS * 86_400),
         responded_at: Set(None),
+        token_hash: Set(code.as_ref().map(|c| keys::sha256_hex(c.expose()))),
         ..Default::default()
     })
     .exec_with_returning(&txn)
@@ -378,7 +449,10 @@ pub async fn invite(
         notify_invitee(&txn, &inv, &m.team.name, a.id).await?;
     }
     txn.commit().await?;
-    Ok(invitation(inv, m.team.name))
+    Ok(Invitation {
+        code,
+        ..invitation(inv, m.team.name)
+    })
 }
 
 async fn notify_invitee<C: ConnectionTrait>(
@@ -414,6 +488,8 @@ fn invitation(m: team_invitation::Model, team_name: String) -> Invitation {
         role: m.role,
         created_at: m.created_at,
         expires_at: m.expires_at,
+        needs_code: m.token_hash.is_some(),
+        code: None,
     }
 }
 
@@ -462,13 +538,16 @@ pub async fn withdraw(svc: &Services, actor: &Account, invitation_id: i64) -> Re
     })
 }
 
-/// The open invitations addressed to this account's e-mail, newest first.
+/// The open invitations addressed to this account's e-mail that it may answer without a
+/// code, newest first. An invitation with a code is not listed: the account holding the
+/// address may not be the person it was meant for.
 pub async fn invitations_for<C: ConnectionTrait>(
     db: &C,
     a: &Account,
 ) -> Result<Vec<Invitation>, Error> {
     let rows = team_invitation::Entity::find()
         .filter(team_invitation::Column::Email.eq(a.email.as_str()))
+        .filter(team_invitation::Column::TokenHash.is_null())
         .filter(team_invitation::Column::Status.eq(InvitationStatus::Pending))
         .filter(team_invitation::Column::ExpiresAt.gt(time::now()))
         .order_by_desc(team_invitation::Column::Id)
@@ -492,9 +571,9 @@ pub async fn invitations_for<C: ConnectionTrait>(
 }
 
 /// The invitee accepts (joining the team with the invitation's role) or declines.
-/// Someone else's invitation is `NotFound`; a used or withdrawn one is refused, as is an
-/// expired one; accepting needs the account to be in no team and the owner's plan to
-/// allow teams.
+/// Someone else's invitation is `NotFound`, and so is one that needs a code (answered
+/// only with [`accept_with_code`]); a used or withdrawn one is refused, as is an expired
+/// one; accepting needs the account to be in no team and the owner's plan to allow teams.
 pub async fn respond(
     svc: &Services,
     a: &Account,
@@ -504,8 +583,67 @@ pub async fn respond(
     let inv = team_invitation::Entity::find_by_id(invitation_id)
         .one(&svc.db)
         .await?
-        .filter(|i| i.email == a.email)
+        .filter(|i| i.email == a.email && i.token_hash.is_none())
         .ok_or(Error::NotFound)?;
+    answer(svc, a, inv, accept).await
+}
+
+/// The signed-in account joins the team of the invitation whose code it pasted (the bare
+/// code or the invitation link). The invitation must be addressed to the account's
+/// e-mail; a code that is malformed, unknown or another address's is the same
+/// `InvalidInviteCode`, so a try never tells whether an invitation exists. Every try
+/// counts against [`CODE_TRIES_PER_HOUR`] (then `TooManyInviteCodes`); a used, withdrawn
+/// or expired invitation is refused as with [`respond`].
+pub async fn accept_with_code(svc: &Services, a: &Account, raw: &str) -> Result<Membership, Error> {
+    if raw.trim().is_empty() {
+        return Err(Error::invalid("code", ErrorCode::Required));
+    }
+    svc.hourly
+        .take(
+            &format!("team-code:{}", a.id),
+            CODE_TRIES_PER_HOUR,
+            svc.clock.instant(),
+        )
+        .map_err(|_| {
+            tracing::warn!(
+                account = a.id,
+                "team invitation code refused: too many tries"
+            );
+            refused(ErrorCode::TooManyInviteCodes)
+        })?;
+    let wrong = || {
+        tracing::info!(account = a.id, "wrong team invitation code");
+        Error::invalid("code", ErrorCode::InvalidInviteCode)
+    };
+    let Some(typed) = normalize_code(raw) else {
+        return Err(wrong());
+    };
+    let typed = keys::sha256_hex(&typed);
+    let mut found = None;
+    for inv in team_invitation::Entity::find()
+        .filter(team_invitation::Column::Email.eq(a.email.as_str()))
+        .filter(team_invitation::Column::TokenHash.is_not_null())
+        .all(&svc.db)
+        .await?
+    {
+        let stored = inv.token_hash.as_deref().unwrap_or_default();
+        if bool::from(stored.as_bytes().ct_eq(typed.as_bytes())) {
+            found = Some(inv);
+        }
+    }
+    let inv = found.ok_or_else(wrong)?;
+    answer(svc, a, inv, true).await?.ok_or(Error::Internal(
+        "an accepted invitation without a membership".into(),
+    ))
+}
+
+/// Answers an invitation already known to be the account's to answer.
+async fn answer(
+    svc: &Services,
+    a: &Account,
+    inv: team_invitation::Model,
+    accept: bool,
+) -> Result<Option<Membership>, Error> {
     if inv.status != InvitationStatus::Pending {
         return Err(refused(ErrorCode::InvitationClosed));
     }
@@ -801,9 +939,14 @@ pub async fn usage_by_member(
     Ok(sums.into_values().collect())
 }
 
-/// A newly registered account: the open invitations to its address become visible to it
-/// (they are matched by e-mail) and each is announced on WhatsApp. Runs in the
-/// registration's transaction.
+/// A newly registered account: the open invitations to its address that need no code
+/// are announced to it on WhatsApp. Runs in the registration's transaction.
+///
+/// Invitations with a code — every invitation sent while the address had no account —
+/// are deliberately *not* announced: addresses are not verified, so the registrant may
+/// not be the person the owner meant, and an announcement would tell them the team's name
+/// and that an invitation exists. The real invitee hears of it from the inviter, who
+/// hands over the code (or link), and joins with it on `/team`.
 pub async fn on_registered<C: ConnectionTrait>(
     conn: &C,
     account_id: i64,
@@ -811,6 +954,7 @@ pub async fn on_registered<C: ConnectionTrait>(
 ) -> Result<(), Error> {
     let rows = team_invitation::Entity::find()
         .filter(team_invitation::Column::Email.eq(email))
+        .filter(team_invitation::Column::TokenHash.is_null())
         .filter(team_invitation::Column::Status.eq(InvitationStatus::Pending))
         .filter(team_invitation::Column::ExpiresAt.gt(time::now()))
         .all(conn)

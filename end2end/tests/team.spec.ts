@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { test, expect, hydrated, uniqueUser, register } from './fixtures';
 
 // TEAM-01..04 end to end: an Enterprise owner names a team and invites an address nobody
-// has registered yet; its owner registers, sees the invitation on the dashboard, accepts
-// it on /team, creates a team key and calls the API with it (the official OpenAI Python
-// SDK when RESAYIL_SDK_PYTHON is set, else fetch); the owner sees the member's usage,
-// removes the member, and the key gets 401.
+// has registered yet, and is shown the invitation's code and link once; the invitee
+// registers (nothing about the invitation is shown to whoever registers the address),
+// opens the link, joins with the pre-filled code, creates a team key and calls the API
+// with it (the official OpenAI Python SDK when RESAYIL_SDK_PYTHON is set, else fetch);
+// the owner sees the member's usage, removes the member, and the key gets 401.
 
 const py = process.env.RESAYIL_SDK_PYTHON;
 
@@ -59,30 +60,50 @@ test('owner invites, member accepts, uses a team key on the owner’s credits, i
   await expect(page.getByTestId('team-name')).toHaveText('Acme AI');
   await expect(page.getByTestId('team-role')).toHaveText('Owner');
 
-  // A bad address is refused plainly and changes nothing.
+  // A bad address is refused plainly and changes nothing (the invite form is an island).
+  await hydrated(page);
   await page.getByLabel('Email', { exact: true }).fill('a@b');
   await page.getByRole('button', { name: 'Send invitation' }).click();
   await expect(page.getByText('Enter a valid email address.')).toBeVisible();
   await expect(page.getByTestId('pending-invitations')).toHaveCount(0);
 
-  // The member has no account yet.
+  // The member has no account yet: the owner gets a code and a link, shown once, to give
+  // to the member themselves.
   const member = uniqueUser();
   await page.getByLabel('Email', { exact: true }).fill(member.email);
   await page.getByRole('button', { name: 'Send invitation' }).click();
+  const box = page.getByTestId('invite-code-box');
+  await expect(box).toContainText(member.email);
+  await expect(box).toContainText('give the link or the code to the person yourself');
+  const code = ((await page.getByTestId('invite-code').textContent()) ?? '').trim();
+  const link = ((await page.getByTestId('invite-link').textContent()) ?? '').trim();
+  expect(code).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  expect(link).toMatch(new RegExp(`/team\\?invite=${code}$`));
+  await page.screenshot({ path: 'test-results/screens/team-invite-code-en.png', fullPage: true });
+  await box.getByRole('link', { name: 'Done' }).click();
   await expect(page.getByTestId('pending-invitations')).toContainText(member.email);
+  await expect(page.getByTestId('pending-invitations').getByTestId('needs-code')).toBeVisible();
+  // The code is not shown again.
+  await expect(page.getByTestId('invite-code')).toHaveCount(0);
 
-  // The member registers: the invitation is on their dashboard, answered on /team.
+  // The member registers with the invited address: nothing about the invitation is
+  // shown to whoever registers an address (addresses are not verified).
   const memberContext = await browser.newContext();
   const mp = await memberContext.newPage();
   mp.on('console', (m) => {
     if (m.type() === 'error') throw new Error(`member console error: ${m.text()}`);
   });
   await register(mp, member);
-  await expect(mp.getByTestId('dashboard-invitations')).toContainText('Acme AI');
-  await mp.getByRole('link', { name: 'View invitations' }).click();
-  await hydrated(mp);
-  await expect(mp.getByTestId('my-invitations')).toContainText('Acme AI');
-  await mp.getByRole('button', { name: 'Accept' }).click();
+  await expect(mp.getByTestId('dashboard-invitations')).toHaveCount(0);
+  // The link opens /team with the code filled in (Arabic first, for the screenshot).
+  const target = new URL(link);
+  await mp.goto(`${target.pathname}${target.search}&lang=ar`);
+  await expect(mp.getByTestId('join-with-code')).toBeVisible();
+  await expect(mp.locator('#f-code')).toHaveValue(code);
+  await mp.screenshot({ path: 'test-results/screens/team-join-code-ar.png', fullPage: true });
+  await mp.goto(`${target.pathname}${target.search}&lang=en`);
+  await expect(mp.getByLabel('Invitation code')).toHaveValue(code);
+  await mp.getByRole('button', { name: 'Join team' }).click();
   await expect(mp.getByTestId('team-name')).toHaveText('Acme AI');
   await expect(mp.getByTestId('team-role')).toHaveText('Member');
   // A member cannot invite.

@@ -60,6 +60,10 @@ pub enum ErrorCode {
     InvitationExpired,
     /// The invitation was accepted, declined or withdrawn already.
     InvitationClosed,
+    /// Not the code of an open invitation to this account's address (never says more).
+    InvalidInviteCode,
+    /// Too many tries at invitation codes lately (HTTP 429).
+    TooManyInviteCodes,
 }
 
 #[cfg(test)]

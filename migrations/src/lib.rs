@@ -20,6 +20,7 @@ mod m20261129_000200_admin_console;
 mod m20261129_000300_teams;
 mod m20261129_000400_account_self_service;
 mod m20261130_000100_team_member_keys;
+mod m20261205_000100_team_invitation_tokens;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000300_teams::Migration),
             Box::new(m20261129_000400_account_self_service::Migration),
             Box::new(m20261130_000100_team_member_keys::Migration),
+            Box::new(m20261205_000100_team_invitation_tokens::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ const PRIVATE_PAGES: &[&str] = &[
     "/usage",
     "/account",
     "/playground",
+    "/team",
 ];
 
 /// Refuses state-changing requests that a browser marks as coming from another site

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, StreamingText, TextStream};
 
-use crate::dto::{AppError, InvitationRow, NewKey, TeamOverview};
+use crate::dto::{AppError, InvitationRow, InviteResult, NewKey, TeamOverview};
 #[cfg(feature = "ssr")]
 use crate::server::*;
 
@@ -17,6 +17,7 @@ fn invitation_row(i: domain::teams::Invitation) -> InvitationRow {
         email: i.email,
         role: i.role.as_str().to_owned(),
         expires_at: i.expires_at,
+        needs_code: i.needs_code,
     }
 }
 
@@ -193,11 +194,41 @@ pub async fn name_team(name: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Invites an address. To an existing account: back to `/team` (the invitation is listed
+/// as pending). To an address with no account: the invitation's code and link, returned
+/// this once for the inviter to pass on (the island shows them; no redirect, which
+/// would lose them).
 #[server(prefix = "/api", endpoint = "team/invite")]
-pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
+pub async fn invite_member(email: String, role: String) -> Result<InviteResult, AppError> {
     let account = current_account().await?;
     let svc = services()?;
-    domain::teams::invite(&svc, &account, &email, &role)
+    let inv = domain::teams::invite(&svc, &account, &email, &role)
+        .await
+        .map_err(fail)?;
+    let code = inv.code.as_ref().map(|c| c.expose().to_owned());
+    if code.is_none() {
+        back_to_team();
+    }
+    let link = code.as_ref().map(|c| {
+        format!(
+            "{}/team?invite={c}",
+            svc.settings.public_base_url.trim_end_matches('/')
+        )
+    });
+    Ok(InviteResult {
+        email: inv.email,
+        code,
+        link,
+    })
+}
+
+/// Joins the team of the invitation whose code (or link) was pasted; see
+/// `domain::teams::accept_with_code`.
+#[server(prefix = "/api", endpoint = "team/join")]
+pub async fn join_team(code: String) -> Result<(), AppError> {
+    let account = current_account().await?;
+    let svc = services()?;
+    domain::teams::accept_with_code(&svc, &account, &code)
         .await
         .map_err(fail)?;
     back_to_team();

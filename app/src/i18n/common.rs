@@ -178,5 +178,13 @@ texts! {
             ar: "هذه الدعوة لم تعد قائمة (قُبلت أو رُفضت أو سُحبت).",
             en: "This invitation is no longer open (accepted, declined or withdrawn).",
         }
+        err_invalid_invite_code {
+            ar: "رمز الدعوة غير صالح لهذا الحساب. انسخ الرمز أو الرابط كاملاً، وتأكد أنك سجّلت الدخول بالبريد الذي دُعي.",
+            en: "That invitation code is not valid for this account. Copy the whole code or link, and check you are signed in with the invited email address.",
+        }
+        err_too_many_invite_codes {
+            ar: "محاولات كثيرة لرموز الدعوة. حاول مرة أخرى بعد ساعة.",
+            en: "Too many invitation code attempts. Please try again in an hour.",
+        }
     }
 }

@@ -105,6 +105,8 @@ impl Common {
             ErrorCode::AlreadyInvited => self.err_already_invited,
             ErrorCode::InvitationExpired => self.err_invitation_expired,
             ErrorCode::InvitationClosed => self.err_invitation_closed,
+            ErrorCode::InvalidInviteCode => self.err_invalid_invite_code,
+            ErrorCode::TooManyInviteCodes => self.err_too_many_invite_codes,
         }
     }
 

@@ -99,8 +99,64 @@ texts! {
             en: "Email",
         }
         invite_hint {
-            ar: "إن لم يكن لديه حساب، تظهر له الدعوة عند التسجيل بهذا البريد. تنتهي بعد ٧ أيام.",
-            en: "Without an account, they see the invitation when they register with this address. It expires after 7 days.",
+            ar: "إن كان لديه حساب يرى الدعوة في صفحة الفريق. وإن لم يكن، تحصل على رمز تعطيه له بنفسك. تنتهي بعد ٧ أيام.",
+            en: "With an account, they see the invitation on their Team page. Without one, you get a code to give them yourself. It expires after 7 days.",
+        }
+        with_code {
+            ar: "بالرمز",
+            en: "with code",
+        }
+        invited_title {
+            ar: "أُنشئت الدعوة إلى",
+            en: "Invitation created for",
+        }
+        invited_once {
+            ar: "لا يُعرض هذا الرمز إلا الآن. لا حساب بهذا البريد بعد، ولن نرسل له شيئاً: أعطه الرابط أو الرمز بنفسك (في محادثة مثلاً). يسجّل بهذا البريد ثم ينضم به.",
+            en: "This code is shown only now. No account has this address yet and we send it nothing: give the link or the code to the person yourself (in a chat, for example). They register with this address, then join with it.",
+        }
+        invite_link_label {
+            ar: "رابط الدعوة",
+            en: "Invitation link",
+        }
+        invite_code_label {
+            ar: "رمز الدعوة",
+            en: "Invitation code",
+        }
+        copy_link {
+            ar: "نسخ الرابط",
+            en: "Copy link",
+        }
+        copy_code {
+            ar: "نسخ الرمز",
+            en: "Copy code",
+        }
+        invited_hint {
+            ar: "إن فقدت الرمز فاسحب الدعوة وأرسل دعوة جديدة. يُستخدم الرمز مرة واحدة وينتهي بعد ٧ أيام.",
+            en: "If the code is lost, withdraw the invitation and send a new one. The code works once and expires after 7 days.",
+        }
+        invited_done {
+            ar: "تم",
+            en: "Done",
+        }
+        code_title {
+            ar: "الانضمام إلى فريق برمز دعوة",
+            en: "Join a team with an invitation code",
+        }
+        code_intro {
+            ar: "إن دعاك أحد إلى فريقه قبل أن يكون لك حساب، فقد أعطاك رابطاً أو رمزاً. الصق أيهما هنا.",
+            en: "If someone invited you to their team before you had an account, they gave you a link or a code. Paste either one here.",
+        }
+        code_label {
+            ar: "رمز الدعوة",
+            en: "Invitation code",
+        }
+        code_hint {
+            ar: "يجب أن تكون مسجّلاً بالبريد الذي دُعي.",
+            en: "You must be signed in with the invited email address.",
+        }
+        join {
+            ar: "انضمام إلى الفريق",
+            en: "Join team",
         }
         invite_role {
             ar: "الدور",

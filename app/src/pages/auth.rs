@@ -8,6 +8,16 @@ use crate::api::auth::{Login, Register};
 use crate::components::{field_error, general_error, island_hydrated, Field, FormError};
 use crate::i18n::{self, use_lang, Lang};
 
+/// `path`, carrying `next` along (an invitee who opens a team invitation link signed out
+/// goes from the login page to registration and still lands back on the link).
+fn with_next(path: &str, next: &str) -> String {
+    if next.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?next={}", crate::api::usage::encode(next))
+    }
+}
+
 /// The `next` query parameter: where to go after logging in (read on the server and
 /// handed to the island, which has no router).
 fn next_param() -> String {
@@ -29,6 +39,7 @@ fn RegisterForm(lang: Lang, next: String) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
     let t = i18n::Auth::of(lang);
+    let login_href = with_next("/login", &next);
     let action = ServerAction::<Register>::new();
     let value = action.value();
     view! {
@@ -59,7 +70,7 @@ fn RegisterForm(lang: Lang, next: String) -> impl IntoView {
                     {move || if action.pending().get() { t.working } else { t.register_submit }}
                 </button>
             </ActionForm>
-            <p class="alt"><a href="/login">{t.have_account}</a></p>
+            <p class="alt"><a href=login_href>{t.have_account}</a></p>
         </section>
     }
 }
@@ -69,6 +80,7 @@ fn LoginForm(lang: Lang, next: String) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
     let t = i18n::Auth::of(lang);
+    let register_href = with_next("/register", &next);
     let action = ServerAction::<Login>::new();
     let value = action.value();
     view! {
@@ -90,7 +102,7 @@ fn LoginForm(lang: Lang, next: String) -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="alt"><a href="/forgot">{t.forgot_link}</a></p>
-            <p class="alt"><a href="/register">{t.no_account}</a></p>
+            <p class="alt"><a href=register_href>{t.no_account}</a></p>
         </section>
     }
 }

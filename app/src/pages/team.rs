@@ -1,14 +1,16 @@
 //! The team page (TEAM-01..04): the owner names the team; members with role, joined
 //! date, keys and usage; invitations by e-mail (pending ones withdrawn), the invitations
-//! addressed to the signed-in account (accept / decline); team keys; usage per member for
-//! a period with a CSV export. Every form posts without JavaScript (errors come back in
-//! the query); only the creation of a team key is an island (the secret is shown once).
+//! addressed to the signed-in account (accept / decline); joining with an invitation code
+//! (pasted, or pre-filled from the `?invite=` link); team keys; usage per member for a
+//! period with a CSV export. Every form posts without JavaScript (errors come back in the
+//! query) except two islands that show a secret once: a new team key, and the code of an
+//! invitation to an address with no account.
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::team::{
     my_invitations, team_page, AcceptInvitation, CreateTeamKey, DeclineInvitation, InviteMember,
-    LeaveTeam, NameTeam, RemoveMember, RevokeTeamKey, WithdrawInvitation,
+    JoinTeam, LeaveTeam, NameTeam, RemoveMember, RevokeTeamKey, WithdrawInvitation,
 };
 use crate::components::{
     field_error, general_error, island_hydrated, load_error, to_login, Field, FormError,
@@ -41,6 +43,7 @@ pub fn Team() -> impl IntoView {
             {move || data.get().map(|r| match r {
                 Ok(page) => view! {
                     <Invitations rows=page.invitations.clone()/>
+                    {page.team.is_none().then(|| view! { <JoinWithCode/> })}
                     {match page.team {
                         Some(team) => view! { <TeamView team=team lang=lang/> }.into_any(),
                         None if page.can_create => view! { <CreateTeam/> }.into_any(),
@@ -98,6 +101,35 @@ fn Invitations(rows: Vec<InvitationRow>) -> impl IntoView {
             </ul>
         </section>
     })
+}
+
+/// Joins a team with the code (or link) the inviter passed on: for invitations sent to
+/// an address before it had an account, which are listed nowhere. `?invite=` (the link)
+/// fills the field; the code is posted in the form's body, never in a URL of ours.
+#[component]
+fn JoinWithCode() -> impl IntoView {
+    let t = i18n::Team::of(use_lang());
+    let join = ServerAction::<JoinTeam>::new();
+    let from_link = use_query_map().with_untracked(|q| q.get("invite"));
+    view! {
+        <section class="card" data-testid="join-with-code">
+            <h2>{t.code_title}</h2>
+            <p class="muted">{t.code_intro}</p>
+            <ActionForm action=join>
+                <FormError error=general_error(join.value())/>
+                <div class="inline-form">
+                    <Field
+                        name="code"
+                        label=t.code_label
+                        hint=t.code_hint
+                        error=field_error(join.value(), "code")
+                        value=from_link.unwrap_or_default()
+                    />
+                    <button type="submit" class="button">{t.join}</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
 }
 
 /// An Enterprise account without a team names one.
@@ -274,25 +306,11 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
 #[component]
 fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
     let t = i18n::Team::of(lang);
-    let invite = ServerAction::<InviteMember>::new();
     let withdraw = ServerAction::<WithdrawInvitation>::new();
     view! {
         <section class="card">
             <h2>{t.invite_title}</h2>
-            <ActionForm action=invite>
-                <FormError error=general_error(invite.value())/>
-                <div class="inline-form">
-                    <Field name="email" label=t.invite_email kind="email" inputmode="email" hint=t.invite_hint error=field_error(invite.value(), "email")/>
-                    <div class="field">
-                        <label for="f-role">{t.invite_role}</label>
-                        <select id="f-role" name="role">
-                            <option value="member" selected>{t.role_member}</option>
-                            <option value="admin">{t.role_admin}</option>
-                        </select>
-                    </div>
-                    <button type="submit" class="button">{t.invite}</button>
-                </div>
-            </ActionForm>
+            <InviteForm lang=lang/>
             <h3>{t.pending_title}</h3>
             <FormError error=general_error(withdraw.value())/>
             {if pending.is_empty() {
@@ -312,7 +330,10 @@ fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
                             <tbody>
                                 {pending.into_iter().map(|i| view! {
                                     <tr>
-                                        <td dir="ltr"><bdi>{i.email.clone()}</bdi></td>
+                                        <td>
+                                            <span dir="ltr"><bdi>{i.email.clone()}</bdi></span>
+                                            {i.needs_code.then(|| view! { " " <span class="muted" data-testid="needs-code">"(" {t.with_code} ")"</span> })}
+                                        </td>
                                         <td>{role_name(t, &i.role)}</td>
                                         <td dir="ltr">{fmt_kuwait_time(i.expires_at)}</td>
                                         <td>
@@ -329,6 +350,69 @@ fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Invites by e-mail with a role. To an existing account the server sends the browser
+/// back to `/team` (the invitation is listed as pending); to an address with no account
+/// it answers with the invitation's code and link, shown here once for the inviter to
+/// pass on.
+#[island]
+fn InviteForm(lang: Lang) -> impl IntoView {
+    provide_context(lang);
+    island_hydrated();
+    let t = i18n::Team::of(lang);
+    let k = i18n::Keys::of(lang);
+    let invite = ServerAction::<InviteMember>::new();
+    let done = invite.value();
+    let copied = RwSignal::new(None::<&'static str>);
+    let copy = move |what: &'static str, text: String| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&text);
+        }
+        copied.set(Some(what));
+    };
+    view! {
+        <ActionForm action=invite>
+            <FormError error=general_error(done)/>
+            <div class="inline-form">
+                <Field name="email" label=t.invite_email kind="email" inputmode="email" hint=t.invite_hint error=field_error(done, "email")/>
+                <div class="field">
+                    <label for="f-role">{t.invite_role}</label>
+                    <select id="f-role" name="role">
+                        <option value="member" selected>{t.role_member}</option>
+                        <option value="admin">{t.role_admin}</option>
+                    </select>
+                </div>
+                <button type="submit" class="button" disabled=move || invite.pending().get()>{t.invite}</button>
+            </div>
+        </ActionForm>
+        {move || done.get().and_then(Result::ok).and_then(|r| {
+            let (code, link) = (r.code?, r.link?);
+            let (code2, link2) = (code.clone(), link.clone());
+            Some(view! {
+                <div class="new-key" role="status" data-testid="invite-code-box">
+                    <h3>{t.invited_title} " " <bdi dir="ltr">{r.email.clone()}</bdi></h3>
+                    <p class="warning">{t.invited_once}</p>
+                    <p>{t.invite_link_label}</p>
+                    <div class="key-box">
+                        <code dir="ltr" data-testid="invite-link">{link.clone()}</code>
+                        <button type="button" class="button secondary small" on:click=move |_| copy("link", link2.clone())>
+                            {move || if copied.get() == Some("link") { k.copied } else { t.copy_link }}
+                        </button>
+                    </div>
+                    <p>{t.invite_code_label}</p>
+                    <div class="key-box">
+                        <code dir="ltr" data-testid="invite-code">{code.clone()}</code>
+                        <button type="button" class="button secondary small" on:click=move |_| copy("code", code2.clone())>
+                            {move || if copied.get() == Some("code") { k.copied } else { t.copy_code }}
+                        </button>
+                    </div>
+                    <p class="muted">{t.invited_hint}</p>
+                    <a href="/team" rel="external" class="button secondary small">{t.invited_done}</a>
+                </div>
+            })
+        })}
     }
 }
 

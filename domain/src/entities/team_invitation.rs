@@ -15,6 +15,9 @@ pub struct Model {
     pub created_at: i64,
     pub expires_at: i64,
     pub responded_at: Option<i64>,
+    /// SHA-256 (hex) of the single-use invitation code, for an invitation to an address
+    /// that had no account when it was sent; NULL otherwise (see `teams::invite`).
+    pub token_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,8 +15,15 @@ fn code<T: std::fmt::Debug>(res: Result<T, Error>) -> ErrorCode {
     }
 }
 
-async fn invitation_rows(svc: &Services) -> u64 {
+/// Invitations sent by `inviter`'s team (the PostgreSQL database is shared by tests
+/// running at the same time: never count the whole table).
+async fn invitation_rows(svc: &Services, inviter: &Account) -> u64 {
+    let team_id = membership(&svc.db, inviter.id)
+        .await
+        .unwrap()
+        .map_or(-1, |m| m.team.id);
     team_invitation::Entity::find()
+        .filter(team_invitation::Column::TeamId.eq(team_id))
         .count(&svc.db)
         .await
         .unwrap()
@@ -104,7 +111,7 @@ async fn every_bad_invitation_is_refused_and_changes_nothing() {
     each_db(|svc| async move {
         let (owner, member) = team_with_member(&svc, 1000).await;
         let stranger = new_account(&svc).await;
-        let before = invitation_rows(&svc).await;
+        let before = invitation_rows(&svc, &owner).await;
         assert_eq!(
             code(invite(&svc, &owner, "not-an-email", "member").await),
             ErrorCode::InvalidEmail
@@ -136,6 +143,12 @@ async fn every_bad_invitation_is_refused_and_changes_nothing() {
         );
         assert_eq!(
             code(invite(&svc, &stranger, &unique_email(), "member").await),
+            ErrorCode::TeamPlanRequired
+        );
+        // On Enterprise but without a team yet: nothing to invite to.
+        let no_team = enterprise_account(&svc, 10).await;
+        assert_eq!(
+            code(invite(&svc, &no_team, &unique_email(), "member").await),
             ErrorCode::Forbidden
         );
         assert_eq!(
@@ -152,7 +165,7 @@ async fn every_bad_invitation_is_refused_and_changes_nothing() {
             code(remove(&svc, &owner, owner.id).await),
             ErrorCode::TeamOwner
         );
-        assert_eq!(invitation_rows(&svc).await, before);
+        assert_eq!(invitation_rows(&svc, &owner).await, before);
         assert!(membership(&svc.db, member.id).await.unwrap().is_some());
 
         // Not on Enterprise: no team.
@@ -236,32 +249,213 @@ async fn every_bad_invitation_is_refused_and_changes_nothing() {
     .await;
 }
 
+/// Registers `email` (as anyone could: addresses are not verified).
+async fn register_as(svc: &Services, email: &str) -> Account {
+    crate::accounts::register(
+        svc,
+        crate::accounts::NewAccount {
+            email,
+            phone: &unique_phone(),
+            password: "password1",
+            lang: "en",
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn invitation_row(svc: &Services, id: i64) -> team_invitation::Model {
+    team_invitation::Entity::find_by_id(id)
+        .one(&svc.db)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// A well-formed code that is not `code`.
+fn other_code(code: &str) -> String {
+    let flipped = if code.starts_with('A') { 'B' } else { 'A' };
+    format!("{flipped}{}", &code[1..])
+}
+
+#[test]
+fn pasted_codes_are_read_from_the_code_or_the_link_and_nothing_else() {
+    let code = "abcdefghijklmnopqrstuvwxyz012-_9";
+    assert_eq!(normalize_code(code).as_deref(), Some(code));
+    assert_eq!(
+        normalize_code(&format!("  {code}\n")).as_deref(),
+        Some(code)
+    );
+    for link in [
+        format!("https://llm.resayil.io/team?invite={code}"),
+        format!("/team?lang=ar&invite={code}&x=1"),
+        format!("https://llm.resayil.io/team?invite={code}#top"),
+    ] {
+        assert_eq!(normalize_code(&link).as_deref(), Some(code), "{link}");
+    }
+    for bad in [
+        "",
+        "short",
+        &code[1..],
+        &format!("{code}x"),
+        "abcdefghijklmnopqrstuvwxyz012-_=",
+        "abcdefghijklmnopqrstuvwxyz012-_ ",
+        "https://llm.resayil.io/team?invite=",
+    ] {
+        assert_eq!(normalize_code(bad), None, "{bad:?}");
+    }
+    assert_eq!(
+        format!("{:?}", InviteCode(code.into())),
+        "InviteCode(******)"
+    );
+}
+
 #[tokio::test]
-async fn an_unknown_address_sees_its_invitation_when_it_registers() {
+async fn an_invitation_to_an_unknown_address_needs_its_code_whoever_registers_it() {
+    each_db(|svc| async move {
+        let owner = enterprise_account(&svc, 1000).await;
+        let t = name_team(&svc, &owner, "Acme").await.unwrap();
+        // To an existing account: no code; it answers on /team.
+        let known = new_account(&svc).await;
+        let plain = invite(&svc, &owner, &known.email, "member").await.unwrap();
+        assert_eq!((plain.needs_code, plain.code.is_none()), (false, true));
+        assert_eq!(invitation_row(&svc, plain.id).await.token_hash, None);
+
+        // To an address nobody has: a code, returned once, stored only as its SHA-256.
+        let email = unique_email();
+        let inv = invite(&svc, &owner, &email, "member").await.unwrap();
+        let secret = inv.code.clone().expect("a code for an unknown address");
+        assert!(inv.needs_code);
+        assert_eq!(secret.expose().len(), 32);
+        assert!(!format!("{inv:?}").contains(secret.expose()));
+        let row = invitation_row(&svc, inv.id).await;
+        assert_eq!(
+            row.token_hash.as_deref(),
+            Some(keys::sha256_hex(secret.expose()).as_str())
+        );
+        let listed = open_invitations(&svc, &owner).await.unwrap();
+        let listed = listed.iter().find(|i| i.id == inv.id).unwrap();
+        assert!(listed.needs_code && listed.code.is_none());
+
+        // Whoever registers the address is not told, does not see it, cannot answer it
+        // by id, and cannot join without the code.
+        let new = register_as(&svc, &email).await;
+        assert!(events_for(&svc, new.id).await.is_empty());
+        assert!(invitations_for(&svc.db, &new).await.unwrap().is_empty());
+        assert_eq!(
+            code(respond(&svc, &new, inv.id, true).await),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            code(respond(&svc, &new, inv.id, false).await),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            code(accept_with_code(&svc, &new, &other_code(secret.expose())).await),
+            ErrorCode::InvalidInviteCode
+        );
+        assert_eq!(
+            code(accept_with_code(&svc, &new, "not a code").await),
+            ErrorCode::InvalidInviteCode
+        );
+        assert_eq!(
+            code(accept_with_code(&svc, &new, "  ").await),
+            ErrorCode::Required
+        );
+        // The right code in someone else's account: the same answer as a wrong one.
+        assert_eq!(
+            code(accept_with_code(&svc, &known, secret.expose()).await),
+            ErrorCode::InvalidInviteCode
+        );
+        assert!(membership(&svc.db, new.id).await.unwrap().is_none());
+        assert!(membership(&svc.db, known.id).await.unwrap().is_none());
+        assert_eq!(
+            invitation_row(&svc, inv.id).await.status,
+            InvitationStatus::Pending
+        );
+
+        // With the code (pasted as the link): joined, once.
+        let link = format!("http://127.0.0.1:3000/team?invite={}", secret.expose());
+        let joined = accept_with_code(&svc, &new, &link).await.unwrap();
+        assert_eq!((joined.team.id, joined.role), (t.id, TeamRole::Member));
+        assert_eq!(
+            invitation_row(&svc, inv.id).await.status,
+            InvitationStatus::Accepted
+        );
+        assert_eq!(
+            code(accept_with_code(&svc, &new, secret.expose()).await),
+            ErrorCode::InvitationClosed
+        );
+        // The invitation to the existing account still works without a code.
+        respond(&svc, &known, plain.id, true).await.unwrap();
+        assert_eq!(members(&svc.db, t.id).await.unwrap().len(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_codes_are_throttled_per_account_and_closed_invitations_refused() {
     each_db(|svc| async move {
         let owner = enterprise_account(&svc, 1000).await;
         name_team(&svc, &owner, "Acme").await.unwrap();
         let email = unique_email();
-        let inv = invite(&svc, &owner, &email, "member").await.unwrap();
-        let new = crate::accounts::register(
-            &svc,
-            crate::accounts::NewAccount {
-                email: &email,
-                phone: &unique_phone(),
-                password: "password1",
-                lang: "en",
-            },
-        )
-        .await
-        .unwrap();
-        assert_eq!(events_for(&svc, new.id).await.len(), 1);
-        let mine = invitations_for(&svc.db, &new).await.unwrap();
-        assert_eq!(mine.iter().map(|i| i.id).collect::<Vec<_>>(), vec![inv.id]);
-        respond(&svc, &new, inv.id, true).await.unwrap();
+        let inv = invite(&svc, &owner, &email, "admin").await.unwrap();
+        let secret = inv.code.clone().unwrap();
+        let new = register_as(&svc, &email).await;
+        for _ in 0..CODE_TRIES_PER_HOUR {
+            assert_eq!(
+                code(accept_with_code(&svc, &new, &other_code(secret.expose())).await),
+                ErrorCode::InvalidInviteCode
+            );
+        }
+        // Out of tries: even the right code is refused, and nothing changes.
         assert_eq!(
-            membership(&svc.db, new.id).await.unwrap().unwrap().role,
-            TeamRole::Member
+            code(accept_with_code(&svc, &new, secret.expose()).await),
+            ErrorCode::TooManyInviteCodes
         );
+        assert!(membership(&svc.db, new.id).await.unwrap().is_none());
+        assert_eq!(
+            invitation_row(&svc, inv.id).await.status,
+            InvitationStatus::Pending
+        );
+        // Another account's tries are its own.
+        let other = new_account(&svc).await;
+        assert_eq!(
+            code(accept_with_code(&svc, &other, &other_code(secret.expose())).await),
+            ErrorCode::InvalidInviteCode
+        );
+        // An hour later the right code joins.
+        svc.clock.advance(std::time::Duration::from_secs(3600));
+        let joined = accept_with_code(&svc, &new, secret.expose()).await.unwrap();
+        assert_eq!(joined.role, TeamRole::Admin);
+
+        // Withdrawn, and expired, invitations with codes are refused with their reasons.
+        let email = unique_email();
+        let withdrawn = invite(&svc, &owner, &email, "member").await.unwrap();
+        withdraw(&svc, &owner, withdrawn.id).await.unwrap();
+        let email2 = unique_email();
+        let expired = invite(&svc, &owner, &email2, "member").await.unwrap();
+        team_invitation::Entity::update_many()
+            .col_expr(
+                team_invitation::Column::ExpiresAt,
+                Expr::value(time::now() - 1),
+            )
+            .filter(team_invitation::Column::Id.eq(expired.id))
+            .exec(&svc.db)
+            .await
+            .unwrap();
+        let a = register_as(&svc, &email).await;
+        assert_eq!(
+            code(accept_with_code(&svc, &a, withdrawn.code.unwrap().expose()).await),
+            ErrorCode::InvitationClosed
+        );
+        let b = register_as(&svc, &email2).await;
+        assert_eq!(
+            code(accept_with_code(&svc, &b, expired.code.unwrap().expose()).await),
+            ErrorCode::InvitationExpired
+        );
+        assert!(membership(&svc.db, a.id).await.unwrap().is_none());
+        assert!(membership(&svc.db, b.id).await.unwrap().is_none());
     })
     .await;
 }

@@ -16,4 +16,5 @@ mod public;
 mod recovery;
 mod sdk;
 mod security;
+mod teams;
 mod usage;
