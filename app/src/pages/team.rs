@@ -333,7 +333,7 @@ fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
 }
 
 /// Creates a team key and shows its secret once (the list updates on the next load).
-#[island]
+#[island(lazy)]
 fn TeamKeyCreator(lang: Lang) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
