@@ -25,6 +25,9 @@ const CHUNK = /^\/pkg\/(split_[A-Za-z0-9_]+|chunk_[0-9]+)\.wasm$/;
 type Loaded = { files: string[]; gzip: number };
 
 async function wasmLoaded(page: Page, path: string): Promise<Loaded> {
+  // From a blank page: no late chunk of the previous page (its islands load theirs in
+  // parallel) is counted for this one, nor read after it was navigated away from.
+  await page.goto('about:blank');
   const bodies: Promise<Buffer>[] = [];
   const files: string[] = [];
   const onResponse = (res: { url(): string; body(): Promise<Buffer> }) => {
