@@ -50,7 +50,8 @@ async fn pages_loaded_concurrently_keep_their_csp() {
     each_app(|app| async move {
         for _ in 0..30 {
             let pages = ["/login", "/register", "/login?lang=en"];
-            let loads = pages.iter().map(|p| async {
+            let app = &app;
+            let loads = pages.iter().map(|&p| async move {
                 let res = app.get(p).await;
                 let csp = res.headers()["content-security-policy"]
                     .to_str()
