@@ -53,11 +53,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
          style-src {style_src}; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     );
-    if let (Some(res), Ok(v)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(&csp),
-    ) {
-        res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+    if let Ok(v) = http::HeaderValue::from_str(&csp) {
+        // Through the request's `PageCsp` slot, which the server's header middleware reads:
+        // under concurrent requests, leptos_axum sometimes answers without the headers set
+        // through `ResponseOptions` (seen on 3-7 in 40 page loads made alongside other
+        // requests), and a page without its CSP gets the locked-down default, which
+        // blocks its own scripts.
+        if let Some(slot) = use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<PageCsp>().cloned())
+        {
+            slot.set(v.clone());
+        }
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
     }
     view! {
         <!DOCTYPE html>
@@ -76,6 +85,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The Content-Security-Policy a page chose (with the nonce of its hydration script): the
+/// server's header middleware puts an empty slot in each request's extensions, the shell
+/// fills it, and the middleware sets the header from it when the response lacks one.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Default)]
+pub struct PageCsp(std::sync::Arc<std::sync::Mutex<Option<http::HeaderValue>>>);
+
+#[cfg(feature = "ssr")]
+impl PageCsp {
+    pub fn set(&self, v: http::HeaderValue) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(v);
+        }
+    }
+
+    pub fn get(&self) -> Option<http::HeaderValue> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
     }
 }
 

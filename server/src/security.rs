@@ -106,8 +106,10 @@ pub async fn login_wall(State(svc): State<Services>, req: Request, next: Next) -
 /// belong to one signed-in user (private pages, every server function under `/api/`) are
 /// `Cache-Control: no-store`, so no shared or back-button cache keeps them; over https
 /// (`PUBLIC_BASE_URL`), `Strict-Transport-Security` keeps browsers on https.
-pub async fn headers(State(svc): State<Services>, req: Request, next: Next) -> Response {
+pub async fn headers(State(svc): State<Services>, mut req: Request, next: Next) -> Response {
     let private = is_private(req.uri().path());
+    let page_csp = app::PageCsp::default();
+    req.extensions_mut().insert(page_csp.clone());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -122,7 +124,9 @@ pub async fn headers(State(svc): State<Services>, req: Request, next: Next) -> R
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            page_csp.get().unwrap_or(HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'",
+            )),
         );
     }
     if private {

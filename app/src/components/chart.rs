@@ -92,7 +92,7 @@ impl ChartUnit {
 }
 
 /// A chart computed on the server, as an island of its own.
-#[island]
+#[island(lazy)]
 pub fn Chart(
     lang: Lang,
     spec: ChartSpec,

@@ -96,7 +96,7 @@ pub fn UsageChartSection() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 pub fn UsageChart(lang: Lang, initial: UsageChartData) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
@@ -168,8 +168,7 @@ pub fn UsageChart(lang: Lang, initial: UsageChartData) -> impl IntoView {
                         .collect_view()}
                 </div>
             </div>
-    }
-    .into_any();
+    };
     view! {
         <section class="card usage-chart" aria-busy=move || busy.get().to_string()>
             {head}
@@ -177,11 +176,10 @@ pub fn UsageChart(lang: Lang, initial: UsageChartData) -> impl IntoView {
             <Show when=empty>
                 <p class="muted" data-testid="chart-empty">{t.no_usage_yet}</p>
             </Show>
-            {view! { <ChartView lang=lang spec=chart/> }.into_any()}
+            <ChartView lang=lang spec=chart/>
             <p class="muted small">
                 {t.chart_note} " " <a href="/usage">{t.see_table}</a>
             </p>
         </section>
     }
-    .into_any()
 }

@@ -34,7 +34,7 @@ pub fn Login() -> impl IntoView {
     view! { <LoginForm lang=use_lang() next=next_param()/> }
 }
 
-#[island]
+#[island(lazy)]
 fn RegisterForm(lang: Lang, next: String) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
@@ -75,7 +75,7 @@ fn RegisterForm(lang: Lang, next: String) -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn LoginForm(lang: Lang, next: String) -> impl IntoView {
     provide_context(lang);
     island_hydrated();

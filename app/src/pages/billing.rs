@@ -13,7 +13,7 @@ use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang, Lang};
 
 /// A form with one button that starts paying for `item` with `method`; the browser then
 /// leaves for the payment page. An island of its own: the rest of the page is static.
-#[island]
+#[island(lazy)]
 fn BuyButton(
     lang: Lang,
     item: String,

@@ -1,5 +1,6 @@
 //! API keys: create (the secret shown once, with a copy button), list, delete — the
 //! list is read on the server and handed to the `KeyManager` island.
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::api::keys::{list_keys, CreateKey, DeleteKey};
@@ -64,7 +65,7 @@ pub fn DashboardKeys() -> impl IntoView {
 /// button) and the list with delete (asked to confirm first; the key is refused by the
 /// API at once); the list is read again after each change. `compact`: the dashboard's
 /// copy — the list with quick delete, creating keys stays on `/keys`.
-#[island]
+#[island(lazy)]
 pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
@@ -139,7 +140,6 @@ pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView
             }}
         </section>
         }
-        .into_any()
     });
     view! {
         {create_form}
@@ -154,9 +154,9 @@ pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView
         {move || {
             let rows = rows.get();
             match rows {
-                        rows if rows.is_empty() => view! { <p class="muted" data-testid="no-keys">{t.no_keys}</p> }.into_any(),
+                        rows if rows.is_empty() => Either::Left(view! { <p class="muted" data-testid="no-keys">{t.no_keys}</p> }),
                         rows => {
-                            view! {
+                            Either::Right(view! {
                                 <div class="table-wrap">
                                     <table class="table stack" data-testid="keys">
                                         <thead>
@@ -182,8 +182,8 @@ pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView
                                                             <td data-label=t.created_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(k.created_at)}</span></td>
                                                             <td data-label=t.last_used_col>
                                                                 {match k.last_used_at {
-                                                                    Some(at) => view! { <span class="nowrap" dir="ltr">{fmt_kuwait_time(at)}</span> }.into_any(),
-                                                                    None => view! { <span class="nowrap">{t.never}</span> }.into_any(),
+                                                                    Some(at) => Either::Left(view! { <span class="nowrap" dir="ltr">{fmt_kuwait_time(at)}</span> }),
+                                                                    None => Either::Right(view! { <span class="nowrap">{t.never}</span> }),
                                                                 }}
                                                             </td>
                                                             <td data-label=t.usage_col data-testid="key-usage">
@@ -224,13 +224,11 @@ pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView
                                         </tbody>
                                     </table>
                                 </div>
-                            }
-                                .into_any()
+                            })
                         }
             }
         }}
     }
-    .into_any()
 }
 
 /// Leaves for another page (a full load).

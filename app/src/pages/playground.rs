@@ -2,6 +2,7 @@
 //! token by token from `POST /playground/chat` — the gateway's own chat completion,
 //! metered and charged exactly like the API, for the signed-in session (no key). Each
 //! answer shows its cost (read from its usage row) and the same request as curl / Python.
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 
 use crate::api::playground::{playground_cost, playground_info, AnswerCost, PlaygroundModel};
@@ -54,7 +55,7 @@ struct Sent {
     messages: serde_json::Value,
 }
 
-#[island]
+#[island(lazy)]
 fn PlaygroundChat(lang: Lang, models: Vec<PlaygroundModel>, base_url: String) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
@@ -208,8 +209,7 @@ fn PlaygroundChat(lang: Lang, models: Vec<PlaygroundModel>, base_url: String) ->
                         })
                 }}
             </div>
-    }
-    .into_any();
+    };
     let composer = view! {
             <form
                 class="composer"
@@ -269,8 +269,7 @@ fn PlaygroundChat(lang: Lang, models: Vec<PlaygroundModel>, base_url: String) ->
                     </button>
                 </div>
             </form>
-    }
-    .into_any();
+    };
     view! {
         <section class="card playground" data-testid="playground">
             {(!has_models).then(|| view! { <p class="muted">{t.no_models}</p> })}
@@ -280,7 +279,6 @@ fn PlaygroundChat(lang: Lang, models: Vec<PlaygroundModel>, base_url: String) ->
         </section>
         {move || sent.get().map(|s| view! { <CodeSamples lang=lang sent=s base_url=base_url.clone()/> })}
     }
-    .into_any()
 }
 
 #[component]
@@ -292,9 +290,9 @@ fn Message(lang: Lang, turn: Turn) -> impl IntoView {
         "msg assistant"
     };
     let cost = (!turn.user).then(|| match turn.cost {
-        None => view! { <p class="cost muted">{t.cost_pending}</p> }.into_any(),
-        Some(None) => ().into_any(),
-        Some(Some(c)) => view! {
+        None => EitherOf3::A(view! { <p class="cost muted">{t.cost_pending}</p> }),
+        Some(None) => EitherOf3::B(()),
+        Some(Some(c)) => EitherOf3::C(view! {
             <p class="cost muted" data-testid="answer-cost" data-credits=c.credits>
                 <span class="nowrap">{t.cost} ": " <strong>{fmt_int(lang, c.credits)}</strong> " " {t.credits}</span>
                 " · "
@@ -304,8 +302,7 @@ fn Message(lang: Lang, turn: Turn) -> impl IntoView {
                 " · "
                 <span class="nowrap">{t.balance} ": " <span data-testid="balance-after">{fmt_int(lang, c.balance)}</span></span>
             </p>
-        }
-        .into_any(),
+        }),
     });
     view! {
         <div class=class data-testid=if turn.user { "msg-user" } else { "msg-assistant" }>

@@ -417,7 +417,7 @@ fn InviteForm(lang: Lang) -> impl IntoView {
 }
 
 /// Creates a team key and shows its secret once (the list updates on the next load).
-#[island]
+#[island(lazy)]
 fn TeamKeyCreator(lang: Lang) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
