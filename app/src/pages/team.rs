@@ -357,7 +357,7 @@ fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
 /// back to `/team` (the invitation is listed as pending); to an address with no account
 /// it answers with the invitation's code and link, shown here once for the inviter to
 /// pass on.
-#[island]
+#[island(lazy)]
 fn InviteForm(lang: Lang) -> impl IntoView {
     provide_context(lang);
     island_hydrated();
