@@ -269,11 +269,11 @@ pub fn AdminOverviewPage() -> impl IntoView {
                         <section class="card" data-testid="cloud-budget" data-level=level.clone()>
                             <h2>{t.cloud_budget}</h2>
                             <meter class=format!("gauge gauge-{level}") min="0" max=o.cloud_cap.max(1) low=o.cloud_cap.max(1) * 8 / 10 high=o.cloud_cap.max(1) * 8 / 10 + 1 optimum="0" value=o.cloud_today.min(o.cloud_cap.max(1))>
-                                {pct} "%"
+                                {locale::fmt_percent(lang, pct as i64)}
                             </meter>
                             <p>
                                 <strong>{fmt_int(lang, o.cloud_today as i64)}</strong> " " {t.cloud_used} " " {fmt_int(lang, o.cloud_cap as i64)}
-                                " (" {fmt_int(lang, pct as i64)} "%) — " <span class=format!("level-{level}")>{level_text}</span>
+                                " (" {locale::fmt_percent(lang, pct as i64)} ") — " <span class=format!("level-{level}")>{level_text}</span>
                             </p>
                             <p class="muted">{t.cloud_resets} " " <bdi dir="ltr">{fmt_kuwait_time(o.cloud_resets_at)}</bdi></p>
                         </section>
