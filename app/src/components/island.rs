@@ -26,3 +26,10 @@ pub fn island_hydrated() {
         }
     });
 }
+
+/// Copies `text` to the clipboard (the shown-once secrets: keys, invitation codes).
+pub fn copy_to_clipboard(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+}

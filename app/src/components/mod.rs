@@ -13,7 +13,7 @@ pub mod usage_chart;
 pub use credits::CreditsCard;
 pub use form::{field_error, general_error, Field, FormError};
 pub use header::Header;
-pub use island::island_hydrated;
+pub use island::{copy_to_clipboard, island_hydrated};
 pub use load::{load_error, to_login};
 pub use orders::{item_name, OrdersTable};
 pub use public::{examples, public_base_url, CodeBlock, CopyScript, PublicFooter, SeoHead};

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::keys::{list_keys, CreateKey, DeleteKey};
 use crate::components::{
-    field_error, general_error, island_hydrated, load_error, to_login, Field, FormError,
+    copy_to_clipboard, field_error, general_error, island_hydrated, load_error, to_login, Field,
+    FormError,
 };
 use crate::dto::{AppError, KeyRow};
 use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang, Lang};
@@ -235,11 +236,5 @@ pub fn KeyManager(lang: Lang, rows: Vec<KeyRow>, compact: bool) -> impl IntoView
 fn go_to(path: &str) {
     if let Some(w) = web_sys::window() {
         let _ = w.location().assign(path);
-    }
-}
-
-fn copy_to_clipboard(text: &str) {
-    if let Some(w) = web_sys::window() {
-        let _ = w.navigator().clipboard().write_text(text);
     }
 }

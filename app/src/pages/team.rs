@@ -13,7 +13,8 @@ use crate::api::team::{
     JoinTeam, LeaveTeam, NameTeam, RemoveMember, RevokeTeamKey, WithdrawInvitation,
 };
 use crate::components::{
-    field_error, general_error, island_hydrated, load_error, to_login, Field, FormError,
+    copy_to_clipboard, field_error, general_error, island_hydrated, load_error, to_login, Field,
+    FormError,
 };
 use crate::dto::{AppError, InvitationRow, TeamInfo};
 use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang, Lang};
@@ -367,9 +368,7 @@ fn InviteForm(lang: Lang) -> impl IntoView {
     let done = invite.value();
     let copied = RwSignal::new(None::<&'static str>);
     let copy = move |what: &'static str, text: String| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&text);
-        }
+        copy_to_clipboard(&text);
         copied.set(Some(what));
     };
     view! {
@@ -447,9 +446,7 @@ fn TeamKeyCreator(lang: Lang) -> impl IntoView {
                             type="button"
                             class="button secondary small"
                             on:click=move |_| {
-                                if let Some(w) = web_sys::window() {
-                                    let _ = w.navigator().clipboard().write_text(&secret);
-                                }
+                                copy_to_clipboard(&secret);
                                 copied.set(true);
                             }
                         >
