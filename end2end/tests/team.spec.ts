@@ -145,6 +145,8 @@ test('owner invites, member accepts, uses a team key on the owner’s credits, i
     await page.goto(`/team?lang=${lang}`);
     await hydrated(page);
     await page.screenshot({ path: `test-results/screens/team-owner-${lang}-${width}.png`, fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `/team (${lang}, ${width} px) wider than the screen`).toBeLessThanOrEqual(0);
   }
   await mp.goto('/team?lang=ar');
   await hydrated(mp);

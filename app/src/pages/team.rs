@@ -154,6 +154,7 @@ fn CreateTeam() -> impl IntoView {
 #[component]
 fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
     let t = i18n::Team::of(lang);
+    let kt = i18n::Keys::of(lang);
     let c = i18n::Common::of(lang);
     let manages = team.role != "member";
     let owner = team.role == "owner";
@@ -186,7 +187,7 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
             <FormError error=general_error(remove.value())/>
             <FormError error=general_error(leave.value())/>
             <div class="table-wrap">
-                <table class="table" data-testid="members">
+                <table class="table stack" data-testid="members">
                     <thead>
                         <tr>
                             <th scope="col">{t.email_col}</th>
@@ -203,13 +204,13 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
                             let dash = || "—".to_owned();
                             view! {
                                 <tr data-member=m.email.clone()>
-                                    <td dir="ltr"><bdi>{m.email.clone()}</bdi></td>
-                                    <td>{role_name(t, &m.role)}</td>
-                                    <td dir="ltr">{fmt_kuwait_time(m.joined_at)}</td>
-                                    <td>{m.keys.map(|n| fmt_int(lang, i64::from(n))).unwrap_or_else(dash)}</td>
-                                    <td data-testid="member-requests">{m.requests.map(|n| fmt_int(lang, n)).unwrap_or_else(dash)}</td>
-                                    <td data-testid="member-credits">{m.credits.map(|n| fmt_int(lang, n)).unwrap_or_else(dash)}</td>
-                                    <td>
+                                    <td data-label=t.email_col><bdi dir="ltr">{m.email.clone()}</bdi></td>
+                                    <td data-label=t.role_col>{role_name(t, &m.role)}</td>
+                                    <td data-label=t.joined_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(m.joined_at)}</span></td>
+                                    <td data-label=t.keys_col>{m.keys.map(|n| fmt_int(lang, i64::from(n))).unwrap_or_else(dash)}</td>
+                                    <td data-label=t.requests_col data-testid="member-requests">{m.requests.map(|n| fmt_int(lang, n)).unwrap_or_else(dash)}</td>
+                                    <td data-label=t.credits_col data-testid="member-credits">{m.credits.map(|n| fmt_int(lang, n)).unwrap_or_else(dash)}</td>
+                                    <td class="actions">
                                         {(manages && m.role != "owner" && m.account_id != me).then(|| view! {
                                             <ActionForm action=remove>
                                                 <input type="hidden" name="id" value=m.account_id/>
@@ -242,26 +243,26 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table class="table" data-testid="team-keys">
+                        <table class="table stack" data-testid="team-keys">
                             <thead>
                                 <tr>
-                                    <th scope="col">{i18n::Keys::of(lang).label}</th>
-                                    <th scope="col">{i18n::Keys::of(lang).key_col}</th>
+                                    <th scope="col">{kt.label}</th>
+                                    <th scope="col">{kt.key_col}</th>
                                     <th scope="col">{t.member_col}</th>
-                                    <th scope="col">{i18n::Keys::of(lang).created_col}</th>
-                                    <th scope="col">{i18n::Keys::of(lang).last_used_col}</th>
+                                    <th scope="col">{kt.created_col}</th>
+                                    <th scope="col">{kt.last_used_col}</th>
                                     <th scope="col"><span class="sr-only">{t.revoke}</span></th>
                                 </tr>
                             </thead>
                             <tbody>
                                 {team.keys.clone().into_iter().map(|k| view! {
                                     <tr>
-                                        <td><bdi>{k.label.clone()}</bdi></td>
-                                        <td><code class="key-prefix" dir="ltr">{k.prefix.clone()} "…"</code></td>
-                                        <td dir="ltr"><bdi>{k.member_email.clone()}</bdi></td>
-                                        <td dir="ltr">{fmt_kuwait_time(k.created_at)}</td>
-                                        <td dir="ltr">{k.last_used_at.map(fmt_kuwait_time).unwrap_or_else(|| i18n::Keys::of(lang).never.to_owned())}</td>
-                                        <td>
+                                        <td data-label=kt.label><bdi>{k.label.clone()}</bdi></td>
+                                        <td data-label=kt.key_col><code class="key-prefix" dir="ltr">{k.prefix.clone()} "…"</code></td>
+                                        <td data-label=t.member_col><bdi dir="ltr">{k.member_email.clone()}</bdi></td>
+                                        <td data-label=kt.created_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(k.created_at)}</span></td>
+                                        <td data-label=kt.last_used_col><span class="nowrap" dir="ltr">{k.last_used_at.map(fmt_kuwait_time).unwrap_or_else(|| kt.never.to_owned())}</span></td>
+                                        <td class="actions">
                                             <ActionForm action=revoke>
                                                 <input type="hidden" name="id" value=k.id/>
                                                 <button type="submit" class="button danger small">{t.revoke}</button>
@@ -319,7 +320,7 @@ fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table class="table" data-testid="pending-invitations">
+                        <table class="table stack" data-testid="pending-invitations">
                             <thead>
                                 <tr>
                                     <th scope="col">{t.email_col}</th>
@@ -331,13 +332,13 @@ fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
                             <tbody>
                                 {pending.into_iter().map(|i| view! {
                                     <tr>
-                                        <td>
+                                        <td data-label=t.email_col>
                                             <span dir="ltr"><bdi>{i.email.clone()}</bdi></span>
                                             {i.needs_code.then(|| view! { " " <span class="muted" data-testid="needs-code">"(" {t.with_code} ")"</span> })}
                                         </td>
-                                        <td>{role_name(t, &i.role)}</td>
-                                        <td dir="ltr">{fmt_kuwait_time(i.expires_at)}</td>
-                                        <td>
+                                        <td data-label=t.role_col>{role_name(t, &i.role)}</td>
+                                        <td data-label=t.expires_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(i.expires_at)}</span></td>
+                                        <td class="actions">
                                             <ActionForm action=withdraw>
                                                 <input type="hidden" name="id" value=i.id/>
                                                 <button type="submit" class="button secondary small">{t.withdraw}</button>
