@@ -164,7 +164,6 @@ pub fn ChartView(
                 </div>
             </figure>
         }
-        .into_any()
     }
 }
 

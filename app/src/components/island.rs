@@ -33,3 +33,15 @@ pub fn copy_to_clipboard(text: &str) {
         let _ = w.navigator().clipboard().write_text(text);
     }
 }
+
+/// The value of the field `name` of the form a submit event comes from ("" when there is
+/// none). Islands read their forms with it rather than through `ActionForm`, whose form
+/// decoder (serde_qs) would otherwise be part of their wasm.
+pub fn form_field(ev: &web_sys::SubmitEvent, name: &str) -> String {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        .and_then(|form| web_sys::FormData::new_with_form(&form).ok())
+        .and_then(|data| data.get(name).as_string())
+        .unwrap_or_default()
+}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::api::usage::{usage_series, Period, UsageChartData};
 use crate::components::chart::{digits, ChartKind, ChartSeries, ChartSpec, ChartView};
-use crate::components::{island_hydrated, load_error};
+use crate::components::{error_line, island_hydrated, load_error};
 use crate::i18n::{self, Lang};
 
 /// What the bars count.
@@ -172,7 +172,7 @@ pub fn UsageChart(lang: Lang, initial: UsageChartData) -> impl IntoView {
     view! {
         <section class="card usage-chart" aria-busy=move || busy.get().to_string()>
             {head}
-            {move || error.get().map(|e| load_error(&e))}
+            {move || error.get().map(|e| error_line(lang, &e))}
             <Show when=empty>
                 <p class="muted" data-testid="chart-empty">{t.no_usage_yet}</p>
             </Show>

@@ -93,3 +93,80 @@ async fn private_server_functions_answer_401_without_a_session() {
     })
     .await;
 }
+
+/// The dashboard's key list is rendered on the server only (no island): its "Yes, delete"
+/// posts a plain form to the delete server function, which sends the browser back to the
+/// dashboard; the key is gone from the list and refused by the API at once, and an error
+/// comes back in the query and is shown above the list.
+#[tokio::test]
+async fn the_dashboard_deletes_a_key_without_javascript() {
+    each_app(|app| async move {
+        app.signed_in_user().await;
+        let created: serde_json::Value = app
+            .call("keys/create", &[("label", "dash")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let id = created["row"]["id"].to_string();
+        let models = || async {
+            reqwest::Client::new()
+                .get(app.url("/v1/models"))
+                .bearer_auth(&secret)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        assert_eq!(models().await, 200);
+        let page = app.get("/dashboard?lang=en").await.text().await.unwrap();
+        assert!(page.contains(&secret[..12]), "the key is listed");
+        assert!(
+            page.contains(&format!("id=\"delete-key-{id}\"")),
+            "its confirmation step"
+        );
+        assert!(page.contains("action=\"/api/keys/delete\""), "a plain form");
+        assert!(
+            !page.contains("KeyManager"),
+            "no island for the dashboard's key list"
+        );
+
+        let post = |id: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .post(app.url("/api/keys/delete"))
+                    .header("origin", &app.addr)
+                    .header("accept", "text/html")
+                    .header("referer", app.url("/dashboard?lang=en"))
+                    .form(&[("id", id.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let res = post(id.clone()).await;
+        assert!(
+            res.status().is_redirection(),
+            "a redirect the browser follows: {}",
+            res.status()
+        );
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(location, app.url("/dashboard?lang=en"));
+        let page = app.get("/dashboard?lang=en").await.text().await.unwrap();
+        assert!(!page.contains(&secret[..12]), "the key is gone");
+        assert!(page.contains("data-testid=\"no-keys\""));
+        assert_eq!(models().await, 401, "and refused at once");
+
+        // Deleting it again: not found, shown on the dashboard it came back to.
+        let res = post(id).await;
+        assert!(res.status().is_redirection(), "{}", res.status());
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.contains("__err="), "{location}");
+        let page = app.client.get(&location).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("Not found."));
+    })
+    .await;
+}
