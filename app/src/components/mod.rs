@@ -2,6 +2,7 @@
 //! and what a page shows when its data does not load.
 pub mod chart;
 mod credits;
+mod email;
 mod form;
 mod header;
 mod island;
@@ -11,6 +12,7 @@ mod public;
 pub mod usage_chart;
 
 pub use credits::CreditsCard;
+pub use email::email_address;
 pub use form::{field_error, general_error, Field, FormError};
 pub use header::Header;
 pub use island::{copy_to_clipboard, form_field, island_hydrated};

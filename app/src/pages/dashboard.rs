@@ -2,6 +2,7 @@
 use leptos::prelude::*;
 
 use crate::api::dashboard::dashboard;
+use crate::components::email_address;
 use crate::components::usage_chart::UsageChartSection;
 use crate::components::{load_error, to_login, CreditsCard};
 use crate::dto::AppError;
@@ -23,7 +24,7 @@ pub fn Dashboard() -> impl IntoView {
                             view! {
                                 {super::account::dashboard_notices(me.phone_verified)}
                                 <section class="page-head">
-                                    <h1 class="welcome">{t.welcome} <bdi>{me.email.clone()}</bdi></h1>
+                                    <h1 class="welcome">{t.welcome} {email_address(&me.email)}</h1>
                                     <a href="/playground" rel="external" class="button secondary">{t.playground}</a>
                                 </section>
                                 <crate::pages::team::InvitationNotice/>

@@ -13,8 +13,8 @@ use crate::api::team::{
     JoinTeam, LeaveTeam, NameTeam, RemoveMember, RevokeTeamKey, WithdrawInvitation,
 };
 use crate::components::{
-    copy_to_clipboard, field_error, general_error, island_hydrated, load_error, to_login, Field,
-    FormError,
+    copy_to_clipboard, email_address, field_error, general_error, island_hydrated, load_error,
+    to_login, Field, FormError,
 };
 use crate::dto::{AppError, InvitationRow, TeamInfo};
 use crate::i18n::{self, fmt_int, fmt_kuwait_time, use_lang, Lang};
@@ -25,13 +25,6 @@ fn role_name(t: &i18n::Team, role: &str) -> &'static str {
         "admin" => t.role_admin,
         _ => t.role_member,
     }
-}
-
-/// An e-mail address, left to right, that may wrap before its `@` only: the tables keep
-/// their columns narrow without breaking the address anywhere else.
-fn email(address: &str) -> impl IntoView {
-    let (local, domain) = address.split_at(address.find('@').unwrap_or(address.len()));
-    view! { <bdi dir="ltr" class="email">{local.to_owned()}<wbr/>{domain.to_owned()}</bdi> }
 }
 
 #[component]
@@ -211,7 +204,7 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
                             let dash = || "—".to_owned();
                             view! {
                                 <tr data-member=m.email.clone()>
-                                    <td data-label=t.email_col>{email(&m.email)}</td>
+                                    <td data-label=t.email_col>{email_address(&m.email)}</td>
                                     <td data-label=t.role_col>{role_name(t, &m.role)}</td>
                                     <td data-label=t.joined_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(m.joined_at)}</span></td>
                                     <td data-label=t.keys_col>{m.keys.map(|n| fmt_int(lang, i64::from(n))).unwrap_or_else(dash)}</td>
@@ -266,7 +259,7 @@ fn TeamView(team: TeamInfo, lang: Lang) -> impl IntoView {
                                     <tr>
                                         <td data-label=kt.label><bdi>{k.label.clone()}</bdi></td>
                                         <td data-label=kt.key_col><code class="key-prefix" dir="ltr">{k.prefix.clone()} "…"</code></td>
-                                        <td data-label=t.member_col>{email(&k.member_email)}</td>
+                                        <td data-label=t.member_col>{email_address(&k.member_email)}</td>
                                         <td data-label=kt.created_col><span class="nowrap" dir="ltr">{fmt_kuwait_time(k.created_at)}</span></td>
                                         <td data-label=kt.last_used_col><span class="nowrap" dir="ltr">{k.last_used_at.map(fmt_kuwait_time).unwrap_or_else(|| kt.never.to_owned())}</span></td>
                                         <td class="actions">
@@ -340,7 +333,7 @@ fn InviteSection(pending: Vec<InvitationRow>, lang: Lang) -> impl IntoView {
                                 {pending.into_iter().map(|i| view! {
                                     <tr>
                                         <td data-label=t.email_col>
-                                            {email(&i.email)}
+                                            {email_address(&i.email)}
                                             {i.needs_code.then(|| view! { " " <span class="muted" data-testid="needs-code">"(" {t.with_code} ")"</span> })}
                                         </td>
                                         <td data-label=t.role_col>{role_name(t, &i.role)}</td>
