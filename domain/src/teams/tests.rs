@@ -491,7 +491,13 @@ async fn team_keys_spend_the_owners_account_and_removal_revokes_them_at_once() {
             keys::authenticate(&svc.db, &secret).await,
             Err(Error::Unauthorized)
         ));
-        assert_eq!(revoked.try_recv().unwrap(), info.id);
+        // Announced at once (the channel is the process's: other tests running beside
+        // this one announce their own revocations on it too).
+        let mut ids = Vec::new();
+        while let Ok(id) = revoked.try_recv() {
+            ids.push(id);
+        }
+        assert!(ids.contains(&info.id), "{ids:?}");
         assert!(membership(&svc.db, member.id).await.unwrap().is_none());
         // Their own account and keys are untouched.
         assert!(keys::authenticate(&svc.db, &personal_secret).await.is_ok());
