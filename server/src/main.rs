@@ -1,6 +1,12 @@
 //! `resayil`: the portal server and its operator commands.
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: the gateway allocates small, short-lived buffers on
+/// every request from two or more threads (BENCHMARKS.md, "The real server against a bare
+/// proxy").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = server::cli::Cli::parse();
