@@ -4,16 +4,22 @@
 //! its place in flight are one script ([`Redis::admit`]), and places given back ride on
 //! the next script (or a batched `ZREM`, `capacity`). Without Redis the same counters live
 //! in this process.
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use redis::aio::ConnectionManager;
 use redis::Script;
 
-/// A Redis connection (multiplexed, reconnecting) and the key prefix of this deployment.
+mod in_task;
+
+/// A Redis connection (multiplexed, reconnecting), the connections the scripts are sent on
+/// from the request's own task, and the key prefix of this deployment.
 #[derive(Clone)]
 pub struct Redis {
     client: redis::Client,
     conn: ConnectionManager,
+    /// None for addresses it does not drive (TLS, Unix sockets): then everything goes
+    /// through `conn`.
+    in_task: Option<Arc<in_task::InTask>>,
     prefix: String,
 }
 
@@ -98,6 +104,7 @@ impl Redis {
         let client = redis::Client::open(url)?;
         let conn = ConnectionManager::new(client.clone()).await?;
         Ok(Self {
+            in_task: in_task::InTask::new(&client).map(Arc::new),
             client,
             conn,
             prefix: prefix.to_owned(),
@@ -123,19 +130,33 @@ impl Redis {
         lua: &Lua,
         args: impl Fn(&mut redis::Cmd),
     ) -> Result<T, redis::RedisError> {
-        let mut conn = self.conn.clone();
         let mut cmd = redis::cmd("EVALSHA");
         cmd.arg(&lua.sha);
         args(&mut cmd);
-        match cmd.query_async(&mut conn).await {
+        match self.query(&cmd).await {
             Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
                 let mut cmd = redis::cmd("EVAL");
                 cmd.arg(lua.src);
                 args(&mut cmd);
-                cmd.query_async(&mut conn).await
+                self.query(&cmd).await
             }
             other => other,
         }
+    }
+
+    /// A command of the request path: on a connection of the calling task's own while
+    /// one is free (`in_task`), else through the multiplexed connection.
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+    ) -> Result<T, redis::RedisError> {
+        if let Some(direct) = &self.in_task {
+            if let Some(reply) = direct.query(cmd).await {
+                return Ok(redis::from_redis_value(reply?)?);
+            }
+        }
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn).await
     }
 
     /// Counts a request in its rate-limit window and, when asked and within the limit,
