@@ -8,6 +8,9 @@
 //! - `gateway`: the gateway library alone (this binary with `serve`), full bookkeeping;
 //! - `server`: the real `resayil serve` binary (next to this one, or `--server-bin`),
 //!   everything the product runs: accept loop, timeouts, metrics, jobs;
+//! - `nginx`: Debian's nginx in front of two `resayil serve` instances on one PostgreSQL
+//!   (`--database-url`) and one Redis (`--redis-url`), the multi-instance set-up of
+//!   `deploy/`; its CPU is the three processes' together;
 //! - `floor`: a bare hyper pass-through proxy (this binary with `floor`): one upstream
 //!   connection per client connection, bytes relayed as they come, nothing else — the
 //!   least any HTTP proxy in Rust costs here, the floor the others are compared to.
@@ -37,7 +40,8 @@ struct Args {
     /// Concurrency levels.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     concurrency: Vec<usize>,
-    /// What to measure beside the fake itself: gateway, server, floor (comma-separated).
+    /// What to measure beside the fake itself: gateway, server, nginx, floor
+    /// (comma-separated).
     /// `gateway` alone prints the table of the gateway library (BENCHMARKS.md's first
     /// tables); any other choice prints one row per target.
     #[arg(long, value_delimiter = ',', default_value = "gateway")]
@@ -443,6 +447,9 @@ async fn load(url: &str, key: &str, kind: Kind, concurrency: usize, seconds: f64
 struct Target {
     name: &'static str,
     proc: Proc,
+    /// More processes of the same target (the second instance and nginx of `nginx`):
+    /// their CPU counts with `proc`'s; they are killed when the target is dropped.
+    others: Vec<Proc>,
     url: String,
     key: String,
     /// Stopped by closing its stdin (the bench's own processes) or by SIGTERM (the server).
@@ -450,11 +457,21 @@ struct Target {
 }
 
 impl Target {
+    /// CPU seconds of every process of the target.
+    fn cpu_seconds(&self) -> f64 {
+        std::iter::once(&self.proc)
+            .chain(&self.others)
+            .map(|p| cpu_seconds(p.0.id()))
+            .sum()
+    }
+
     async fn stop(mut self) {
         if self.sigterm {
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.proc.0.id().to_string()])
-                .status();
+            for p in std::iter::once(&self.proc).chain(&self.others) {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &p.0.id().to_string()])
+                    .status();
+            }
         } else {
             drop(self.proc.0.stdin.take());
         }
@@ -488,42 +505,49 @@ fn free_port() -> Result<u16, std::io::Error> {
     Ok(l.local_addr()?.port())
 }
 
-/// Prepares the server's database (migrations, the benchmark's catalog, an account and a
-/// key), then starts `resayil serve` on it.
-async fn start_server(
+/// Prepares a server's database: migrations, the benchmark's catalog, an account and a
+/// key (the key).
+async fn prepare_server_db(
+    args: &Args,
+    db: &str,
+    ollama: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let settings = Settings {
+        database_url: db.to_owned(),
+        ollama_url: ollama.to_owned(),
+        ..Settings::default()
+    };
+    let mut svc = Services::build(settings).await?;
+    let catalog = bench_catalog(svc.catalog.get().clone(), args.real_queue);
+    domain::catalog::sync(&svc.db, &catalog).await?;
+    svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
+    let key = bench_account(&svc).await?;
+    svc.db.clone().close().await?;
+    Ok(key)
+}
+
+/// Starts `resayil serve` on a prepared database; the process and its port, once
+/// `/healthz` answers. Instances started with the same `redis_prefix` share their counters.
+async fn spawn_server(
     args: &Args,
     bin: &std::path::Path,
-    name: &'static str,
     db: &str,
     ollama: &str,
     site: &std::path::Path,
-) -> Result<Target, Box<dyn std::error::Error>> {
-    let prefix = format!("bench-{:x}", rand::random::<u32>());
-    let key = {
-        let settings = Settings {
-            database_url: db.to_owned(),
-            ollama_url: ollama.to_owned(),
-            ..Settings::default()
-        };
-        let mut svc = Services::build(settings).await?;
-        let catalog = bench_catalog(svc.catalog.get().clone(), args.real_queue);
-        domain::catalog::sync(&svc.db, &catalog).await?;
-        svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
-        let key = bench_account(&svc).await?;
-        svc.db.clone().close().await?;
-        key
-    };
+    redis_prefix: &str,
+) -> Result<(Proc, u16), Box<dyn std::error::Error>> {
     let port = free_port()?;
     let mut cmd = Command::new(bin);
     cmd.arg("serve")
         .env("DATABASE_URL", db)
         .env("OLLAMA_URL", ollama)
-        .env("REDIS_PREFIX", &prefix)
+        .env("REDIS_PREFIX", redis_prefix)
         .env("LEPTOS_OUTPUT_NAME", "resayil")
         .env("LEPTOS_SITE_ROOT", site)
         .env("LEPTOS_SITE_PKG_DIR", "pkg")
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_ENV", "PROD")
+        .env("TRUSTED_PROXIES", "127.0.0.1")
         .env("RUST_LOG", "warn")
         .env_remove("LOG_FORMAT")
         .stdin(Stdio::null())
@@ -540,9 +564,88 @@ async fn start_server(
             .map_err(|e| format!("{} (build it: -p server --bin resayil): {e}", bin.display()))?,
     );
     wait_ready(&format!("http://127.0.0.1:{port}/healthz")).await?;
+    Ok((proc, port))
+}
+
+/// Prepares the server's database, then starts `resayil serve` on it.
+async fn start_server(
+    args: &Args,
+    bin: &std::path::Path,
+    name: &'static str,
+    db: &str,
+    ollama: &str,
+    site: &std::path::Path,
+) -> Result<Target, Box<dyn std::error::Error>> {
+    let key = prepare_server_db(args, db, ollama).await?;
+    let prefix = format!("bench-{:x}", rand::random::<u32>());
+    let (proc, port) = spawn_server(args, bin, db, ollama, site, &prefix).await?;
     Ok(Target {
         name,
         proc,
+        others: Vec::new(),
+        url: format!("http://127.0.0.1:{port}/v1/chat/completions"),
+        key,
+        sigterm: true,
+    })
+}
+
+/// Debian's nginx in front of two `resayil serve` instances on one database (PostgreSQL)
+/// and one Redis, configured as `deploy/nginx/resayil.conf` proxies `/v1` (HTTP/1.1 kept
+/// alive to the instances, no buffering). nginx runs as one process
+/// (`master_process off`) so that its CPU is one process's; the target's CPU is the two
+/// instances' and nginx's together.
+async fn start_nginx_pair(
+    args: &Args,
+    bin: &std::path::Path,
+    ollama: &str,
+    site: &std::path::Path,
+    work: &std::path::Path,
+) -> Result<Target, Box<dyn std::error::Error>> {
+    let (Some(db), Some(_)) = (&args.database_url, &args.redis_url) else {
+        return Err("the nginx target needs --database-url (PostgreSQL) and --redis-url".into());
+    };
+    let key = prepare_server_db(args, db, ollama).await?;
+    let prefix = format!("bench-{:x}", rand::random::<u32>());
+    let (a, port_a) = spawn_server(args, bin, db, ollama, site, &prefix).await?;
+    let (b, port_b) = spawn_server(args, bin, db, ollama, site, &prefix).await?;
+    let port = free_port()?;
+    let dir = work.join("nginx");
+    std::fs::create_dir_all(&dir)?;
+    let d = dir.display();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
+         error_log {d}/error.log warn;\nevents {{ worker_connections 4096; }}\nhttp {{\n\
+         access_log off;\nclient_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
+         upstream resayil {{ server 127.0.0.1:{port_a}; server 127.0.0.1:{port_b}; keepalive 128; }}\n\
+         server {{\nlisten 127.0.0.1:{port};\nkeepalive_requests 1000000;\n\
+         location /v1/ {{\nproxy_pass http://resayil;\nproxy_http_version 1.1;\n\
+         proxy_set_header Connection \"\";\nproxy_set_header Host $host;\n\
+         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+         proxy_buffering off;\nproxy_request_buffering off;\nproxy_read_timeout 600s;\n}}\n\
+         location / {{ proxy_pass http://resayil; }}\n}}\n}}\n"
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf)?;
+    let nginx = ["/usr/sbin/nginx", "nginx"]
+        .into_iter()
+        .find(|n| Command::new(n).arg("-v").output().is_ok())
+        .ok_or("nginx not found (apt-get install nginx)")?;
+    let proxy = Proc(
+        Command::new(nginx)
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    wait_ready(&format!("http://127.0.0.1:{port}/healthz")).await?;
+    Ok(Target {
+        name: "nginx + 2 servers",
+        proc: a,
+        others: vec![b, proxy],
         url: format!("http://127.0.0.1:{port}/v1/chat/completions"),
         key,
         sigterm: true,
@@ -591,6 +694,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 targets.push(Target {
                     name: "gateway",
                     proc,
+                    others: Vec::new(),
                     url: format!("http://{addr}/v1/chat/completions"),
                     key,
                     sigterm: false,
@@ -606,6 +710,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 targets.push(Target {
                     name: "floor",
                     proc,
+                    others: Vec::new(),
                     url: format!("http://{addr}/v1/chat/completions"),
                     key: "unused".into(),
                     sigterm: false,
@@ -636,6 +741,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     targets.push(start_server(&args, bin, name, &db, &direct_base, &site).await?);
                 }
             }
+            "nginx" => {
+                let bin = args
+                    .server_bin
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| sibling("resayil"));
+                let site = dir.path().join("site");
+                std::fs::create_dir_all(&site)?;
+                targets.push(start_nginx_pair(&args, &bin, &direct_base, &site, dir.path()).await?);
+            }
             other => return Err(format!("unknown target {other:?}").into()),
         }
     }
@@ -661,10 +776,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     },
                 )];
                 for t in &targets {
-                    let pid = t.proc.0.id();
-                    let cpu0 = cpu_seconds(pid);
+                    let cpu0 = t.cpu_seconds();
                     let s = load(&t.url, &t.key, kind, c, args.seconds).await;
-                    let cpu = cpu_seconds(pid) - cpu0;
+                    let cpu = t.cpu_seconds() - cpu0;
                     let row = Row {
                         s,
                         cpu_ms: cpu / (s.total.max(1) as f64) * 1000.0,
