@@ -141,16 +141,13 @@ impl InTask {
     /// An idle connection that Redis has not closed meanwhile.
     fn take_idle(&self) -> Option<Conn> {
         loop {
-            let mut c = self.idle.lock().ok()?.pop()?;
+            let c = self.idle.lock().ok()?.pop()?;
             // Nothing may arrive on an idle connection but its end (or an error): if
             // something is readable, it is closed.
             let mut probe = [0u8; 1];
             match c.tcp.try_read(&mut probe) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Some(c),
-                _ => {
-                    c.buf.clear();
-                    continue;
-                }
+                _ => continue, // closed (or out of step): dropped
             }
         }
     }
@@ -212,26 +209,21 @@ impl From<Failed> for RedisError {
 }
 
 impl Conn {
+    /// Writes `packed` and reads its reply. A connection found dropped before any byte
+    /// of the reply came is [`Failed::Closed`] (the command did not run).
     async fn exchange(&mut self, packed: &[u8]) -> Result<Value, Failed> {
-        match tokio::time::timeout(REPLY_TIMEOUT, async {
-            self.send(packed).await.map_err(|e| {
-                if e.is_connection_dropped() {
-                    Failed::Closed
-                } else {
-                    Failed::Other(e)
-                }
-            })?;
+        let exchanged = tokio::time::timeout(REPLY_TIMEOUT, async {
+            self.send(packed).await.map_err(Failed::Other)?;
             self.read_reply().await
         })
         .await
-        {
-            Ok(reply) => reply,
-            Err(_) => Err(Failed::Other(io_error(
+        .unwrap_or_else(|_| {
+            Err(Failed::Other(io_error(
                 std::io::ErrorKind::TimedOut,
                 "Redis did not answer in time",
-            ))),
-        }
-        .map_err(|f| match f {
+            )))
+        });
+        exchanged.map_err(|f| match f {
             Failed::Other(e) if e.is_connection_dropped() && self.buf.is_empty() => Failed::Closed,
             f => f,
         })
