@@ -232,3 +232,49 @@ async fn a_hold_left_by_a_crashed_instance_expires_and_frees_its_credits() {
     })
     .await;
 }
+
+/// The writer is not a task of the caller's runtime: with that runtime's only thread
+/// blocked (as request tasks keeping every worker busy would), what is queued is still
+/// written — on PostgreSQL through the writer's own pool.
+#[tokio::test(flavor = "current_thread")]
+async fn the_writer_writes_while_the_callers_runtime_is_blocked() {
+    each_db(|svc| async move {
+        let meter = Meter::start(svc.db.clone(), 20);
+        let id = format!("blocked-{}", crate::keys::random_token(8));
+        meter.record(UsageRecord {
+            request_id: id.clone(),
+            ..usage(0)
+        });
+        let (done, mut written) = oneshot::channel();
+        assert!(meter.inner.tx.try_send(Msg::Flush(done)).is_ok());
+        // This thread (the runtime's only one) waits synchronously for the writer.
+        let answered = std::thread::scope(|s| {
+            s.spawn(|| {
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                while std::time::Instant::now() < deadline {
+                    match written.try_recv() {
+                        Ok(()) => return true,
+                        Err(oneshot::error::TryRecvError::Empty) => {
+                            std::thread::sleep(Duration::from_millis(5))
+                        }
+                        Err(oneshot::error::TryRecvError::Closed) => return false,
+                    }
+                }
+                false
+            })
+            .join()
+            .unwrap()
+        });
+        assert!(
+            answered,
+            "the writer did not write while the runtime was blocked"
+        );
+        let rows = crate::entities::api_usage::Entity::find()
+            .filter(crate::entities::api_usage::Column::RequestId.eq(id.as_str()))
+            .count(&svc.db)
+            .await
+            .unwrap();
+        assert_eq!(rows, 1);
+    })
+    .await;
+}
