@@ -1,13 +1,5 @@
 //! The batched writer: charges, ledger rows, released holds and usage rows, a batch per
 //! transaction, then the credit thresholds of the accounts it charged.
-//!
-//! It runs on a thread of its own (a single-threaded runtime), not as one task among the
-//! request tasks: under load it was one task among dozens on two busy workers, waited for
-//! its turn after every statement, and fell behind (on PostgreSQL at concurrency 64 a
-//! batch took ~46 ms for ~10 ms of SQL, its queue filled and held new reservations back;
-//! BENCHMARKS.md, "Session 8"). On PostgreSQL it has its own small pool, whose sockets
-//! belong to this thread's runtime; SQLite connections are threads of their own already,
-//! so it shares the process's pool.
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, Query};
@@ -24,63 +16,7 @@ use crate::entities::{account, ledger as ledger_entity};
 use crate::usage::insert_batch;
 use crate::{ledger, time};
 
-/// Starts the writer's thread; it ends once every sender of `rx` is gone and the queue is
-/// written.
-pub(super) fn spawn_writer(
-    db: DatabaseConnection,
-    rx: mpsc::Receiver<Msg>,
-    warning_percent: i64,
-    failures: Arc<AtomicU64>,
-) {
-    let run = move || {
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                tracing::error!("usage writer: no runtime: {e}");
-                return;
-            }
-        };
-        rt.block_on(async move {
-            let own = own_pool(&db);
-            let db = own.clone().unwrap_or(db);
-            write_loop(db, rx, warning_percent, failures).await;
-            if let Some(own) = own {
-                let _ = own.close().await;
-            }
-        });
-    };
-    if let Err(e) = std::thread::Builder::new()
-        .name("usage-writer".into())
-        .spawn(run)
-    {
-        // Without a thread of its own nothing would write: better to stop than to serve
-        // requests whose charges are never written.
-        panic!("usage writer: no thread: {e}");
-    }
-}
-
-/// PostgreSQL: a pool of the writer's own with the process pool's connect options (at most
-/// two connections: the writer does one thing at a time). None for SQLite.
-fn own_pool(db: &DatabaseConnection) -> Option<DatabaseConnection> {
-    use sea_orm::sqlx::postgres::PgPoolOptions;
-    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
-        return None;
-    }
-    let options = db.get_postgres_connection_pool().connect_options();
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .min_connections(0)
-        .idle_timeout(Duration::from_secs(60))
-        .connect_lazy_with((*options).clone());
-    Some(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
-        pool,
-    ))
-}
-
-async fn write_loop(
+pub(super) async fn write_loop(
     db: DatabaseConnection,
     mut rx: mpsc::Receiver<Msg>,
     warning_percent: i64,
@@ -96,32 +32,14 @@ async fn write_loop(
             Msg::Flush(w) => waiters.push(w),
             m => batch.push(m),
         }
-        // Fill the batch with what is queued, looking again every TICK until it is full, a
-        // flush is asked for, or MAX_WAIT has passed. Not woken per item: the writer being
-        // a thread of its own, that would be a thread wake-up per request.
+        // Fill the batch with what is already queued, waiting a little for more.
         let deadline = tokio::time::Instant::now() + MAX_WAIT;
-        'fill: while batch.len() < BATCH && waiters.is_empty() {
-            loop {
-                match rx.try_recv() {
-                    Ok(Msg::Flush(w)) => {
-                        waiters.push(w);
-                        break 'fill;
-                    }
-                    Ok(m) => {
-                        batch.push(m);
-                        if batch.len() >= BATCH {
-                            break 'fill;
-                        }
-                    }
-                    Err(mpsc::error::TryRecvError::Empty) => break,
-                    Err(mpsc::error::TryRecvError::Disconnected) => break 'fill,
-                }
+        while batch.len() < BATCH && waiters.is_empty() {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(Msg::Flush(w))) => waiters.push(w),
+                Ok(Some(m)) => batch.push(m),
+                Ok(None) | Err(_) => break,
             }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                break;
-            }
-            tokio::time::sleep((deadline - now).min(TICK)).await;
         }
         let items = std::mem::take(&mut batch);
         if !items.is_empty() {
