@@ -68,3 +68,51 @@ fn sqlite_path(url: &str) -> Option<&str> {
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::ConnectionTrait;
+
+    /// sqlx 0.9.0 opened its PostgreSQL sockets without TCP_NODELAY: a statement longer than
+    /// one TCP segment (the usage writer's batch inserts) then waited for the server's
+    /// delayed ACK, ~40 ms each, and one instance on PostgreSQL fell to a third of its
+    /// throughput (BENCHMARKS.md, "Session 9"). Every connection of this process to the
+    /// database's port must send without delay.
+    #[tokio::test]
+    async fn connections_to_postgresql_have_nagle_off() {
+        use rustix::process::{getpid, pidfd_getfd, pidfd_open, PidfdFlags, PidfdGetfdFlags};
+        let url = match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => return,
+        };
+        let db = super::connect_only(&url).await.unwrap();
+        db.execute_unprepared("SELECT 1").await.unwrap();
+        let port = url::Url::parse(&url).unwrap().port().unwrap_or(5432);
+        // A duplicate of each of this process's descriptors, to read its socket options.
+        let me = pidfd_open(getpid(), PidfdFlags::empty()).expect("pidfd_open");
+        let mut checked = 0;
+        for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+            let Some(n) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+                continue;
+            };
+            let Ok(fd) = pidfd_getfd(&me, n, PidfdGetfdFlags::empty()) else {
+                continue;
+            };
+            let Ok(Some(peer)) = rustix::net::getpeername(&fd) else {
+                continue;
+            };
+            let Ok(peer) = std::net::SocketAddr::try_from(peer) else {
+                continue;
+            };
+            if peer.port() != port {
+                continue;
+            }
+            assert!(
+                rustix::net::sockopt::tcp_nodelay(&fd).unwrap(),
+                "the connection to {peer} delays small writes (Nagle)"
+            );
+            checked += 1;
+        }
+        assert!(checked > 0, "no connection to port {port} found");
+    }
+}
