@@ -299,31 +299,27 @@ mod tests {
         let k = key("db");
         let c = InTask::new(&client(&format!("{URL}/5"))).unwrap();
         query(&c, redis::cmd("SET").arg(&k).arg("x")).await;
-        let mut other = client(&format!("{URL}/5"))
+        assert_eq!(
+            get_over_multiplexed(&format!("{URL}/5"), &k)
+                .await
+                .as_deref(),
+            Some("x")
+        );
+        assert_eq!(get_over_multiplexed(URL, &k).await, None);
+        query(&c, redis::cmd("DEL").arg(&k)).await;
+    }
+
+    /// `GET key` through the redis crate's own connection to `url`.
+    async fn get_over_multiplexed(url: &str, key: &str) -> Option<String> {
+        let mut conn = client(url)
             .get_multiplexed_async_connection()
             .await
             .unwrap();
-        let in_5: Option<String> = redis::cmd("GET")
-            .arg(&k)
-            .query_async(&mut other)
+        redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut conn)
             .await
-            .unwrap();
-        assert_eq!(in_5.as_deref(), Some("x"));
-        let mut zero = client(URL)
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
-        let in_0: Option<String> = redis::cmd("GET")
-            .arg(&k)
-            .query_async(&mut zero)
-            .await
-            .unwrap();
-        assert_eq!(in_0, None);
-        let _: () = redis::cmd("DEL")
-            .arg(&k)
-            .query_async(&mut other)
-            .await
-            .unwrap();
+            .unwrap()
     }
 
     #[tokio::test]
