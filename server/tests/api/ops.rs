@@ -268,6 +268,83 @@ fn stream_body(max_tokens: u32, prompt: &str) -> Value {
            "messages": [{"role": "user", "content": prompt}]})
 }
 
+/// Migrates `db` and creates an Enterprise account with 100,000 credits; its API key.
+fn enterprise_key(db: &str, email: &str, phone: &str) -> String {
+    cli(db, &["migrate"], "");
+    cli(
+        db,
+        &[
+            "user",
+            "create",
+            "--email",
+            email,
+            "--phone",
+            phone,
+            "--plan",
+            "enterprise",
+            "--credits",
+            "100000",
+        ],
+        "password123\n",
+    );
+    cli(db, &["key", "create", "--email", email, "--label", "k"], "")
+}
+
+/// The per-request series of a served model, end to end through the real binary: a
+/// stream and a plain answer are counted under the model, endpoint, status and provider,
+/// and the stream's time to first token is sampled (the handles are registered once and
+/// kept: a second request of the same set counts on the same series).
+#[tokio::test]
+async fn metrics_count_served_requests_by_model_and_sample_time_to_first_token() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/metrics.db?mode=rwc", dir.path().display());
+    let (ollama, _fake) = fake_ollama::spawn_local(fake_ollama::Config::default())
+        .await
+        .unwrap();
+    let key = enterprise_key(&db, "metrics@example.com", "+96550011133");
+    let mut portal = Portal::start(&db, &format!("http://{ollama}"), &[]);
+    portal.wait_ready().await;
+    let client = reqwest::Client::new();
+    for stream in [true, false, false] {
+        let res = client
+            .post(format!("{}/v1/chat/completions", portal.base))
+            .bearer_auth(&key)
+            .json(
+                &json!({"model": "llama3.2:3b", "stream": stream, "max_tokens": 5,
+                "messages": [{"role": "user", "content": "hi"}]}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.text().await.unwrap(); // to its end: counted when done
+    }
+    let text = client
+        .get(format!("{}/metrics", portal.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let has = |line: &str| text.lines().any(|l| l == line);
+    assert!(
+        has(
+            r#"resayil_requests_total{endpoint="chat.completions",model="llama3.2:3b",status="200",provider="local"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        has(r#"resayil_time_to_first_token_seconds_count{model="llama3.2:3b"} 1"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"resayil_request_duration_seconds_count{endpoint="chat.completions"} 3"#),
+        "{text}"
+    );
+}
+
 /// SIGTERM with two streams open: the one that finishes within `SHUTDOWN_DRAIN_SECS`
 /// ends with `[DONE]`, the other is ended at the deadline with the error event and
 /// charged only what it generated; the writer is flushed, the holds given back, the exit
@@ -285,29 +362,8 @@ async fn sigterm_drains_streams_writes_usage_gives_holds_back_and_exits_0() {
     })
     .await
     .unwrap();
-    cli(&db, &["migrate"], "");
     let email = "drain@example.com";
-    cli(
-        &db,
-        &[
-            "user",
-            "create",
-            "--email",
-            email,
-            "--phone",
-            "+96550011122",
-            "--plan",
-            "enterprise",
-            "--credits",
-            "100000",
-        ],
-        "password123\n",
-    );
-    let key = cli(
-        &db,
-        &["key", "create", "--email", email, "--label", "drain"],
-        "",
-    );
+    let key = enterprise_key(&db, email, "+96550011122");
     let mut portal = Portal::start(
         &db,
         &format!("http://{ollama}"),
