@@ -29,6 +29,8 @@ use hyper::client::conn::http1::{self, Connection, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::repoll::Repoll;
+
 type Conn = Connection<TokioIo<TcpStream>, Full<Bytes>>;
 
 /// Idle connections kept at most.
@@ -164,6 +166,7 @@ impl DirectClient {
 
     async fn exchange(&self, path: &str, body: Bytes) -> Result<DirectResponse, String> {
         let mut reused = self.idle.take();
+        let repoll = Repoll::default();
         loop {
             let fresh = reused.is_none();
             let mut c = match reused.take() {
@@ -180,13 +183,14 @@ impl DirectClient {
                 )
                 .body(Full::new(body.clone()))
                 .map_err(|e| e.to_string())?;
-            match send(&mut c, req).await {
+            match send(&mut c, req, &repoll).await {
                 Ok(res) => {
                     return Ok(DirectResponse {
                         status: res.status(),
                         body: res.into_body(),
                         conn: Some(c),
                         idle: self.idle.clone(),
+                        repoll,
                     });
                 }
                 // A kept-alive connection the upstream had closed: the request never went
@@ -212,31 +216,45 @@ enum SendFail {
 async fn send(
     c: &mut Pooled,
     req: Request<Full<Bytes>>,
+    repoll: &Repoll,
 ) -> Result<http::Response<Incoming>, SendFail> {
     // Ready (or closed) first: a reused connection may have been closed by the upstream.
     let ready = std::future::poll_fn(|cx| {
-        if !c.drive(cx) {
-            return Poll::Ready(false);
-        }
-        c.sender.poll_ready(cx).map(|r| r.is_ok())
+        repoll.poll(cx, |cx| {
+            if !c.drive(cx) {
+                return Poll::Ready(false);
+            }
+            c.sender.poll_ready(cx).map(|r| r.is_ok())
+        })
     })
     .await;
     if !ready {
         return Err(SendFail::Unsent);
     }
-    let mut fut = std::pin::pin!(c.sender.try_send_request(req));
+    // Handed to the connection inside the poll: the hand-off wakes the connection's
+    // waker, which is this task's (see `crate::repoll`).
+    let mut req = Some(req);
+    let mut fut = std::pin::pin!(None);
     let mut conn_alive = true;
     std::future::poll_fn(|cx| {
-        if conn_alive {
-            conn_alive = c.conn.as_mut().poll(cx).is_pending();
-        }
-        fut.as_mut().poll(cx).map(|r| {
-            r.map_err(|e| {
-                if e.message().is_some() {
-                    SendFail::Unsent
-                } else {
-                    SendFail::Failed(e.error().to_string())
-                }
+        repoll.poll(cx, |cx| {
+            if let Some(req) = req.take() {
+                fut.set(Some(c.sender.try_send_request(req)));
+            }
+            if conn_alive {
+                conn_alive = c.conn.as_mut().poll(cx).is_pending();
+            }
+            let Some(fut) = fut.as_mut().as_pin_mut() else {
+                return Poll::Pending;
+            };
+            fut.poll(cx).map(|r| {
+                r.map_err(|e| {
+                    if e.message().is_some() {
+                        SendFail::Unsent
+                    } else {
+                        SendFail::Failed(e.error().to_string())
+                    }
+                })
             })
         })
     })
@@ -250,6 +268,8 @@ pub struct DirectResponse {
     /// Back to the pool once the body has been read to the end.
     conn: Option<Pooled>,
     idle: Arc<Pool>,
+    /// The connection and the body are polled here, one after the other.
+    repoll: Repoll,
 }
 
 impl DirectResponse {
@@ -272,44 +292,58 @@ impl DirectResponse {
     /// The next piece of the body: the connection is driven first, so whatever it has
     /// received is decoded before the body is asked.
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, String>>> {
-        loop {
-            if let Some(c) = &mut self.conn {
-                if !c.drive(cx) {
-                    // Ended: whatever it decoded is still in the body; nothing to reuse.
-                    self.conn = None;
-                }
-            }
-            match Pin::new(&mut self.body).poll_frame(cx) {
-                Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                    Ok(data) if data.is_empty() => continue,
-                    Ok(data) => return Poll::Ready(Some(Ok(data))),
-                    // Trailers: nothing the gateway uses.
-                    Err(_) => continue,
-                },
-                Poll::Ready(Some(Err(e))) => {
-                    self.conn = None;
-                    return Poll::Ready(Some(Err(e.to_string())));
-                }
-                Poll::Ready(None) => {
-                    self.give_back();
-                    return Poll::Ready(None);
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
-
-    fn give_back(&mut self) {
-        if let Some(c) = self.conn.take() {
-            if !c.sender.is_closed() {
-                self.idle.give_back(c);
-            }
-        }
+        let Self {
+            body,
+            conn,
+            idle,
+            repoll,
+            ..
+        } = self;
+        repoll.poll(cx, |cx| next_chunk(conn, body, idle, cx))
     }
 
     /// The body as a stream of pieces.
     pub fn into_stream(mut self) -> impl futures::Stream<Item = Result<Bytes, String>> + Send {
         futures::stream::poll_fn(move |cx| self.poll_chunk(cx))
+    }
+}
+
+/// [`DirectResponse::poll_chunk`] under its [`Repoll`].
+fn next_chunk(
+    conn: &mut Option<Pooled>,
+    body: &mut Incoming,
+    idle: &Pool,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Bytes, String>>> {
+    loop {
+        if let Some(c) = conn {
+            if !c.drive(cx) {
+                // Ended: whatever it decoded is still in the body; nothing to reuse.
+                *conn = None;
+            }
+        }
+        match Pin::new(&mut *body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                Ok(data) if data.is_empty() => continue,
+                Ok(data) => return Poll::Ready(Some(Ok(data))),
+                // Trailers: nothing the gateway uses.
+                Err(_) => continue,
+            },
+            Poll::Ready(Some(Err(e))) => {
+                *conn = None;
+                return Poll::Ready(Some(Err(e.to_string())));
+            }
+            Poll::Ready(None) => {
+                // The whole body: the connection can serve another request.
+                if let Some(c) = conn.take() {
+                    if !c.sender.is_closed() {
+                        idle.give_back(c);
+                    }
+                }
+                return Poll::Ready(None);
+            }
+            Poll::Pending => return Poll::Pending,
+        }
     }
 }
 
@@ -362,6 +396,55 @@ mod tests {
         tokio::time::sleep(idle + Duration::from_millis(50)).await;
         post_ok(&c).await;
         assert_eq!(accepted.load(Ordering::SeqCst), 2, "a new one once stale");
+    }
+
+    /// Counts the wake-ups a future gives its own task from inside its poll (each one a
+    /// yield to tokio: the task requeued and an idle worker thread woken to take it).
+    #[derive(Default)]
+    struct Probe {
+        polling: std::sync::atomic::AtomicBool,
+        inside: AtomicUsize,
+        task: std::sync::Mutex<Option<std::task::Waker>>,
+    }
+
+    impl std::task::Wake for Probe {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            if self.polling.load(Ordering::SeqCst) {
+                self.inside.fetch_add(1, Ordering::SeqCst);
+            }
+            if let Some(t) = self.task.lock().unwrap().as_ref() {
+                t.wake_by_ref();
+            }
+        }
+    }
+
+    async fn watched<F: std::future::Future>(probe: Arc<Probe>, f: F) -> F::Output {
+        let mut f = std::pin::pin!(f);
+        let waker = std::task::Waker::from(probe.clone());
+        std::future::poll_fn(|cx| {
+            *probe.task.lock().unwrap() = Some(cx.waker().clone());
+            probe.polling.store(true, Ordering::SeqCst);
+            let polled = f.as_mut().poll(&mut std::task::Context::from_waker(&waker));
+            probe.polling.store(false, Ordering::SeqCst);
+            polled
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_request_and_its_answer_never_wake_their_own_task_from_inside_its_poll() {
+        let (base, accepted) = counting_upstream().await;
+        let c = DirectClient::new(&base, LONG).unwrap();
+        let probe = Arc::new(Probe::default());
+        // A new connection, then the same one again from the pool.
+        watched(probe.clone(), post_ok(&c)).await;
+        watched(probe.clone(), post_ok(&c)).await;
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        assert_eq!(probe.inside.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

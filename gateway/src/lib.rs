@@ -73,6 +73,7 @@ mod models;
 pub mod openapi;
 mod ratelimit;
 mod relay;
+pub mod repoll;
 mod settlement;
 mod shared;
 mod strict;

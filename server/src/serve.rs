@@ -179,9 +179,12 @@ impl Connection {
         let conn = http
             .serve_connection(TokioIo::new(io), service)
             .with_upgrades();
+        // The request's handler, its body and the direct upstream client are all polled
+        // in this task: a hand-off between them must not make tokio requeue it.
+        let repoll = gateway::repoll::Repoll::default();
         let mut conn = std::pin::pin!(conn);
         tokio::select! {
-            result = conn.as_mut() => {
+            result = std::future::poll_fn(|cx| repoll.poll(cx, |cx| conn.as_mut().poll(cx))) => {
                 if let Err(e) = result {
                     tracing::debug!(%peer, "connection ended: {e}");
                 }
@@ -190,7 +193,9 @@ impl Connection {
             }
             _ = stop.changed() => conn.as_mut().graceful_shutdown(),
         }
-        if let Err(e) = conn.await {
+        if let Err(e) =
+            std::future::poll_fn(|cx| repoll.poll(cx, |cx| conn.as_mut().poll(cx))).await
+        {
             tracing::debug!(%peer, "connection ended: {e}");
         }
         drop(place);
@@ -214,4 +219,70 @@ fn at_capacity(path: &str) -> Response {
         http::HeaderValue::from_static("close"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::Poll;
+
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// Serves one request whose handler wakes its own task from inside its poll once (as
+    /// the hand-offs between hyper's connection and a request or answer body do) and says
+    /// whether a task spawned just before had run by the time the handler was polled again:
+    /// requeued behind it, or polled again at once.
+    async fn self_waking_request() -> String {
+        let router = Router::new().route(
+            "/x",
+            get(|| async {
+                let ran = Arc::new(AtomicBool::new(false));
+                let marker = ran.clone();
+                tokio::spawn(async move { marker.store(true, Ordering::SeqCst) });
+                let mut woken = false;
+                poll_fn(|cx| {
+                    if woken {
+                        return Poll::Ready(());
+                    }
+                    woken = true;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                })
+                .await;
+                if ran.load(Ordering::SeqCst) {
+                    "requeued"
+                } else {
+                    "polled again"
+                }
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = Limits {
+            header_read: Duration::from_secs(5),
+            keepalive_idle: Duration::from_secs(5),
+            body_read: Duration::from_secs(5),
+            max_connections: 4,
+        };
+        tokio::spawn(serve(listener, router, limits, std::future::pending()));
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(b"GET /x HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).await.unwrap();
+        answer
+    }
+
+    /// One thread, so the order in which tasks run is the scheduler's alone.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_request_that_wakes_its_own_task_is_polled_again_not_requeued() {
+        let answer = self_waking_request().await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("polled again"), "{answer}");
+    }
 }
