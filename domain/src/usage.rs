@@ -1,8 +1,8 @@
 //! One usage row per API request (success or failure), written off the request path in
 //! batches by the writer of [`crate::meter::Meter`], together with the request's charge.
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IdenStatic, PaginatorTrait,
+    QueryFilter, Value,
 };
 
 use crate::entities::api_usage;
@@ -33,56 +33,73 @@ pub struct UsageRecord {
 }
 
 impl UsageRecord {
-    pub(crate) fn into_active(self) -> api_usage::ActiveModel {
-        let clip = |s: String, n: usize| s.chars().take(n).collect::<String>();
-        api_usage::ActiveModel {
-            request_id: Set(clip(self.request_id, 64)),
-            account_id: Set(self.account_id),
-            key_id: Set(self.key_id),
-            endpoint: Set(self.endpoint.to_owned()),
-            requested_model: Set(clip(self.requested_model, 128)),
-            served_model: Set(self.served_model.map(|s| clip(s, 128))),
-            provider: Set(self.provider.map(str::to_owned)),
-            prompt_tokens: Set(self.prompt_tokens),
-            completion_tokens: Set(self.completion_tokens),
-            credits: Set(self.credits),
-            latency_ms: Set(self.latency_ms),
-            status: Set(i32::from(self.status)),
-            error: Set(self.error.map(|s| clip(s, 64))),
-            created_at: Set(self.created_at),
-            // Left out of a batch without team rows (the column then keeps its default),
-            // so the statement is the one of a schema before teams as well.
-            member_id: match self.member_id {
-                Some(m) => Set(Some(m)),
-                None => sea_orm::ActiveValue::NotSet,
-            },
-            playground: Set(self.playground),
-            ..Default::default()
-        }
+    /// The columns of [`UsageRecord::values`]: those of the first schema, then the later
+    /// ones in the order their migrations added them.
+    pub(crate) fn columns() -> [&'static str; 16] {
+        use api_usage::Column as C;
+        [
+            C::RequestId,
+            C::AccountId,
+            C::KeyId,
+            C::Endpoint,
+            C::RequestedModel,
+            C::ServedModel,
+            C::Provider,
+            C::PromptTokens,
+            C::CompletionTokens,
+            C::Credits,
+            C::LatencyMs,
+            C::Status,
+            C::Error,
+            C::CreatedAt,
+            C::Playground,
+            C::MemberId,
+        ]
+        .map(|c| c.as_str())
+    }
+
+    /// The row's values in the order of [`UsageRecord::columns`] (texts clipped to their
+    /// columns' lengths).
+    pub(crate) fn values(self) -> [Value; 16] {
+        let clip = |s: String, n: usize| {
+            if s.len() <= n {
+                s
+            } else {
+                s.chars().take(n).collect::<String>()
+            }
+        };
+        [
+            clip(self.request_id, 64).into(),
+            self.account_id.into(),
+            self.key_id.into(),
+            self.endpoint.into(),
+            clip(self.requested_model, 128).into(),
+            self.served_model.map(|s| clip(s, 128)).into(),
+            self.provider.into(),
+            self.prompt_tokens.into(),
+            self.completion_tokens.into(),
+            self.credits.into(),
+            self.latency_ms.into(),
+            i32::from(self.status).into(),
+            self.error.map(|s| clip(s, 64)).into(),
+            self.created_at.into(),
+            self.playground.into(),
+            self.member_id.into(),
+        ]
     }
 }
 
-/// Writes `rows` in a few multi-row INSERTs of 256, 64, 16, 4 or 1 rows: a handful of
-/// distinct statements, so they stay in the connection's prepared-statement cache instead
-/// of pushing the hot path's statements out of it.
+/// Writes `rows`, in the order given, in a few multi-row INSERTs
+/// ([`crate::db::insert_rows`]).
 pub async fn insert_batch<C: ConnectionTrait>(db: &C, rows: Vec<UsageRecord>) -> Result<(), Error> {
-    let mut rows = rows.into_iter().peekable();
-    let mut left = rows.len();
-    while left > 0 {
-        let n = [256, 64, 16, 4, 1]
-            .into_iter()
-            .find(|n| *n <= left)
-            .unwrap_or(1);
-        let chunk: Vec<_> = rows
-            .by_ref()
-            .take(n)
-            .map(UsageRecord::into_active)
-            .collect();
-        left -= chunk.len();
-        api_usage::Entity::insert_many(chunk)
-            .exec_without_returning(db)
-            .await?;
-    }
+    let values = rows.into_iter().map(UsageRecord::values).collect();
+    crate::db::insert_rows(
+        db,
+        api_usage::Entity.as_str(),
+        UsageRecord::columns(),
+        values,
+    )
+    .await?;
     Ok(())
 }
 
@@ -161,6 +178,66 @@ mod tests {
                 .await
                 .unwrap();
             assert!(cloud >= 200);
+        })
+        .await;
+    }
+
+    /// Every column written as the entity reads it back, on both databases: each statement
+    /// shape (341 rows = 256 + 64 + 16 + 4 + 1), empty and filled optional columns, texts
+    /// clipped by characters (not bytes), rows in the order given.
+    #[tokio::test]
+    async fn a_batch_is_written_column_for_column_in_order() {
+        each_db(|svc| async move {
+            let a = new_account(&svc).await;
+            let records: Vec<UsageRecord> = (0..341)
+                .map(|n: i64| {
+                    let full = n % 2 == 0;
+                    UsageRecord {
+                        request_id: format!("req-{n}-{}", "x".repeat(80)),
+                        account_id: Some(a.id),
+                        key_id: full.then_some(n),
+                        endpoint: "chat.completions",
+                        requested_model: "نموذج".repeat(40),
+                        served_model: full.then(|| format!("m{n}")),
+                        provider: full.then_some("local"),
+                        prompt_tokens: n,
+                        completion_tokens: 2 * n,
+                        credits: 3 * n,
+                        latency_ms: n + 7,
+                        status: if full { 200 } else { 503 },
+                        error: (!full).then(|| "upstream_unavailable".to_owned()),
+                        created_at: 1_700_000_000 + n,
+                        member_id: (n % 3 == 0).then_some(n + 1),
+                        playground: n % 5 == 0,
+                    }
+                })
+                .collect();
+            insert_batch(&svc.db, records.clone()).await.unwrap();
+            let mut rows = for_account(&svc.db, a.id).await.unwrap();
+            rows.reverse();
+            assert_eq!(rows.len(), records.len());
+            for (row, r) in rows.iter().zip(&records) {
+                assert_eq!(
+                    row.request_id,
+                    r.request_id.chars().take(64).collect::<String>()
+                );
+                assert_eq!(row.account_id, r.account_id);
+                assert_eq!(row.key_id, r.key_id);
+                assert_eq!(row.endpoint, r.endpoint);
+                assert_eq!(row.requested_model.chars().count(), 128);
+                assert!(r.requested_model.starts_with(&row.requested_model));
+                assert_eq!(row.served_model, r.served_model);
+                assert_eq!(row.provider.as_deref(), r.provider);
+                assert_eq!(row.prompt_tokens, r.prompt_tokens);
+                assert_eq!(row.completion_tokens, r.completion_tokens);
+                assert_eq!(row.credits, r.credits);
+                assert_eq!(row.latency_ms, r.latency_ms);
+                assert_eq!(row.status, i32::from(r.status));
+                assert_eq!(row.error, r.error);
+                assert_eq!(row.created_at, r.created_at);
+                assert_eq!(row.member_id, r.member_id);
+                assert_eq!(row.playground, r.playground);
+            }
         })
         .await;
     }

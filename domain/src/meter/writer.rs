@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic,
+    QueryFilter, TransactionTrait, Value,
 };
 
 use super::holds::delete_hold;
@@ -91,10 +91,25 @@ async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>
     let txn = db.begin().await?;
     let holds = batch.write_holds(&txn).await?;
     let accounts = batch.write_accounts(&txn, &holds).await?;
-    for chunk in accounts.ledger_rows.chunks(256) {
-        ledger_entity::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
+    {
+        use ledger_entity::Column as C;
+        let columns = [
+            C::AccountId,
+            C::Delta,
+            C::BalanceAfter,
+            C::Kind,
+            C::Reason,
+            C::Reference,
+            C::CreatedAt,
+        ]
+        .map(|c| c.as_str());
+        crate::db::insert_rows(
+            &txn,
+            ledger_entity::Entity.as_str(),
+            columns,
+            accounts.ledger_rows,
+        )
+        .await?;
     }
     write_usage(&txn, items, &accounts.cost).await?;
     txn.commit().await?;
@@ -121,7 +136,8 @@ struct HoldsWritten {
 struct AccountsWritten {
     /// What each charge (by its position in the batch's charges) cost in the end.
     cost: Vec<i64>,
-    ledger_rows: Vec<ledger_entity::ActiveModel>,
+    /// In the order of the columns in [`write`].
+    ledger_rows: Vec<[Value; 7]>,
     balances: Vec<(i64, i64)>,
 }
 
@@ -258,28 +274,21 @@ impl<'a> Batch<'a> {
     }
 }
 
-fn ledger_row(
-    account_id: i64,
-    c: &Charge,
-    delta: i64,
-    balance: i64,
-    now: i64,
-) -> ledger_entity::ActiveModel {
+fn ledger_row(account_id: i64, c: &Charge, delta: i64, balance: i64, now: i64) -> [Value; 7] {
     let reason = if c.hold.is_some() {
         "charge"
     } else {
         "settlement"
     };
-    ledger_entity::ActiveModel {
-        account_id: Set(account_id),
-        delta: Set(delta),
-        balance_after: Set(balance),
-        kind: Set(ledger::Kind::Usage.as_str().to_owned()),
-        reason: Set(Some(reason.to_owned())),
-        reference: Set(Some(c.reference.clone())),
-        created_at: Set(now),
-        ..Default::default()
-    }
+    [
+        account_id.into(),
+        delta.into(),
+        balance.into(),
+        ledger::Kind::Usage.as_str().into(),
+        Some(reason).into(),
+        Some(c.reference.clone()).into(),
+        now.into(),
+    ]
 }
 
 /// Phase 3: the usage rows, in the order they came (a charge's row says what it cost),

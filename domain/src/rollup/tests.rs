@@ -223,7 +223,6 @@ async fn days_turn_at_kuwait_midnight_and_hours_stay_hours() {
 #[tokio::test]
 async fn the_migration_backfills_rows_written_before() {
     use migrations::MigratorTrait;
-    use sea_orm::EntityTrait;
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/bf.db?mode=rwc", dir.path().display());
     let db = sea_orm::Database::connect(&url).await.unwrap();
@@ -244,14 +243,16 @@ async fn the_migration_backfills_rows_written_before() {
         })
         .collect();
     // Written as the schema of that time holds them: without the later columns
-    // (`member_id` is left out when None; `playground` came with a later migration).
-    let old_rows = rows.iter().cloned().map(|r| {
-        let mut am = r.into_active();
-        am.playground = sea_orm::ActiveValue::NotSet;
-        am
-    });
-    crate::entities::api_usage::Entity::insert_many(old_rows)
-        .exec_without_returning(&db)
+    // (`playground` and `member_id` came with later migrations).
+    let columns: [&str; 14] = std::array::from_fn(|i| UsageRecord::columns()[i]);
+    let old_rows = rows
+        .iter()
+        .map(|r| {
+            let values = r.clone().values();
+            std::array::from_fn(|i| values[i].clone())
+        })
+        .collect();
+    crate::db::insert_rows(&db, "api_usage", columns, old_rows)
         .await
         .unwrap();
     migrations::Migrator::up(&db, None).await.unwrap();
