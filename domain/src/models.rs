@@ -15,28 +15,27 @@ pub enum Access<'a> {
     NotFound,
 }
 
-/// `bge-m3`, `BGE-M3` and `bge-m3:latest` all name the same model.
-fn normalise(id: &str) -> String {
-    id.strip_suffix(":latest")
-        .unwrap_or(id)
-        .to_ascii_lowercase()
-}
-
 impl Catalog {
-    /// True for the models that are never listed or served.
+    /// True for the models that are never listed or served (`bge-m3`, `BGE-M3` and
+    /// `bge-m3:latest` all name the same model).
     pub fn is_denied(&self, id: &str) -> bool {
-        let id = normalise(id);
-        self.denied_models.iter().any(|d| normalise(d) == id)
+        // Without `:latest` and letter case, compared without allocating (asked on every
+        // request).
+        let id = id.strip_suffix(":latest").unwrap_or(id);
+        self.denied_models.iter().any(|d| {
+            d.strip_suffix(":latest")
+                .unwrap_or(d)
+                .eq_ignore_ascii_case(id)
+        })
     }
 
     /// The lowest plan that may use `model`: the first plan (by priority) listing it, or the
     /// lowest plan for embedding models no plan lists.
     pub fn plan_for_model(&self, model: &Model) -> Option<&Plan> {
-        let mut plans: Vec<&Plan> = self.plans.iter().collect();
-        plans.sort_by_key(|p| p.priority);
-        plans
-            .into_iter()
-            .find(|p| p.models.iter().any(|m| m == &model.id))
+        self.plans
+            .iter()
+            .filter(|p| p.models.iter().any(|m| m == &model.id))
+            .min_by_key(|p| p.priority)
             .or_else(|| model.embedding.then(|| self.lowest_plan()))
     }
 
@@ -114,6 +113,9 @@ mod tests {
             ));
         }
         assert!(c.is_denied("BGE-M3:latest"));
+        assert!(c.is_denied("bge-m3"));
+        assert!(!c.is_denied("bge-m3x"));
+        assert!(!c.is_denied("llama3.2:3b"));
     }
 
     #[test]
