@@ -101,6 +101,18 @@ async fn a_large_balance_is_served_from_a_hold_and_every_charge_is_a_ledger_row(
         assert!(rows
             .iter()
             .any(|r| r.delta == -3 && r.reference.as_deref() == Some("first")));
+        // Every column as written by the batch: served from the hold, a running balance
+        // from row to row ending at the account's balance.
+        let mut rows = rows;
+        rows.sort_by_key(|r| r.id);
+        assert!(rows.iter().all(|r| r.reason.as_deref() == Some("charge")));
+        assert!(rows
+            .iter()
+            .all(|r| r.created_at > 0 && r.reference.is_some()));
+        for pair in rows.windows(2) {
+            assert_eq!(pair[1].balance_after, pair[0].balance_after + pair[1].delta);
+        }
+        assert_eq!(rows.last().unwrap().balance_after, balance);
         meter.shutdown().await;
         assert_eq!(books(&svc, id).await.2, 0, "shutdown gives the hold back");
         let n = credit_hold::Entity::find()

@@ -91,26 +91,13 @@ async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>
     let txn = db.begin().await?;
     let holds = batch.write_holds(&txn).await?;
     let accounts = batch.write_accounts(&txn, &holds).await?;
-    {
-        use ledger_entity::Column as C;
-        let columns = [
-            C::AccountId,
-            C::Delta,
-            C::BalanceAfter,
-            C::Kind,
-            C::Reason,
-            C::Reference,
-            C::CreatedAt,
-        ]
-        .map(|c| c.as_str());
-        crate::db::insert_rows(
-            &txn,
-            ledger_entity::Entity.as_str(),
-            columns,
-            accounts.ledger_rows,
-        )
-        .await?;
-    }
+    crate::db::insert_rows(
+        &txn,
+        ledger_entity::Entity.as_str(),
+        ledger_columns(),
+        accounts.ledger_rows,
+    )
+    .await?;
     write_usage(&txn, items, &accounts.cost).await?;
     txn.commit().await?;
     Ok(accounts.balances)
@@ -136,7 +123,7 @@ struct HoldsWritten {
 struct AccountsWritten {
     /// What each charge (by its position in the batch's charges) cost in the end.
     cost: Vec<i64>,
-    /// In the order of the columns in [`write`].
+    /// In the order of [`ledger_columns`].
     ledger_rows: Vec<[Value; 7]>,
     balances: Vec<(i64, i64)>,
 }
@@ -272,6 +259,21 @@ impl<'a> Batch<'a> {
         }
         Ok(out)
     }
+}
+
+/// The columns of [`ledger_row`]'s values.
+fn ledger_columns() -> [&'static str; 7] {
+    use ledger_entity::Column as C;
+    [
+        C::AccountId,
+        C::Delta,
+        C::BalanceAfter,
+        C::Kind,
+        C::Reason,
+        C::Reference,
+        C::CreatedAt,
+    ]
+    .map(|c| c.as_str())
 }
 
 fn ledger_row(account_id: i64, c: &Charge, delta: i64, balance: i64, now: i64) -> [Value; 7] {
