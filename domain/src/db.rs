@@ -93,11 +93,44 @@ pub(crate) async fn insert_rows<C: ConnectionTrait, const N: usize>(
         let n = INSERT_SHAPES.into_iter().find(|n| *n <= left).unwrap_or(1);
         let values: Vec<Value> = rows.by_ref().take(n).flatten().collect();
         left -= n;
-        let sql = insert_sql(backend, table, &columns, n);
+        let sql = cached_insert_sql(backend, table, &columns, n);
         db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
     }
     Ok(())
+}
+
+/// [`insert_sql`], written once per statement: the writer sends a few shapes thousands of
+/// times a second, and writing a placeholder list of up to 4,096 entries each time cost
+/// more than copying it.
+fn cached_insert_sql(backend: DbBackend, table: &str, columns: &[&str], rows: usize) -> String {
+    struct Written {
+        backend: DbBackend,
+        table: String,
+        columns: Vec<String>,
+        rows: usize,
+        sql: String,
+    }
+    // A handful of entries (tables × shapes × backends): a list is the fastest lookup.
+    static WRITTEN: std::sync::Mutex<Vec<Written>> = std::sync::Mutex::new(Vec::new());
+    let mut written = WRITTEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let found = written.iter().find(|w| {
+        w.backend == backend && w.rows == rows && w.table == table && w.columns == columns
+    });
+    if let Some(w) = found {
+        return w.sql.clone();
+    }
+    let sql = insert_sql(backend, table, columns, rows);
+    written.push(Written {
+        backend,
+        table: table.to_owned(),
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        rows,
+        sql: sql.clone(),
+    });
+    sql
 }
 
 /// `INSERT INTO "table" ("a", "b") VALUES (?, ?), (?, ?)` for `rows` rows, with the
@@ -134,6 +167,51 @@ fn insert_sql(backend: DbBackend, table: &str, columns: &[&str], rows: usize) ->
 #[cfg(test)]
 mod tests {
     use sea_orm::ConnectionTrait;
+
+    #[test]
+    fn an_insert_is_written_once_and_the_same_every_time() {
+        use sea_orm::DbBackend;
+        let cases = [
+            (
+                DbBackend::Sqlite,
+                "t",
+                vec!["a", "b"],
+                1,
+                r#"INSERT INTO "t" ("a", "b") VALUES (?, ?)"#,
+            ),
+            (
+                DbBackend::Postgres,
+                "t",
+                vec!["a", "b"],
+                2,
+                r#"INSERT INTO "t" ("a", "b") VALUES ($1, $2), ($3, $4)"#,
+            ),
+            (
+                DbBackend::Sqlite,
+                "t",
+                vec!["a"],
+                2,
+                r#"INSERT INTO "t" ("a") VALUES (?), (?)"#,
+            ),
+            (
+                DbBackend::Sqlite,
+                "u",
+                vec!["a", "b"],
+                1,
+                r#"INSERT INTO "u" ("a", "b") VALUES (?, ?)"#,
+            ),
+        ];
+        // Twice over: the second round comes from the cache and must not mix up entries
+        // that differ in one part only.
+        for _ in 0..2 {
+            for (backend, table, columns, rows, sql) in &cases {
+                assert_eq!(
+                    super::cached_insert_sql(*backend, table, columns, *rows),
+                    *sql
+                );
+            }
+        }
+    }
 
     /// sqlx 0.9.0 opened its PostgreSQL sockets without TCP_NODELAY: a statement longer than
     /// one TCP segment (the usage writer's batch inserts) then waited for the server's

@@ -56,7 +56,24 @@ pub fn random_token(n: usize) -> String {
 }
 
 pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
+    to_hex(&sha256(s))
+}
+
+/// The SHA-256 digest of `s`: what [`sha256_hex`] writes in hex (the gateway's key cache
+/// is keyed by it, without the hex string).
+pub fn sha256(s: &str) -> [u8; 32] {
+    Sha256::digest(s.as_bytes()).into()
+}
+
+/// Lower-case hex, two digits per byte.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Creates a key for the account, within its plan's key limit. Returns the listing and the
@@ -270,6 +287,19 @@ pub async fn touch(db: &DatabaseConnection, key_id: i64) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::testing::{each_db, new_account};
+
+    #[test]
+    fn hashes_are_lower_case_hex_of_sha256() {
+        // FIPS 180-2's example, and every byte value against the `hex` crate.
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(to_hex(&sha256("abc")), sha256_hex("abc"));
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(to_hex(&all), hex::encode(&all));
+        assert_eq!(to_hex(&[]), "");
+    }
 
     #[tokio::test]
     async fn a_key_is_shown_once_listed_by_prefix_and_stored_as_a_hash() {

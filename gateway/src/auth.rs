@@ -94,7 +94,8 @@ struct Cached {
 }
 
 pub struct KeyCache {
-    entries: RwLock<HashMap<String, Cached>>,
+    /// By the SHA-256 digest of the presented key: no key is kept in memory as typed.
+    entries: RwLock<HashMap<[u8; 32], Cached>>,
     /// When this instance last wrote `last_used_at` per key (at most once a minute).
     touched: Mutex<HashMap<i64, Instant>>,
 }
@@ -132,7 +133,7 @@ impl KeyCache {
         headers: &HeaderMap,
     ) -> Result<Arc<Caller>, ApiError> {
         let presented = bearer(headers)?;
-        let hash = domain::keys::sha256_hex(presented);
+        let hash = domain::keys::sha256(presented);
         if let Some(caller) = self.fresh(&hash) {
             if let Some(key_id) = caller.key_id {
                 self.touch(svc, key_id);
@@ -181,7 +182,7 @@ impl KeyCache {
         Ok(caller)
     }
 
-    fn fresh(&self, hash: &str) -> Option<Arc<Caller>> {
+    fn fresh(&self, hash: &[u8; 32]) -> Option<Arc<Caller>> {
         let entries = self.entries.read().ok()?;
         let c = entries.get(hash)?;
         (c.fetched.elapsed() < CACHE_TTL).then(|| c.caller.clone())

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::Notify;
@@ -34,9 +34,25 @@ impl RequestIds {
         }
     }
 
+    /// The prefix and the counter, at least ten digits (`req_…0000000042`).
     pub fn next(&self) -> Arc<str> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        Arc::from(format!("{}{n:010}", self.prefix))
+        // Written into one buffer (the prefix is 16 ASCII characters, a u64 at most 20
+        // digits): one allocation, for the `Arc`.
+        let mut buf = [b'0'; 40];
+        let p = self.prefix.len().min(buf.len() - 20);
+        buf[..p].copy_from_slice(&self.prefix.as_bytes()[..p]);
+        let mut digits = [b'0'; 20];
+        let mut i = digits.len();
+        let mut m = n;
+        while m > 0 {
+            i -= 1;
+            digits[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+        }
+        let width = (digits.len() - i).max(10);
+        buf[p..p + width].copy_from_slice(&digits[digits.len() - width..]);
+        Arc::from(std::str::from_utf8(&buf[..p + width]).unwrap_or("req"))
     }
 }
 
@@ -51,11 +67,12 @@ pub async fn request_id(
         started: Instant::now(),
         gate: None,
     };
+    const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     let header = HeaderValue::from_str(&ctx.request_id).ok();
     req.extensions_mut().insert(ctx);
     let mut res = next.run(req).await;
     if let Some(v) = header {
-        res.headers_mut().insert("x-request-id", v);
+        res.headers_mut().insert(X_REQUEST_ID, v);
     }
     res
 }
@@ -98,6 +115,27 @@ impl Drop for TrackGuard {
     fn drop(&mut self) {
         if self.0.open.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_the_prefix_and_at_least_ten_digits() {
+        let ids = RequestIds::new();
+        assert_eq!(ids.prefix.len(), 16);
+        for (n, digits) in [
+            (1u64, "0000000001"),
+            (42, "0000000042"),
+            (9_999_999_999, "9999999999"),
+            (12_345_678_901, "12345678901"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
+            ids.next.store(n, Ordering::Relaxed);
+            assert_eq!(&*ids.next(), format!("{}{digits}", ids.prefix));
         }
     }
 }

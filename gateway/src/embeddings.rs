@@ -34,10 +34,11 @@ pub async fn create(
     AxState(st): AxState<Arc<State>>,
     Extension(ctx): Extension<Ctx>,
     Extension(caller): Extension<Arc<Caller>>,
-    headers: HeaderMap,
-    body: Body,
+    req: axum::extract::Request,
 ) -> Response {
-    match run(&st, &ctx, &caller, &headers, body).await {
+    // The request whole rather than a `HeaderMap` extractor, which copies every header.
+    let (parts, body) = req.into_parts();
+    match run(&st, &ctx, &caller, &parts.headers, body).await {
         Ok(res) => res,
         Err(e) => e.into_response(),
     }

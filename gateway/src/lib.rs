@@ -52,7 +52,7 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use domain::meter::Meter;
 use domain::Services;
@@ -186,15 +186,20 @@ impl Gateway {
         Ok(Self { st: Arc::new(st) })
     }
 
-    /// The routes, relative to `/v1`, with their state and middleware.
+    /// The routes under `/v1` (merged, not nested: a nested router rewrites every
+    /// request's URI), with their state and middleware. Any other path under `/v1` is an
+    /// OpenAI-style 404 after the same admission.
     pub fn router(&self) -> Router {
         let st = self.st.clone();
+        let not_found = || async { ApiError::not_found() };
         Router::new()
-            .route("/chat/completions", post(chat::completions))
-            .route("/embeddings", post(embeddings::create))
-            .route("/models", get(models::list))
-            .route("/models/{*id}", get(models::get))
-            .fallback(|| async { ApiError::not_found() })
+            .route("/v1/chat/completions", post(chat::completions))
+            .route("/v1/embeddings", post(embeddings::create))
+            .route("/v1/models", get(models::list))
+            .route("/v1/models/{*id}", get(models::get))
+            .route("/v1", any(not_found))
+            .route("/v1/", any(not_found))
+            .route("/v1/{*rest}", any(not_found))
             .layer(from_fn_with_state(st.clone(), admission))
             .layer(from_fn_with_state(st.ids.clone(), context::request_id))
             .with_state(st)

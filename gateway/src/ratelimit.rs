@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::capacity::{LocalCapacity, Slot};
 use crate::shared::Redis;
@@ -29,15 +29,31 @@ pub struct Decision {
 impl Decision {
     /// `x-ratelimit-*` headers (OpenAI's names; this gateway limits requests only).
     pub fn write_headers(&self, h: &mut HeaderMap) {
-        h.insert("x-ratelimit-limit-requests", HeaderValue::from(self.limit));
-        h.insert(
-            "x-ratelimit-remaining-requests",
-            HeaderValue::from(self.remaining),
-        );
-        if let Ok(v) = HeaderValue::from_str(&format!("{}s", self.reset_secs)) {
-            h.insert("x-ratelimit-reset-requests", v);
+        // Names built once (a name given as text is parsed and checked on every insert).
+        const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
+        const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining-requests");
+        const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset-requests");
+        h.insert(LIMIT, HeaderValue::from(self.limit));
+        h.insert(REMAINING, HeaderValue::from(self.remaining));
+        h.insert(RESET, seconds(self.reset_secs));
+    }
+}
+
+/// `n` seconds as OpenAI writes them (`"12s"`), without a formatted string in between.
+fn seconds(n: u64) -> HeaderValue {
+    let mut buf = [0u8; 21];
+    let mut i = buf.len() - 1;
+    buf[i] = b's';
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
+    HeaderValue::from_bytes(&buf[i..]).unwrap_or(HeaderValue::from_static("0s"))
 }
 
 /// Requests with a missing or invalid key one client IP may make per minute.
@@ -261,5 +277,28 @@ impl Limiter {
         }
         entry.1 = entry.1.saturating_add(1);
         u64::from(entry.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reset_header_is_whole_seconds_with_an_s() {
+        for n in [0, 7, 10, 59, 60, 1_000, u64::MAX] {
+            assert_eq!(seconds(n), HeaderValue::from_str(&format!("{n}s")).unwrap());
+        }
+        let mut h = HeaderMap::new();
+        Decision {
+            allowed: true,
+            limit: 60,
+            remaining: 59,
+            reset_secs: 42,
+        }
+        .write_headers(&mut h);
+        assert_eq!(h["x-ratelimit-limit-requests"], "60");
+        assert_eq!(h["x-ratelimit-remaining-requests"], "59");
+        assert_eq!(h["x-ratelimit-reset-requests"], "42s");
     }
 }

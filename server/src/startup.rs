@@ -179,7 +179,7 @@ fn router(
     // browser-facing layers above run on its hot path.
     // Health, readiness and metrics: no page middleware either.
     Router::new()
-        .nest("/v1", gateway.router())
+        .merge(gateway.router())
         .merge(crate::ops::routes(ops))
         .merge(site)
 }

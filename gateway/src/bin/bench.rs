@@ -40,6 +40,9 @@ struct Args {
     /// Concurrency levels.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     concurrency: Vec<usize>,
+    /// Which requests: `non-stream`, `stream` (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "non-stream,stream")]
+    kinds: Vec<Kind>,
     /// What to measure beside the fake itself: gateway, server, nginx, floor
     /// (comma-separated).
     /// `gateway` alone prints the table of the gateway library (BENCHMARKS.md's first
@@ -94,6 +97,9 @@ enum Cmd {
     Floor {
         #[arg(long)]
         upstream: String,
+        /// Where to listen (default: a free port of 127.0.0.1).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
     },
 }
 
@@ -120,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 real_queue,
                 metrics,
             }) => serve(database_url, ollama_url, redis_url, real_queue, metrics).await,
-            Some(Cmd::Floor { upstream }) => floor::run(upstream).await,
+            Some(Cmd::Floor { upstream, listen }) => floor::run(upstream, listen).await,
             None => run(args).await,
         }
     })
@@ -211,7 +217,7 @@ async fn serve(
     svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
     let key = bench_account(&svc).await?;
     let gw = gateway::Gateway::new(svc).await?;
-    let app = axum::Router::new().nest("/v1", gw.router());
+    let app = gw.router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     println!("READY {addr} {key}");
@@ -248,8 +254,8 @@ mod floor {
     use tokio::net::{TcpListener, TcpStream};
     use tokio::sync::Mutex;
 
-    pub async fn run(upstream: String) -> Result<(), Box<dyn std::error::Error>> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
+    pub async fn run(upstream: String, listen: String) -> Result<(), Box<dyn std::error::Error>> {
+        let listener = TcpListener::bind(listen).await?;
         println!("READY {}", listener.local_addr()?);
         std::io::stdout().flush()?;
         let accept = async {
@@ -335,7 +341,7 @@ async fn wait_ready(url: &str) -> Result<(), Box<dyn std::error::Error>> {
     Err(format!("{url} did not come up").into())
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Kind {
     NonStream,
     Stream,
@@ -765,7 +771,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // (kind, conc, target name) → one Row per round; "direct" included.
     let mut rows: Vec<(Kind, usize, &'static str, Vec<Row>)> = Vec::new();
     for round in 1..=args.rounds {
-        for kind in [Kind::NonStream, Kind::Stream] {
+        for &kind in &args.kinds {
             for &c in &args.concurrency {
                 let direct = load(&direct_url, "unused", kind, c, args.seconds).await;
                 let mut measured = vec![(
@@ -851,7 +857,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             println!("\nAgainst the floor (medians): CPU and +p99 as multiples of the floor's\n");
             println!("| kind | conc | target | CPU × floor | +p99 × floor | req/s | req/s at this conc ÷ at the previous |");
             println!("|---|---|---|---|---|---|---|");
-            for kind in [Kind::NonStream, Kind::Stream] {
+            for &kind in &args.kinds {
                 for name in &others {
                     let mut prev: Option<f64> = None;
                     for &c in &args.concurrency {

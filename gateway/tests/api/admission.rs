@@ -379,3 +379,33 @@ async fn unknown_routes_are_openai_shaped_404s_with_a_request_id() {
     assert!(res.headers().contains_key("x-ratelimit-limit-requests"));
     assert_eq!(error_of(res).await["type"], "invalid_request_error");
 }
+
+#[tokio::test]
+async fn any_other_path_under_v1_is_an_openai_404_after_the_key_check() {
+    let app = spawn_app().await;
+    let (_, key) = app.account(Some("basic"), 100).await;
+    for path in [
+        "",
+        "/",
+        "/completions",
+        "/chat",
+        "/chat/completions/x",
+        "/nothing/at/all",
+    ] {
+        let res = app.get(path, &key).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert!(res.headers().contains_key("x-request-id"), "{path}");
+        assert!(
+            res.headers().contains_key("x-ratelimit-limit-requests"),
+            "{path}"
+        );
+        assert_eq!(error_of(res).await["code"], "unknown_url", "{path}");
+        // Without a valid key the answer is 401, as on every route of the API.
+        let res = app.get(path, "rsl_not_a_key").await;
+        assert_eq!(res.status(), 401, "{path}");
+        assert_eq!(error_of(res).await["code"], "invalid_api_key", "{path}");
+    }
+    // The known routes with another method: 405, not 404.
+    let res = app.get("/chat/completions", &key).await;
+    assert_eq!(res.status(), 405);
+}

@@ -143,7 +143,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     (opts.catalog)(&mut catalog);
     svc.catalog = Arc::new(domain::catalog::Live::new(catalog));
     let gw = Gateway::new(svc.clone()).await.unwrap();
-    let app = axum::Router::new().nest("/v1", gw.router());
+    let app = gw.router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
