@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::Notify;
 
@@ -56,22 +55,22 @@ impl RequestIds {
     }
 }
 
-/// Gives every request an id (as `x-request-id` on the response) and a start time.
-pub async fn request_id(
-    axum::extract::State(ids): axum::extract::State<Arc<RequestIds>>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Step 1 of every request: an id and a start time, into the request's extensions (the
+/// admission middleware calls it, one layer rather than a layer of its own).
+pub fn begin(ids: &RequestIds, req: &mut Request) -> Ctx {
     let ctx = Ctx {
         request_id: ids.next(),
         started: Instant::now(),
         gate: None,
     };
+    req.extensions_mut().insert(ctx.clone());
+    ctx
+}
+
+/// Every answer carries its request's id as `x-request-id`.
+pub fn with_id(ctx: &Ctx, mut res: Response) -> Response {
     const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-    let header = HeaderValue::from_str(&ctx.request_id).ok();
-    req.extensions_mut().insert(ctx);
-    let mut res = next.run(req).await;
-    if let Some(v) = header {
+    if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
         res.headers_mut().insert(X_REQUEST_ID, v);
     }
     res

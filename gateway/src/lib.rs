@@ -201,7 +201,6 @@ impl Gateway {
             .route("/v1/", any(not_found))
             .route("/v1/{*rest}", any(not_found))
             .layer(from_fn_with_state(st.clone(), admission))
-            .layer(from_fn_with_state(st.ids.clone(), context::request_id))
             .with_state(st)
     }
 
@@ -216,7 +215,6 @@ impl Gateway {
         Router::new()
             .route("/playground/chat", post(chat::completions))
             .layer(from_fn_with_state(st.clone(), session_admission))
-            .layer(from_fn_with_state(st.ids.clone(), context::request_id))
             .with_state(st)
     }
 
@@ -304,22 +302,27 @@ pub struct SessionAccount {
 /// then the same steps as an API request.
 async fn session_admission(
     axum::extract::State(st): axum::extract::State<Arc<State>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
+    let ctx = context::begin(&st.ids, &mut req);
+    let res = session_steps(&st, ctx.clone(), req, next).await;
+    context::with_id(&ctx, res)
+}
+
+async fn session_steps(st: &Arc<State>, ctx: context::Ctx, req: Request, next: Next) -> Response {
     let Some(account) = req.extensions().get::<SessionAccount>().cloned() else {
         st.keyless_refusals
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return ApiError::not_signed_in().into_response();
     };
-    let ctx = req.extensions().get::<context::Ctx>().cloned();
     let caller = Arc::new(auth::Caller::session(
         &st.svc,
         account.account_id,
         account.plan.as_deref(),
         account.plan_expires_at,
     ));
-    admitted(&st, caller, ctx.as_ref(), metered::CHAT, req, next).await
+    admitted(st, caller, Some(&ctx), metered::CHAT, req, next).await
 }
 
 /// The endpoint a path is, as usage rows name it.
@@ -355,16 +358,22 @@ fn client_ip(st: &State, req: &Request) -> std::net::IpAddr {
 /// endpoints write their own once admitted, this writes the rest.
 async fn admission(
     axum::extract::State(st): axum::extract::State<Arc<State>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
-    let ctx = req.extensions().get::<context::Ctx>().cloned();
+    let ctx = context::begin(&st.ids, &mut req);
+    let res = key_steps(&st, ctx.clone(), req, next).await;
+    context::with_id(&ctx, res)
+}
+
+async fn key_steps(st: &Arc<State>, ctx: context::Ctx, req: Request, next: Next) -> Response {
+    let ctx = Some(ctx);
     let endpoint = endpoint_of(req.uri().path());
     let caller = match st.keys.authenticate(&st.svc, req.headers()).await {
         Ok(c) => c,
         Err(e) => {
             // Counted per client IP: the limit of requests without a valid key.
-            let subject = ratelimit::Subject::Ip(client_ip(&st, &req));
+            let subject = ratelimit::Subject::Ip(client_ip(st, &req));
             let decision = st
                 .limiter
                 .check(subject, ratelimit::FAILED_KEYS_PER_MINUTE)
@@ -399,11 +408,11 @@ async fn admission(
         let plan = domain::models::plan_name(domain::teams::team_plan(&st.svc.catalog));
         let e = ApiError::team_plan_lapsed(&plan, &st.top_up_url);
         if let Some(ctx) = &ctx {
-            settlement::record_refusal(&st, ctx, endpoint, Some(&caller), "", &e);
+            settlement::record_refusal(st, ctx, endpoint, Some(&caller), "", &e);
         }
         return e.into_response();
     }
-    admitted(&st, caller, ctx.as_ref(), endpoint, req, next).await
+    admitted(st, caller, ctx.as_ref(), endpoint, req, next).await
 }
 
 /// Step 3 onwards, for a caller already known (by key, or by the portal's session).
