@@ -60,7 +60,14 @@ impl Totals {
 /// The model a usage row is counted under: the served one, else the requested one, as
 /// stored (the usage row clips it to 128 characters).
 pub fn row_model(requested: &str, served: Option<&str>) -> String {
-    served.unwrap_or(requested).chars().take(128).collect()
+    let model = served.unwrap_or(requested);
+    // A name within the limit in bytes is within it in characters: no scan (the writer
+    // calls this for every row).
+    if model.len() <= 128 {
+        model.to_owned()
+    } else {
+        model.chars().take(128).collect()
+    }
 }
 
 type BucketKey = (i64, i64, i64, String, &'static str);

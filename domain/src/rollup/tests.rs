@@ -276,3 +276,15 @@ async fn the_migration_backfills_rows_written_before() {
         );
     }
 }
+
+#[test]
+fn a_row_counts_under_its_served_model_clipped_as_the_row_stores_it() {
+    assert_eq!(row_model("asked", None), "asked");
+    assert_eq!(row_model("asked", Some("served")), "served");
+    let exact = "m".repeat(128);
+    assert_eq!(row_model(&exact, None), exact);
+    // By characters, not bytes: 200 two-byte letters keep 128 letters (256 bytes).
+    let arabic = "ن".repeat(200);
+    assert_eq!(row_model(&arabic, None), "ن".repeat(128));
+    assert_eq!(row_model(&"x".repeat(300), None).len(), 128);
+}
