@@ -21,12 +21,30 @@ where
     }
 }
 
+/// Held while services are built (migrations, then the catalog is read from its tables),
+/// and by a test that rewrites the catalog tables of the PostgreSQL database all tests
+/// share ([`rewriting_the_catalog`]): no test starts with another's edited catalog.
+static SHARED_CATALOG: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// For a test that changes the catalog tables: runs `edit` while no services are being
+/// built, then writes the catalog file back (`Catalog::builtin`), before anyone else
+/// reads them.
+pub async fn rewriting_the_catalog<Fut: Future<Output = ()>>(
+    db: &crate::DatabaseConnection,
+    edit: Fut,
+) {
+    let _guard = SHARED_CATALOG.lock().await;
+    edit.await;
+    crate::catalog::sync(db, &crate::catalog::Catalog::builtin())
+        .await
+        .expect("the catalog file written back");
+}
+
 /// Services whose throttles and rate limits read a manual clock: time stands still unless a
 /// test moves it (`svc.clock.advance`), however slow the machine.
 async fn services(url: &str) -> Services {
     // Several tests may migrate the same PostgreSQL database at once; one at a time.
-    static MIGRATE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _guard = MIGRATE.lock().await;
+    let _guard = SHARED_CATALOG.lock().await;
     let svc = Services::build(Settings {
         database_url: url.to_owned(),
         // The notification and metering tests count down from a grant of 1,000.

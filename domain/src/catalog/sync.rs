@@ -142,44 +142,52 @@ fn to_i64(n: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::each_db;
+    use crate::testing::{each_db, rewriting_the_catalog};
 
     #[tokio::test]
     async fn a_sync_writes_the_file_and_a_second_one_changes_nothing() {
         each_db(|svc| async move {
-            let file = Catalog::builtin();
-            let first = sync(&svc.db, &file).await.unwrap();
-            assert_eq!(Catalog::load(&svc.db).await.unwrap(), file);
-            assert_eq!(first.plans, file.plans.len());
-            let second = sync(&svc.db, &file).await.unwrap();
-            assert!(!second.changed);
-            assert_eq!(Catalog::load(&svc.db).await.unwrap(), file);
+            rewriting_the_catalog(&svc.db, async {
+                let file = Catalog::builtin();
+                let first = sync(&svc.db, &file).await.unwrap();
+                assert_eq!(Catalog::load(&svc.db).await.unwrap(), file);
+                assert_eq!(first.plans, file.plans.len());
+                let second = sync(&svc.db, &file).await.unwrap();
+                assert!(!second.changed);
+                assert_eq!(Catalog::load(&svc.db).await.unwrap(), file);
+            })
+            .await;
         })
         .await;
     }
 
     #[tokio::test]
     async fn a_changed_catalog_reaches_the_database_and_removed_rows_go() {
+        // The PostgreSQL database is shared: the edit (a pack removed) must not be what
+        // another test's services load.
         each_db(|svc| async move {
-            let mut edited = Catalog::builtin();
-            edited.plans[0].price_fils = 5_500;
-            edited.packs.pop();
-            edited.models.retain(|m| m.id != "all-minilm");
-            edited.gateway.cloud_daily_cap = 900;
-            edited.welcome_credits = 50;
-            let report = sync(&svc.db, &edited).await.unwrap();
-            assert!(report.changed);
-            let loaded = Catalog::load(&svc.db).await.unwrap();
-            assert_eq!(loaded.plans[0].price_fils, 5_500);
-            assert_eq!(loaded.packs.len(), edited.packs.len());
-            assert!(loaded.model("all-minilm").is_none());
-            assert_eq!(loaded.gateway.cloud_daily_cap, 900);
-            assert_eq!(loaded.welcome_credits, 50);
-            // The file's deny list stays in force whatever the tables say.
-            let mut no_deny = edited.clone();
-            no_deny.denied_models.clear();
-            sync(&svc.db, &no_deny).await.unwrap();
-            assert!(Catalog::load(&svc.db).await.unwrap().is_denied("bge-m3"));
+            rewriting_the_catalog(&svc.db, async {
+                let mut edited = Catalog::builtin();
+                edited.plans[0].price_fils = 5_500;
+                edited.packs.pop();
+                edited.models.retain(|m| m.id != "all-minilm");
+                edited.gateway.cloud_daily_cap = 900;
+                edited.welcome_credits = 50;
+                let report = sync(&svc.db, &edited).await.unwrap();
+                assert!(report.changed);
+                let loaded = Catalog::load(&svc.db).await.unwrap();
+                assert_eq!(loaded.plans[0].price_fils, 5_500);
+                assert_eq!(loaded.packs.len(), edited.packs.len());
+                assert!(loaded.model("all-minilm").is_none());
+                assert_eq!(loaded.gateway.cloud_daily_cap, 900);
+                assert_eq!(loaded.welcome_credits, 50);
+                // The file's deny list stays in force whatever the tables say.
+                let mut no_deny = edited.clone();
+                no_deny.denied_models.clear();
+                sync(&svc.db, &no_deny).await.unwrap();
+                assert!(Catalog::load(&svc.db).await.unwrap().is_denied("bge-m3"));
+            })
+            .await
         })
         .await;
     }

@@ -178,6 +178,10 @@ async fn the_playground_needs_a_session_and_this_site() {
         // No session: 401 in the OpenAI shape, and the page sends visitors to log in.
         let res = playground(&app, &chat_body(MODEL)).await;
         assert_eq!(res.status(), 401);
+        assert!(res.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .starts_with("req_"));
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_signed_in");
         let page = app.get("/playground").await;
