@@ -19,8 +19,12 @@ pub struct Ctx {
     pub gate: Option<Arc<crate::ratelimit::Gate>>,
 }
 
+/// `req_` and 12 hex digits.
+const PREFIX_LEN: usize = 16;
+
 /// Unique request ids: a random per-process prefix and a counter (no syscall, no lock).
 pub struct RequestIds {
+    /// [`PREFIX_LEN`] ASCII characters.
     prefix: String,
     next: AtomicU64,
 }
@@ -33,25 +37,17 @@ impl RequestIds {
         }
     }
 
-    /// The prefix and the counter, at least ten digits (`req_…0000000042`).
+    /// The prefix and the counter, at least ten digits (`req_…0000000042`), written into
+    /// one buffer: one allocation, for the `Arc`.
     pub fn next(&self) -> Arc<str> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        // Written into one buffer (the prefix is 16 ASCII characters, a u64 at most 20
-        // digits): one allocation, for the `Arc`.
-        let mut buf = [b'0'; 40];
-        let p = self.prefix.len().min(buf.len() - 20);
-        buf[..p].copy_from_slice(&self.prefix.as_bytes()[..p]);
-        let mut digits = [b'0'; 20];
-        let mut i = digits.len();
-        let mut m = n;
-        while m > 0 {
-            i -= 1;
-            digits[i] = b'0' + (m % 10) as u8;
-            m /= 10;
-        }
-        let width = (digits.len() - i).max(10);
-        buf[p..p + width].copy_from_slice(&digits[digits.len() - width..]);
-        Arc::from(std::str::from_utf8(&buf[..p + width]).unwrap_or("req"))
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(n);
+        let mut id = [b'0'; PREFIX_LEN + 20];
+        id[..PREFIX_LEN].copy_from_slice(self.prefix.as_bytes());
+        let end = PREFIX_LEN + digits.len().max(10);
+        id[end - digits.len()..end].copy_from_slice(digits.as_bytes());
+        Arc::from(std::str::from_utf8(&id[..end]).unwrap_or("req"))
     }
 }
 
@@ -125,7 +121,7 @@ mod tests {
     #[test]
     fn request_ids_are_the_prefix_and_at_least_ten_digits() {
         let ids = RequestIds::new();
-        assert_eq!(ids.prefix.len(), 16);
+        assert_eq!(ids.prefix.len(), PREFIX_LEN);
         for (n, digits) in [
             (1u64, "0000000001"),
             (42, "0000000042"),

@@ -41,19 +41,11 @@ impl Decision {
 
 /// `n` seconds as OpenAI writes them (`"12s"`), without a formatted string in between.
 fn seconds(n: u64) -> HeaderValue {
-    let mut buf = [0u8; 21];
-    let mut i = buf.len() - 1;
-    buf[i] = b's';
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    HeaderValue::from_bytes(&buf[i..]).unwrap_or(HeaderValue::from_static("0s"))
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n).as_bytes();
+    let mut buf = [b's'; 21];
+    buf[..digits.len()].copy_from_slice(digits);
+    HeaderValue::from_bytes(&buf[..=digits.len()]).unwrap_or(HeaderValue::from_static("0s"))
 }
 
 /// Requests with a missing or invalid key one client IP may make per minute.

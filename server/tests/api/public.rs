@@ -217,3 +217,41 @@ async fn real_answers_match_the_openapi_spec_and_the_page_examples_run() {
     )
     .await;
 }
+
+/// The gateway's routes are merged into the site's router (not nested): through the whole
+/// server, any other path under `/v1` is still the API's JSON 404 after the key check,
+/// never the site's HTML page, and the site keeps its own 404 page.
+#[tokio::test]
+async fn unknown_paths_under_v1_are_api_404s_and_elsewhere_the_site_page() {
+    each_app(|app| async move {
+        let key = api_key(&app, &["--plan", "basic", "--credits", "10"]);
+        let api = reqwest::Client::new();
+        for path in [
+            "/v1",
+            "/v1/",
+            "/v1/completions",
+            "/v1/models-x",
+            "/v1/a/b/c",
+        ] {
+            let res = api
+                .get(app.url(path))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 404, "{path}");
+            assert!(res.headers().contains_key("x-request-id"), "{path}");
+            let body: serde_json::Value = res.json().await.expect(path);
+            assert_eq!(body["error"]["code"], "unknown_url", "{path}");
+            let res = api.get(app.url(path)).send().await.unwrap();
+            assert_eq!(res.status(), 401, "{path}");
+        }
+        let page = api.get(app.url("/no-such-page")).send().await.unwrap();
+        assert_eq!(page.status(), 404);
+        assert!(page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+    })
+    .await;
+}
