@@ -306,11 +306,11 @@ async fn session_admission(
     next: Next,
 ) -> Response {
     let ctx = context::begin(&st.ids, &mut req);
-    let res = session_steps(&st, ctx.clone(), req, next).await;
+    let res = session_steps(&st, &ctx, req, next).await;
     context::with_id(&ctx, res)
 }
 
-async fn session_steps(st: &Arc<State>, ctx: context::Ctx, req: Request, next: Next) -> Response {
+async fn session_steps(st: &Arc<State>, ctx: &context::Ctx, req: Request, next: Next) -> Response {
     let Some(account) = req.extensions().get::<SessionAccount>().cloned() else {
         st.keyless_refusals
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -322,7 +322,7 @@ async fn session_steps(st: &Arc<State>, ctx: context::Ctx, req: Request, next: N
         account.plan.as_deref(),
         account.plan_expires_at,
     ));
-    admitted(st, caller, Some(&ctx), metered::CHAT, req, next).await
+    admitted(st, caller, ctx, metered::CHAT, req, next).await
 }
 
 /// The endpoint a path is, as usage rows name it.
@@ -362,12 +362,11 @@ async fn admission(
     next: Next,
 ) -> Response {
     let ctx = context::begin(&st.ids, &mut req);
-    let res = key_steps(&st, ctx.clone(), req, next).await;
+    let res = key_steps(&st, &ctx, req, next).await;
     context::with_id(&ctx, res)
 }
 
-async fn key_steps(st: &Arc<State>, ctx: context::Ctx, req: Request, next: Next) -> Response {
-    let ctx = Some(ctx);
+async fn key_steps(st: &Arc<State>, ctx: &context::Ctx, req: Request, next: Next) -> Response {
     let endpoint = endpoint_of(req.uri().path());
     let caller = match st.keys.authenticate(&st.svc, req.headers()).await {
         Ok(c) => c,
@@ -385,20 +384,18 @@ async fn key_steps(st: &Arc<State>, ctx: context::Ctx, req: Request, next: Next)
             };
             st.keyless_refusals
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if let Some(ctx) = &ctx {
-                metrics::request(&metrics::Done {
-                    request_id: &ctx.request_id,
-                    endpoint,
-                    model: "",
-                    status: e.status.as_u16(),
-                    provider: "",
-                    latency: ctx.started.elapsed(),
-                    account: None,
-                    key_prefix: "",
-                    credits: 0,
-                    error: Some(e.code()),
-                });
-            }
+            metrics::request(&metrics::Done {
+                request_id: &ctx.request_id,
+                endpoint,
+                model: "",
+                status: e.status.as_u16(),
+                provider: "",
+                latency: ctx.started.elapsed(),
+                account: None,
+                key_prefix: "",
+                credits: 0,
+                error: Some(e.code()),
+            });
             let mut res = e.into_response();
             decision.write_headers(res.headers_mut());
             return res;
@@ -407,19 +404,17 @@ async fn key_steps(st: &Arc<State>, ctx: context::Ctx, req: Request, next: Next)
     if caller.team_lapsed {
         let plan = domain::models::plan_name(domain::teams::team_plan(&st.svc.catalog));
         let e = ApiError::team_plan_lapsed(&plan, &st.top_up_url);
-        if let Some(ctx) = &ctx {
-            settlement::record_refusal(st, ctx, endpoint, Some(&caller), "", &e);
-        }
+        settlement::record_refusal(st, ctx, endpoint, Some(&caller), "", &e);
         return e.into_response();
     }
-    admitted(st, caller, ctx.as_ref(), endpoint, req, next).await
+    admitted(st, caller, ctx, endpoint, req, next).await
 }
 
 /// Step 3 onwards, for a caller already known (by key, or by the portal's session).
 async fn admitted(
     st: &Arc<State>,
     caller: Arc<auth::Caller>,
-    ctx: Option<&context::Ctx>,
+    ctx: &context::Ctx,
     endpoint: &'static str,
     mut req: Request,
     next: Next,
@@ -449,16 +444,12 @@ async fn admitted(
         req.extensions_mut().insert(caller.clone());
         let res = next.run(req).await;
         if !metered {
-            if let Some(ctx) = ctx {
-                settlement::record_answer(st, ctx, endpoint, &caller, res.status().as_u16());
-            }
+            settlement::record_answer(st, ctx, endpoint, &caller, res.status().as_u16());
         }
         res
     } else {
         let e = ApiError::rate_limited(decision.limit, decision.reset_secs);
-        if let Some(ctx) = ctx {
-            settlement::record_refusal(st, ctx, endpoint, Some(&caller), "", &e);
-        }
+        settlement::record_refusal(st, ctx, endpoint, Some(&caller), "", &e);
         e.into_response()
     };
     decision.write_headers(res.headers_mut());
