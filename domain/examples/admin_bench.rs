@@ -118,8 +118,9 @@ async fn main() {
             })
             .collect();
         let txn = svc.db.begin().await.expect("begin");
+        let batch: Vec<&UsageRecord> = batch.iter().collect();
         rollup::add(&txn, &batch).await.expect("buckets");
-        insert_batch(&txn, batch).await.expect("rows");
+        insert_batch(&txn, &batch).await.expect("rows");
         txn.commit().await.expect("commit");
         written += m;
     }

@@ -141,8 +141,9 @@ async fn main() {
             })
             .collect();
         let txn = svc.db.begin().await.expect("begin");
+        let rows: Vec<&UsageRecord> = rows.iter().collect();
         rollup::add(&txn, &rows).await.expect("buckets");
-        insert_batch(&txn, rows).await.expect("rows");
+        insert_batch(&txn, &rows).await.expect("rows");
         txn.commit().await.expect("commit");
         written += m;
     }

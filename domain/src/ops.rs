@@ -143,7 +143,7 @@ mod tests {
                 rows.push(row(40, n));
                 rows.push(row(1, n));
             }
-            insert_batch(&svc.db, rows).await.unwrap();
+            insert_batch(&svc.db, &rows).await.unwrap();
             let ledger_before = crate::ledger::sum(&svc.db, a.id).await.unwrap();
             let cut = now - 30 * 86_400;
             let deleted = prune_usage_of(&svc.db, Some(a.id), cut, 7, Duration::ZERO)

@@ -76,7 +76,7 @@ type BucketKey = (i64, i64, i64, String, &'static str);
 /// metering writer inside the transaction that inserts the rows. Buckets are written in
 /// key order, so concurrent writers (several instances on PostgreSQL) lock them in one
 /// order and never deadlock on them.
-pub async fn add<Db: ConnectionTrait>(db: &Db, rows: &[UsageRecord]) -> Result<(), Error> {
+pub async fn add<Db: ConnectionTrait>(db: &Db, rows: &[&UsageRecord]) -> Result<(), Error> {
     let mut buckets: BTreeMap<BucketKey, Totals> = BTreeMap::new();
     for r in rows {
         let Some(account_id) = r.account_id else {

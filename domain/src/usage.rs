@@ -59,29 +59,30 @@ impl UsageRecord {
     }
 
     /// The row's values in the order of [`UsageRecord::columns`] (texts clipped to their
-    /// columns' lengths).
-    pub(crate) fn values(self) -> [Value; 16] {
-        let clip = |s: String, n: usize| {
+    /// columns' lengths). Built from a reference: the batched writer keeps its rows for a
+    /// retry and copies each text once, here.
+    pub(crate) fn values(&self) -> [Value; 16] {
+        let clip = |s: &str, n: usize| {
             if s.len() <= n {
-                s
+                s.to_owned()
             } else {
                 s.chars().take(n).collect::<String>()
             }
         };
         [
-            clip(self.request_id, 64).into(),
+            clip(&self.request_id, 64).into(),
             self.account_id.into(),
             self.key_id.into(),
             self.endpoint.into(),
-            clip(self.requested_model, 128).into(),
-            self.served_model.map(|s| clip(s, 128)).into(),
+            clip(&self.requested_model, 128).into(),
+            self.served_model.as_deref().map(|s| clip(s, 128)).into(),
             self.provider.into(),
             self.prompt_tokens.into(),
             self.completion_tokens.into(),
             self.credits.into(),
             self.latency_ms.into(),
             i32::from(self.status).into(),
-            self.error.map(|s| clip(s, 64)).into(),
+            self.error.as_deref().map(|s| clip(s, 64)).into(),
             self.created_at.into(),
             self.playground.into(),
             self.member_id.into(),
@@ -91,8 +92,12 @@ impl UsageRecord {
 
 /// Writes `rows`, in the order given, in a few multi-row INSERTs
 /// ([`crate::db::insert_rows`]).
-pub async fn insert_batch<C: ConnectionTrait>(db: &C, rows: Vec<UsageRecord>) -> Result<(), Error> {
-    let values = rows.into_iter().map(UsageRecord::values).collect();
+pub async fn insert_batch<C, R>(db: &C, rows: &[R]) -> Result<(), Error>
+where
+    C: ConnectionTrait,
+    R: std::borrow::Borrow<UsageRecord>,
+{
+    let values = rows.iter().map(|r| r.borrow().values()).collect();
     crate::db::insert_rows(
         db,
         api_usage::Entity.as_str(),
@@ -212,7 +217,7 @@ mod tests {
                     }
                 })
                 .collect();
-            insert_batch(&svc.db, records.clone()).await.unwrap();
+            insert_batch(&svc.db, &records).await.unwrap();
             let mut rows = for_account(&svc.db, a.id).await.unwrap();
             rows.reverse();
             assert_eq!(rows.len(), records.len());

@@ -459,7 +459,7 @@ mod tests {
             rows.push(record(40, me.id, DAY - 1));
             rows.push(record(41, me.id, DAY + 86_400));
             rows.extend((0..10).map(|n| record(n, other.id, DAY + 60 * n as i64)));
-            insert_batch(&svc.db, rows).await.unwrap();
+            insert_batch(&svc.db, &rows).await.unwrap();
 
             let all = Filter {
                 account_id: me.id,

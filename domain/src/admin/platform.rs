@@ -15,7 +15,7 @@ use crate::Error;
 const HOUR: i64 = 3600;
 
 /// Adds `rows` (requests of accounts; keyless refusals are not counted, as in the rollups).
-pub async fn add<Db: ConnectionTrait>(db: &Db, rows: &[UsageRecord]) -> Result<(), Error> {
+pub async fn add<Db: ConnectionTrait>(db: &Db, rows: &[&UsageRecord]) -> Result<(), Error> {
     let mut sums: BTreeMap<(i64, &str), (i64, i64)> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.account_id.is_some()) {
         let e = sums

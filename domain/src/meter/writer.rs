@@ -64,11 +64,11 @@ pub(super) async fn write_loop(
 /// The balances to check for thresholds, per account charged.
 async fn write_with_retries(
     db: &DatabaseConnection,
-    items: Vec<Msg>,
+    mut items: Vec<Msg>,
     failures: &AtomicU64,
 ) -> Vec<(i64, i64)> {
     for attempt in 1..=5u32 {
-        match write(db, &items).await {
+        match write(db, &mut items).await {
             Ok(balances) => return balances,
             Err(e) => {
                 failures.fetch_add(1, Ordering::Relaxed);
@@ -85,8 +85,9 @@ async fn write_with_retries(
 /// row), released holds, usage rows (in the order they came). Rows are locked in one
 /// order, as everywhere in this module: hold rows by ascending id, then account rows by
 /// ascending id — so it never deadlocks with a hold being grown, renewed or swept.
-/// The balances to check for thresholds, per account charged.
-async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>, Error> {
+/// The balances to check for thresholds, per account charged. Each charge's usage row is
+/// given its final cost here (again on a retry, which decides it again).
+async fn write(db: &DatabaseConnection, items: &mut [Msg]) -> Result<Vec<(i64, i64)>, Error> {
     let batch = Batch::of(items);
     let txn = db.begin().await?;
     let holds = batch.write_holds(&txn).await?;
@@ -98,7 +99,14 @@ async fn write(db: &DatabaseConnection, items: &[Msg]) -> Result<Vec<(i64, i64)>
         accounts.ledger_rows,
     )
     .await?;
-    write_usage(&txn, items, &accounts.cost).await?;
+    let charges = items.iter_mut().filter_map(|m| match m {
+        Msg::Charge(c) => Some(&mut c.usage),
+        _ => None,
+    });
+    for (usage, cost) in charges.zip(&accounts.cost) {
+        usage.credits = *cost;
+    }
+    write_usage(&txn, items).await?;
     txn.commit().await?;
     Ok(accounts.balances)
 }
@@ -293,26 +301,21 @@ fn ledger_row(account_id: i64, c: &Charge, delta: i64, balance: i64, now: i64) -
     ]
 }
 
-/// Phase 3: the usage rows, in the order they came (a charge's row says what it cost),
-/// and their hourly buckets.
-async fn write_usage(txn: &DatabaseTransaction, items: &[Msg], cost: &[i64]) -> Result<(), Error> {
-    let mut usage = Vec::with_capacity(items.len());
-    let mut nth_charge = 0;
-    for m in items {
-        match m {
-            Msg::Row(r) => usage.push((**r).clone()),
-            Msg::Charge(c) => {
-                let mut row = c.usage.clone();
-                row.credits = cost[nth_charge];
-                nth_charge += 1;
-                usage.push(row);
-            }
-            Msg::Release(_) | Msg::Flush(_) => {}
-        }
-    }
+/// Phase 3: the usage rows, in the order they came, and their hourly buckets. Read in
+/// place: the batch is kept whole for a retry, and each row's texts are copied once, into
+/// the statement's values.
+async fn write_usage(txn: &DatabaseTransaction, items: &[Msg]) -> Result<(), Error> {
+    let usage: Vec<&UsageRecord> = items
+        .iter()
+        .filter_map(|m| match m {
+            Msg::Row(r) => Some(&**r),
+            Msg::Charge(c) => Some(&c.usage),
+            Msg::Release(_) | Msg::Flush(_) => None,
+        })
+        .collect();
     // Their hourly buckets in the same transaction: the totals always equal the rows.
     crate::rollup::add(txn, &usage).await?;
-    insert_batch(txn, usage).await
+    insert_batch(txn, &usage).await
 }
 
 /// What a request cost in the end, from its ledger delta.

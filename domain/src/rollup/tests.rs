@@ -248,7 +248,7 @@ async fn the_migration_backfills_rows_written_before() {
     let old_rows = rows
         .iter()
         .map(|r| {
-            let values = r.clone().values();
+            let values = r.values();
             std::array::from_fn(|i| values[i].clone())
         })
         .collect();
