@@ -213,6 +213,31 @@ mod tests {
         }
     }
 
+    /// The bundled SQLite is built with `SQLITE_DEFAULT_MEMSTATUS=0` (`.cargo/config.toml`):
+    /// with the statistics on, each of SQLite's allocations takes a global mutex — a dozen
+    /// per request in the usage writer (BENCHMARKS.md, "Session 13"). A build that misses
+    /// the workspace's cargo configuration loses it without a word; this says so.
+    #[tokio::test]
+    async fn sqlite_is_built_without_memory_statistics() {
+        use sea_orm::{DbBackend, Statement};
+        let db = super::connect_only("sqlite::memory:").await.unwrap();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT compile_options FROM pragma_compile_options",
+            ))
+            .await
+            .unwrap();
+        let options: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get_by_index(0).unwrap())
+            .collect();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "SQLite's compile options: {options:?}"
+        );
+    }
+
     /// sqlx 0.9.0 opened its PostgreSQL sockets without TCP_NODELAY: a statement longer than
     /// one TCP segment (the usage writer's batch inserts) then waited for the server's
     /// delayed ACK, ~40 ms each, and one instance on PostgreSQL fell to a third of its
