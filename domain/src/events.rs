@@ -2,13 +2,12 @@
 //! for the notification work to send. Each has a dedupe key, unique in the table, so an
 //! event recorded by several requests or instances at once is stored once.
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Statement,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::entities::{event, ledger};
+use crate::entities::event;
 use crate::{time, Error};
 
 /// What happened.
@@ -123,24 +122,39 @@ pub async fn since<C: ConnectionTrait>(
         .await?)
 }
 
+/// The account's last grant or purchase row, through the partial index of those rows
+/// (`idx_ledger_grants`, migration `m20261206_000200`: a few rows per account; the
+/// account's whole ledger is one or two rows per request). The query repeats the index's
+/// condition word for word, which is what lets a database use a partial index; SQLite,
+/// without statistics, would still rather take `idx_ledger_account` and walk every row of
+/// the account, so it is told which index to use.
+fn last_grant_statement(backend: DbBackend, account_id: i64) -> Statement {
+    let sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT id, balance_after FROM ledger INDEXED BY idx_ledger_grants \
+             WHERE account_id = ? AND kind IN ('grant', 'purchase') ORDER BY id DESC LIMIT 1"
+        }
+        _ => {
+            "SELECT id, balance_after FROM ledger \
+             WHERE account_id = $1 AND kind IN ('grant', 'purchase') ORDER BY id DESC LIMIT 1"
+        }
+    };
+    Statement::from_sql_and_values(backend, sql, [account_id.into()])
+}
+
 /// The account's last grant or purchase: its ledger row id and the balance right after it.
 pub async fn last_grant<C: ConnectionTrait>(
     conn: &C,
     account_id: i64,
 ) -> Result<Option<(i64, i64)>, Error> {
-    // MAX(id) over the (account, kind) index touches only the few grant rows; ORDER BY id
-    // DESC LIMIT 1 would walk every ledger row of the account (SQLite's plan).
-    let last_id = Query::select()
-        .expr(Expr::col(ledger::Column::Id).max())
-        .from(ledger::Entity)
-        .and_where(Expr::col(ledger::Column::AccountId).eq(account_id))
-        .and_where(Expr::col(ledger::Column::Kind).is_in(["grant", "purchase"]))
-        .to_owned();
-    Ok(ledger::Entity::find()
-        .filter(ledger::Column::Id.in_subquery(last_id))
-        .one(conn)
-        .await?
-        .map(|g| (g.id, g.balance_after)))
+    let statement = last_grant_statement(conn.get_database_backend(), account_id);
+    let Some(row) = conn.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        row.try_get("", "id")?,
+        row.try_get("", "balance_after")?,
+    )))
 }
 
 /// The credit event a balance calls for, with its dedupe key: exhausted at 0, a warning
@@ -208,6 +222,71 @@ mod tests {
             assert_eq!(mine, ["welcome", "credit_warning", "credits_exhausted"]);
         })
         .await;
+    }
+
+    /// The last grant or purchase, whatever came after it: usage, refunds, adjustments.
+    #[tokio::test]
+    async fn the_last_grant_is_the_last_grant_or_purchase_row() {
+        use crate::ledger::{apply, Entry, Kind as L};
+        each_db(|svc| async move {
+            let a = new_account(&svc).await; // welcome grant of 1000
+            let entry = |delta, kind| Entry {
+                account_id: a.id,
+                delta,
+                kind,
+                reason: None,
+                reference: None,
+            };
+            let (welcome, balance) = last_grant(&svc.db, a.id).await.unwrap().unwrap();
+            assert_eq!(balance, 1000);
+            apply(&svc.db, entry(-300, L::Usage)).await.unwrap();
+            apply(&svc.db, entry(50, L::Refund)).await.unwrap();
+            assert_eq!(
+                last_grant(&svc.db, a.id).await.unwrap(),
+                Some((welcome, 1000))
+            );
+            apply(&svc.db, entry(500, L::Purchase)).await.unwrap();
+            apply(&svc.db, entry(-100, L::Usage)).await.unwrap();
+            apply(&svc.db, entry(-20, L::Adjustment)).await.unwrap();
+            let (purchase, after) = last_grant(&svc.db, a.id).await.unwrap().unwrap();
+            assert!(purchase > welcome);
+            assert_eq!(after, 1250);
+            apply(&svc.db, entry(70, L::Grant)).await.unwrap();
+            let (grant, after) = last_grant(&svc.db, a.id).await.unwrap().unwrap();
+            assert!(grant > purchase);
+            assert_eq!(after, 1200);
+            // Another account's grants are not this one's.
+            let b = new_account(&svc).await;
+            assert_ne!(last_grant(&svc.db, b.id).await.unwrap().unwrap().0, grant);
+        })
+        .await;
+    }
+
+    /// SQLite reads the account's few grant rows, not its whole ledger (a query that no
+    /// longer carries the index's condition fails to prepare with `INDEXED BY`).
+    #[tokio::test]
+    async fn the_last_grant_is_read_through_the_partial_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/plan.db?mode=rwc", dir.path().display());
+        let svc = crate::testing::services(&url).await;
+        let statement = last_grant_statement(DbBackend::Sqlite, 7);
+        let plan = svc
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", statement.sql),
+                [7.into()],
+            ))
+            .await
+            .unwrap();
+        let detail: Vec<String> = plan
+            .iter()
+            .map(|r| r.try_get::<String>("", "detail").unwrap())
+            .collect();
+        assert!(
+            detail.iter().any(|d| d.contains("idx_ledger_grants")),
+            "{detail:?}"
+        );
     }
 
     #[tokio::test]

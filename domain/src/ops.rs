@@ -68,11 +68,23 @@ pub const PRUNE_BATCH: u64 = 1000;
 /// The pause between two batches: the metering writer gets the database in between.
 pub const PRUNE_PAUSE: Duration = Duration::from_millis(50);
 
+/// How far behind the rows before it a usage row's time may be: rows are stamped when
+/// their request ends and get their ids when the metering writer inserts them, a moment
+/// later; a writer that waited out a database outage, or another instance's, inserts
+/// older rows after newer ones. A generous bound: it only sets how far past the cut a
+/// prune reads before it stops.
+pub const PRUNE_SLACK_SECS: i64 = 3600;
+
 /// Deletes the raw usage rows (`api_usage`) created before `before` (unix seconds), in
 /// batches of `batch` rows — each its own short statement, with `pause` between them, so
-/// the metering writer is never held up for long — until none is left; how many were
-/// deleted. The ledger and the hourly rollups are not touched: balances, statements and
-/// usage charts stay whole.
+/// the metering writer is never held up for long; how many were deleted. The ledger and
+/// the hourly rollups are not touched: balances, statements and usage charts stay whole.
+///
+/// The rows are walked in id order (the primary key: no index on time alone is kept up
+/// for this job) from the oldest, until a whole batch is newer than the cut by more than
+/// [`PRUNE_SLACK_SECS`]. A row written later than that (an instance that was cut off from
+/// the database for longer) is deleted by a later run, once the cut has passed the rows
+/// around it.
 pub async fn prune_usage<C: ConnectionTrait>(
     db: &C,
     before: i64,
@@ -91,29 +103,46 @@ async fn prune_usage_of<C: ConnectionTrait>(
     batch: u64,
     pause: Duration,
 ) -> Result<u64, Error> {
+    use api_usage::Column as Col;
     let mut total = 0;
+    let mut after = 0;
     loop {
         let mut find = api_usage::Entity::find()
             .select_only()
-            .column(api_usage::Column::Id)
-            .filter(api_usage::Column::CreatedAt.lt(before));
+            .column(Col::Id)
+            .column(Col::CreatedAt)
+            .filter(Col::Id.gt(after));
         if let Some(id) = account {
-            find = find.filter(api_usage::Column::AccountId.eq(id));
+            find = find.filter(Col::AccountId.eq(id));
         }
-        let ids: Vec<i64> = find
-            .order_by_asc(api_usage::Column::Id)
+        let rows: Vec<(i64, i64)> = find
+            .order_by_asc(Col::Id)
             .limit(batch)
             .into_tuple()
             .all(db)
             .await?;
-        if ids.is_empty() {
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(total);
+        };
+        after = last;
+        let old: Vec<i64> = rows
+            .iter()
+            .filter(|(_, at)| *at < before)
+            .map(|(id, _)| *id)
+            .collect();
+        if !old.is_empty() {
+            total += api_usage::Entity::delete_many()
+                .filter(Col::Id.is_in(old))
+                .exec(db)
+                .await?
+                .rows_affected;
+        }
+        if rows
+            .iter()
+            .all(|(_, at)| *at >= before.saturating_add(PRUNE_SLACK_SECS))
+        {
             return Ok(total);
         }
-        total += api_usage::Entity::delete_many()
-            .filter(api_usage::Column::Id.is_in(ids))
-            .exec(db)
-            .await?
-            .rows_affected;
         tokio::time::sleep(pause).await;
     }
 }
@@ -129,29 +158,37 @@ mod tests {
         each_db(|svc| async move {
             let a = enterprise_account(&svc, 500).await;
             let now = crate::time::now();
-            let row = |age_days: i64, n: usize| UsageRecord {
-                request_id: format!("req-prune-{}-{age_days}-{n}", a.id),
+            let cut = now - 30 * 86_400;
+            let row = |created_at: i64, n: usize| UsageRecord {
+                request_id: format!("req-prune-{}-{created_at}-{n}", a.id),
                 account_id: Some(a.id),
                 endpoint: "chat",
                 status: 200,
                 credits: 1,
-                created_at: now - age_days * 86_400,
+                created_at,
                 ..UsageRecord::default()
             };
             let mut rows = Vec::new();
             for n in 0..25 {
-                rows.push(row(40, n));
-                rows.push(row(1, n));
+                rows.push(row(now - 40 * 86_400, n));
+                rows.push(row(now - 86_400, n));
+            }
+            // Just after the cut, then one written late (an old row after newer ones):
+            // within the slack, so the walk goes on and takes it.
+            rows.push(row(cut + 10, 0));
+            rows.push(row(cut - 10, 0));
+            // Rows well after the cut: the walk stops in them.
+            for n in 0..20 {
+                rows.push(row(now, n));
             }
             insert_batch(&svc.db, &rows).await.unwrap();
             let ledger_before = crate::ledger::sum(&svc.db, a.id).await.unwrap();
-            let cut = now - 30 * 86_400;
             let deleted = prune_usage_of(&svc.db, Some(a.id), cut, 7, Duration::ZERO)
                 .await
                 .unwrap();
-            assert_eq!(deleted, 25);
+            assert_eq!(deleted, 26);
             let left = crate::usage::for_account(&svc.db, a.id).await.unwrap();
-            assert_eq!(left.len(), 25);
+            assert_eq!(left.len(), 46);
             assert!(left.iter().all(|r| r.created_at >= cut));
             assert_eq!(
                 crate::ledger::sum(&svc.db, a.id).await.unwrap(),
@@ -159,6 +196,37 @@ mod tests {
             );
             let again = prune_usage_of(&svc.db, Some(a.id), cut, 7, Duration::ZERO).await;
             assert_eq!(again.unwrap(), 0);
+        })
+        .await;
+    }
+
+    /// The walk stops a batch after the rows pass the cut by the slack: a row written
+    /// later than that is left for a later run, whose cut has passed the rows around it.
+    #[tokio::test]
+    async fn pruning_stops_once_a_whole_batch_is_well_past_the_cut() {
+        each_db(|svc| async move {
+            let a = enterprise_account(&svc, 500).await;
+            let now = crate::time::now();
+            let cut = now - 30 * 86_400;
+            let row = |created_at: i64, n: usize| UsageRecord {
+                request_id: format!("req-prune-stop-{}-{created_at}-{n}", a.id),
+                account_id: Some(a.id),
+                endpoint: "chat",
+                status: 200,
+                credits: 1,
+                created_at,
+                ..UsageRecord::default()
+            };
+            let far_late = cut - 2 * PRUNE_SLACK_SECS;
+            let past_slack = cut + 2 * PRUNE_SLACK_SECS;
+            let mut rows: Vec<UsageRecord> = (0..5).map(|n| row(past_slack, n)).collect();
+            rows.push(row(far_late, 0));
+            insert_batch(&svc.db, &rows).await.unwrap();
+            let first = prune_usage_of(&svc.db, Some(a.id), cut, 5, Duration::ZERO).await;
+            assert_eq!(first.unwrap(), 0);
+            // A day later the cut has passed them all.
+            let later = prune_usage_of(&svc.db, Some(a.id), cut + 86_400, 5, Duration::ZERO);
+            assert_eq!(later.await.unwrap(), 6);
         })
         .await;
     }

@@ -42,7 +42,7 @@ pub async fn rewriting_the_catalog<Fut: Future<Output = ()>>(
 
 /// Services whose throttles and rate limits read a manual clock: time stands still unless a
 /// test moves it (`svc.clock.advance`), however slow the machine.
-async fn services(url: &str) -> Services {
+pub(crate) async fn services(url: &str) -> Services {
     // Several tests may migrate the same PostgreSQL database at once; one at a time.
     let _guard = SHARED_CATALOG.lock().await;
     let svc = Services::build(Settings {

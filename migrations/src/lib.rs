@@ -21,6 +21,8 @@ mod m20261129_000300_teams;
 mod m20261129_000400_account_self_service;
 mod m20261130_000100_team_member_keys;
 mod m20261205_000100_team_invitation_tokens;
+mod m20261206_000100_drop_usage_time_index;
+mod m20261206_000200_ledger_grant_partial_index;
 
 pub struct Migrator;
 
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000400_account_self_service::Migration),
             Box::new(m20261130_000100_team_member_keys::Migration),
             Box::new(m20261205_000100_team_invitation_tokens::Migration),
+            Box::new(m20261206_000100_drop_usage_time_index::Migration),
+            Box::new(m20261206_000200_ledger_grant_partial_index::Migration),
         ]
     }
 }

@@ -167,6 +167,9 @@ async fn a_local_queue_deeper_than_three_sends_the_rest_to_the_cloud() {
         .count();
     assert_eq!(cloud, 3);
     assert_eq!(app.gw.cloud_used_today().await, 3);
+    // A restart on the same database starts from today's count (the hourly rollups).
+    let restarted = gateway::Gateway::new(app.svc.clone()).await.unwrap();
+    assert_eq!(restarted.cloud_used_today().await, 3);
 }
 
 #[tokio::test]
