@@ -238,6 +238,56 @@ mod tests {
         );
     }
 
+    /// Session 14's index migrations go down and up again (on SQLite: the PostgreSQL test
+    /// database is shared, its schema is not taken down under the other tests).
+    #[tokio::test]
+    async fn the_index_migrations_go_down_and_up_again() {
+        use migrations::MigratorTrait;
+        use sea_orm::{DbBackend, Statement};
+        async fn indexes(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "SELECT name FROM sqlite_master WHERE type = 'index' \
+                     AND tbl_name IN ('api_usage', 'ledger') AND sql IS NOT NULL ORDER BY name",
+                ))
+                .await
+                .unwrap();
+            rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect()
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/down.db?mode=rwc", dir.path().display());
+        let db = super::connect_only(&url).await.unwrap();
+        migrations::Migrator::up(&db, None).await.unwrap();
+        let up = indexes(&db).await;
+        assert_eq!(
+            up,
+            [
+                "idx_api_usage_account_time",
+                "idx_ledger_account",
+                "idx_ledger_grants"
+            ]
+        );
+        let all = migrations::Migrator::migrations();
+        let first = all
+            .iter()
+            .position(|m| m.name() == "m20261206_000100_drop_usage_time_index")
+            .unwrap();
+        let steps = u32::try_from(all.len() - first).unwrap();
+        migrations::Migrator::down(&db, Some(steps)).await.unwrap();
+        assert_eq!(
+            indexes(&db).await,
+            [
+                "idx_api_usage_account_time",
+                "idx_api_usage_time",
+                "idx_ledger_account",
+                "idx_ledger_account_kind"
+            ]
+        );
+        migrations::Migrator::up(&db, None).await.unwrap();
+        assert_eq!(indexes(&db).await, up);
+    }
+
     /// sqlx 0.9.0 opened its PostgreSQL sockets without TCP_NODELAY: a statement longer than
     /// one TCP segment (the usage writer's batch inserts) then waited for the server's
     /// delayed ACK, ~40 ms each, and one instance on PostgreSQL fell to a third of its
