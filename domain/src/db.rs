@@ -253,7 +253,9 @@ mod tests {
                 ))
                 .await
                 .unwrap();
-            rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect()
+            rows.iter()
+                .map(|r| r.try_get_by_index(0).unwrap())
+                .collect()
         }
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/down.db?mode=rwc", dir.path().display());
