@@ -154,21 +154,27 @@ mod tests {
     use crate::testing::{each_db, enterprise_account};
     use crate::usage::{insert_batch, UsageRecord};
 
+    /// The `n`-th charged row of `account_id` at `created_at`; `tag` keeps request ids
+    /// apart between tests sharing the PostgreSQL database.
+    fn usage_row(account_id: i64, tag: &str, created_at: i64, n: usize) -> UsageRecord {
+        UsageRecord {
+            request_id: format!("req-{tag}-{account_id}-{created_at}-{n}"),
+            account_id: Some(account_id),
+            endpoint: "chat",
+            status: 200,
+            credits: 1,
+            created_at,
+            ..UsageRecord::default()
+        }
+    }
+
     #[tokio::test]
     async fn pruning_deletes_only_raw_usage_rows_older_than_the_cut_in_batches() {
         each_db(|svc| async move {
             let a = enterprise_account(&svc, 500).await;
             let now = crate::time::now();
             let cut = now - 30 * 86_400;
-            let row = |created_at: i64, n: usize| UsageRecord {
-                request_id: format!("req-prune-{}-{created_at}-{n}", a.id),
-                account_id: Some(a.id),
-                endpoint: "chat",
-                status: 200,
-                credits: 1,
-                created_at,
-                ..UsageRecord::default()
-            };
+            let row = |created_at, n| usage_row(a.id, "prune", created_at, n);
             let mut rows = Vec::new();
             for n in 0..25 {
                 rows.push(row(now - 40 * 86_400, n));
@@ -209,15 +215,7 @@ mod tests {
             let a = enterprise_account(&svc, 500).await;
             let now = crate::time::now();
             let cut = now - 30 * 86_400;
-            let row = |created_at: i64, n: usize| UsageRecord {
-                request_id: format!("req-prune-stop-{}-{created_at}-{n}", a.id),
-                account_id: Some(a.id),
-                endpoint: "chat",
-                status: 200,
-                credits: 1,
-                created_at,
-                ..UsageRecord::default()
-            };
+            let row = |created_at, n| usage_row(a.id, "prune-stop", created_at, n);
             let far_late = cut - 2 * PRUNE_SLACK_SECS;
             let past_slack = cut + 2 * PRUNE_SLACK_SECS;
             let mut rows: Vec<UsageRecord> = (0..5).map(|n| row(past_slack, n)).collect();
