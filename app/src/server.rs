@@ -135,24 +135,46 @@ pub fn cookie_in<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str
         })
 }
 
-/// The signed-in account, or `Unauthorized` (HTTP 401).
-pub async fn current_account() -> Result<Account, AppError> {
+/// The services and the signed-in account, or `Unauthorized` (HTTP 401).
+///
+/// Server functions take the request's context from here, before their first await. A
+/// page's resource may outlive the part of the page that made it (Leptos renders a
+/// suspended page's children once to find their resources, then again to draw them, and
+/// drops the first copy with its owner): after an await, the context such a discarded
+/// copy reads is gone.
+pub async fn signed_in() -> Result<(Services, Account), AppError> {
     let svc = services()?;
-    let Some(token) = session_token() else {
-        fail_status(StatusCode::UNAUTHORIZED);
-        return Err(AppError::Unauthorized);
-    };
-    sessions::account(&svc.db, &token).await.map_err(fail)
+    let token = signed_in_token()?;
+    let account = sessions::account(&svc.db, &token).await.map_err(fail)?;
+    Ok((svc, account))
 }
 
-/// The signed-in account and its session (the account page marks "this device").
-pub async fn current_session() -> Result<(domain::entities::session::Model, Account), AppError> {
+/// [`signed_in`] with the session (the account page marks "this device").
+pub async fn signed_in_session(
+) -> Result<(Services, domain::entities::session::Model, Account), AppError> {
     let svc = services()?;
-    let Some(token) = session_token() else {
+    let token = signed_in_token()?;
+    let (session, account) = sessions::current(&svc.db, &token).await.map_err(fail)?;
+    Ok((svc, session, account))
+}
+
+/// [`signed_in`] for admins only: 401 without a session, 403 for others. The role is
+/// read from the database on every call.
+pub async fn signed_in_admin() -> Result<(Services, Account), AppError> {
+    let (svc, account) = signed_in().await?;
+    if account.role == domain::accounts::Role::Admin {
+        Ok((svc, account))
+    } else {
+        fail_status(StatusCode::FORBIDDEN);
+        Err(AppError::Refused(ErrorCode::Forbidden))
+    }
+}
+
+fn signed_in_token() -> Result<String, AppError> {
+    session_token().ok_or_else(|| {
         fail_status(StatusCode::UNAUTHORIZED);
-        return Err(AppError::Unauthorized);
-    };
-    sessions::current(&svc.db, &token).await.map_err(fail)
+        AppError::Unauthorized
+    })
 }
 
 /// Where this request comes from, for the list of signed-in devices.
@@ -188,18 +210,6 @@ pub fn set_lang_cookie(lang: crate::Lang) {
 /// Whether the request carries a `lang` cookie (an explicit choice on this browser).
 pub fn has_lang_cookie() -> bool {
     parts().is_some_and(|p| cookie(&p, crate::Lang::COOKIE).is_some())
-}
-
-/// The signed-in account if it is an admin; 401 without a session, 403 for others.
-/// The role is read from the database on every call.
-pub async fn current_admin() -> Result<Account, AppError> {
-    let account = current_account().await?;
-    if account.role == domain::accounts::Role::Admin {
-        Ok(account)
-    } else {
-        fail_status(StatusCode::FORBIDDEN);
-        Err(AppError::Refused(ErrorCode::Forbidden))
-    }
 }
 
 /// The caller's IP: the socket peer, or behind trusted proxies the address they saw

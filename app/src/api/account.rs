@@ -57,8 +57,7 @@ pub async fn reset(identifier: String, code: String, password: String) -> Result
 /// The account page's data; 401 without a session.
 #[server(prefix = "/api", endpoint = "account")]
 pub async fn my_account() -> Result<AccountView, AppError> {
-    let (session, a) = current_session().await?;
-    let svc = services()?;
+    let (svc, session, a) = signed_in_session().await?;
     let sessions = domain::sessions::list(&svc.db, a.id, Some(session.id))
         .await
         .map_err(fail)?
@@ -85,8 +84,7 @@ pub async fn my_account() -> Result<AccountView, AppError> {
 /// Name and preferred language (also this browser's page language from now on).
 #[server(prefix = "/api", endpoint = "account/profile")]
 pub async fn update_profile(name: String, lang: String) -> Result<(), AppError> {
-    let a = current_account().await?;
-    let svc = services()?;
+    let (svc, a) = signed_in().await?;
     let a = domain::profile::update_profile(&svc, a.id, &name, &lang)
         .await
         .map_err(fail)?;
@@ -104,8 +102,7 @@ pub async fn change_contact(
     phone: String,
     current_password: String,
 ) -> Result<(), AppError> {
-    let a = current_account().await?;
-    let svc = services()?;
+    let (svc, a) = signed_in().await?;
     let ip = client_ip(&svc);
     let done = domain::profile::change_contact(&svc, &a, &email, &phone, &current_password, &ip)
         .await
@@ -122,8 +119,7 @@ pub async fn change_contact(
 /// A new phone verification code.
 #[server(prefix = "/api", endpoint = "account/phone-code")]
 pub async fn send_phone_code() -> Result<(), AppError> {
-    let a = current_account().await?;
-    let svc = services()?;
+    let (svc, a) = signed_in().await?;
     let ip = client_ip(&svc);
     domain::recovery::send_phone_code(&svc, a.id, &ip)
         .await
@@ -135,8 +131,7 @@ pub async fn send_phone_code() -> Result<(), AppError> {
 /// Confirms the phone with the code from WhatsApp.
 #[server(prefix = "/api", endpoint = "account/verify-phone")]
 pub async fn verify_phone(code: String) -> Result<(), AppError> {
-    let a = current_account().await?;
-    let svc = services()?;
+    let (svc, a) = signed_in().await?;
     domain::recovery::verify_phone(&svc, a.id, &code)
         .await
         .map_err(fail)?;
@@ -150,8 +145,7 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    let (session, a) = current_session().await?;
-    let svc = services()?;
+    let (svc, session, a) = signed_in_session().await?;
     let ip = client_ip(&svc);
     domain::profile::change_password(
         &svc,
@@ -170,8 +164,7 @@ pub async fn change_password(
 /// Signs one device out (this one too, if asked: then to the login page).
 #[server(prefix = "/api", endpoint = "account/sessions/end")]
 pub async fn end_session(id: i64) -> Result<(), AppError> {
-    let (session, a) = current_session().await?;
-    let svc = services()?;
+    let (svc, session, a) = signed_in_session().await?;
     domain::sessions::revoke_one(&svc.db, a.id, id)
         .await
         .map_err(fail)?;
@@ -187,8 +180,7 @@ pub async fn end_session(id: i64) -> Result<(), AppError> {
 /// Signs every other device out.
 #[server(prefix = "/api", endpoint = "account/sessions/end-others")]
 pub async fn end_other_sessions() -> Result<(), AppError> {
-    let (session, a) = current_session().await?;
-    let svc = services()?;
+    let (svc, session, a) = signed_in_session().await?;
     domain::sessions::revoke_all_except(&svc.db, a.id, Some(session.id))
         .await
         .map_err(fail)?;

@@ -1,7 +1,7 @@
 //! Server functions of the admin pages: the overview, users (search, page, credit
 //! adjustments, suspension, role, plan), the catalog editor, the audit log, every order,
 //! marking one paid, the notification outbox and resending a failed message. Every one
-//! checks the admin role first (`current_admin`: 401 without a session, 403 for others)
+//! checks the admin role first (`signed_in_admin`: 401 without a session, 403 for others)
 //! and the domain checks it again inside the change's transaction.
 use leptos::prelude::*;
 
@@ -15,10 +15,9 @@ use crate::server::*;
 /// Every order, newest first, for admins.
 #[server(prefix = "/api", endpoint = "admin/orders")]
 pub async fn admin_orders(page: u64) -> Result<OrdersPage, AppError> {
-    current_admin().await?;
-    let svc = services()?;
-    let per_page = 50;
     let lang = crate::request_lang();
+    let (svc, _) = signed_in_admin().await?;
+    let per_page = 50;
     let orders = domain::payments::list_all_orders(&svc.db, per_page, page * per_page)
         .await
         .map_err(fail)?;
@@ -44,8 +43,7 @@ pub async fn admin_orders(page: u64) -> Result<OrdersPage, AppError> {
 /// An admin marks a pending order paid after checking with MyFatoorah.
 #[server(prefix = "/api", endpoint = "admin/orders/mark-paid")]
 pub async fn admin_mark_paid(order_id: i64, reason: String) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     domain::payments::admin_mark_paid_from(&svc, &admin, &ip, order_id, &reason)
         .await
@@ -55,8 +53,7 @@ pub async fn admin_mark_paid(order_id: i64, reason: String) -> Result<(), AppErr
 
 #[server(prefix = "/api", endpoint = "admin/notifications")]
 pub async fn admin_notifications() -> Result<Vec<NotificationRow>, AppError> {
-    current_admin().await?;
-    let svc = services()?;
+    let (svc, _) = signed_in_admin().await?;
     let rows = domain::notify::recent(&svc.db, 200).await.map_err(fail)?;
     Ok(rows
         .into_iter()
@@ -76,16 +73,14 @@ pub async fn admin_notifications() -> Result<Vec<NotificationRow>, AppError> {
 
 #[server(prefix = "/api", endpoint = "admin/notifications/resend")]
 pub async fn resend_notification(id: i64) -> Result<(), AppError> {
-    current_admin().await?;
-    let svc = services()?;
+    let (svc, _) = signed_in_admin().await?;
     domain::notify::resend(&svc.db, id).await.map_err(fail)
 }
 
 /// The overview numbers and chart series (ADMIN-01/04/05).
 #[server(prefix = "/api", endpoint = "admin/overview")]
 pub async fn admin_overview() -> Result<OverviewView, AppError> {
-    current_admin().await?;
-    let svc = services()?;
+    let (svc, _) = signed_in_admin().await?;
     let o = domain::admin::overview::overview(&svc.db, &svc.catalog, domain::time::now())
         .await
         .map_err(fail)?;
@@ -127,8 +122,7 @@ fn user_row(r: domain::admin::users::UserRow) -> crate::dto::AdminUserRow {
 /// Accounts matching `q` (e-mail or phone), sorted (`newest`, `balance`, `activity`), 50 a page.
 #[server(prefix = "/api", endpoint = "admin/users")]
 pub async fn admin_users(q: String, sort: String, page: u64) -> Result<AdminUsersPage, AppError> {
-    current_admin().await?;
-    let svc = services()?;
+    let (svc, _) = signed_in_admin().await?;
     let per_page = 50;
     let sort = domain::admin::users::Sort::parse(&sort);
     let (rows, total) =
@@ -146,9 +140,8 @@ pub async fn admin_users(q: String, sort: String, page: u64) -> Result<AdminUser
 /// One user's page: plan, balance, keys, orders, recent usage and ledger.
 #[server(prefix = "/api", endpoint = "admin/user")]
 pub async fn admin_user(id: i64) -> Result<AdminUserDetail, AppError> {
-    current_admin().await?;
-    let svc = services()?;
     let lang = crate::request_lang();
+    let (svc, _) = signed_in_admin().await?;
     let d = domain::admin::users::detail(&svc.db, id)
         .await
         .map_err(fail)?;
@@ -207,8 +200,7 @@ pub async fn admin_adjust_credits(
     amount: String,
     reason: String,
 ) -> Result<i64, AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     domain::admin::users::adjust_credits(&svc, &admin, &ip, id, &amount, &reason)
         .await
@@ -218,8 +210,7 @@ pub async fn admin_adjust_credits(
 /// Suspends (`suspend` = `true`) or reactivates an account, with a reason.
 #[server(prefix = "/api", endpoint = "admin/users/suspend")]
 pub async fn admin_suspend(id: i64, suspend: bool, reason: String) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     domain::admin::users::set_suspended(&svc, &admin, &ip, id, suspend, &reason)
         .await
@@ -229,8 +220,7 @@ pub async fn admin_suspend(id: i64, suspend: bool, reason: String) -> Result<(),
 /// Makes an account `admin` or `user`, with a reason.
 #[server(prefix = "/api", endpoint = "admin/users/role")]
 pub async fn admin_set_role(id: i64, role: String, reason: String) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     domain::admin::users::set_role(&svc, &admin, &ip, id, &role, &reason)
         .await
@@ -246,8 +236,7 @@ pub async fn admin_set_plan(
     days: String,
     reason: String,
 ) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     domain::admin::users::set_plan(&svc, &admin, &ip, id, &plan, &days, &reason)
         .await
@@ -257,8 +246,7 @@ pub async fn admin_set_plan(
 /// The catalog editor's data (every model, disabled ones too; prices; cloud budget).
 #[server(prefix = "/api", endpoint = "admin/catalog")]
 pub async fn admin_catalog() -> Result<CatalogView, AppError> {
-    current_admin().await?;
-    let svc = services()?;
+    let (svc, _) = signed_in_admin().await?;
     let e = domain::admin::catalog::editor(&svc.db, &svc.catalog)
         .await
         .map_err(fail)?;
@@ -310,8 +298,7 @@ pub async fn admin_update_model(
     fallback: String,
     #[server(default)] reason: String,
 ) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     let edit = domain::admin::catalog::ModelEdit {
         id,
@@ -335,8 +322,7 @@ pub async fn admin_update_price(
     credits: String,
     #[server(default)] reason: String,
 ) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     let edit = domain::admin::catalog::PriceEdit {
         is_plan: kind == "plan",
@@ -356,8 +342,7 @@ pub async fn admin_update_budget(
     warn_percent: String,
     #[server(default)] reason: String,
 ) -> Result<(), AppError> {
-    let admin = current_admin().await?;
-    let svc = services()?;
+    let (svc, admin) = signed_in_admin().await?;
     let ip = client_ip(&svc);
     domain::admin::catalog::update_budget(&svc, &admin, &ip, &cap, &warn_percent, &reason)
         .await
@@ -372,8 +357,7 @@ pub async fn admin_audit(
     action: String,
     page: u64,
 ) -> Result<AuditPage, AppError> {
-    current_admin().await?;
-    let svc = services()?;
+    let (svc, _) = signed_in_admin().await?;
     let per_page = 50;
     let actor = actor.trim();
     let actor_id = if actor.is_empty() || actor == "cli" {

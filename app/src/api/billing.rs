@@ -71,9 +71,8 @@ pub(crate) mod map {
 #[server(prefix = "/api", endpoint = "billing")]
 pub async fn billing_overview() -> Result<BillingView, AppError> {
     use domain::payments::{self, SubscriptionStatus};
-    let account = current_account().await?;
-    let svc = services()?;
     let lang = crate::request_lang();
+    let (svc, account) = signed_in().await?;
     let sub = payments::subscription(&svc.catalog, &account, domain::time::now());
     let orders = payments::list_orders(&svc.db, account.id)
         .await
@@ -100,13 +99,12 @@ pub async fn billing_overview() -> Result<BillingView, AppError> {
 #[server(prefix = "/api", endpoint = "billing/checkout")]
 pub async fn start_checkout(item: String, method: Option<String>) -> Result<String, AppError> {
     use domain::payments::{self, PaymentMethod};
-    let account = current_account().await?;
-    let svc = services()?;
+    let lang = crate::request_lang();
+    let (svc, account) = signed_in().await?;
     let method = match method.as_deref() {
         Some("card") => PaymentMethod::Card,
         _ => PaymentMethod::Knet,
     };
-    let lang = crate::request_lang();
     let checkout = payments::checkout_with_method(&svc, &account, &item, lang.code(), method)
         .await
         .map_err(fail)?;
@@ -116,12 +114,12 @@ pub async fn start_checkout(item: String, method: Option<String>) -> Result<Stri
 /// The order being paid on the local test gateway (the caller's own, test orders only).
 #[server(prefix = "/api", endpoint = "billing/order")]
 pub async fn order_view(order_id: i64) -> Result<PaymentView, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let lang = crate::request_lang();
+    let (svc, account) = signed_in().await?;
     let order = domain::payments::order_for_account(&svc.db, account.id, order_id)
         .await
         .map_err(fail)?;
-    let row = map::order(&order, crate::request_lang(), None);
+    let row = map::order(&order, lang, None);
     Ok(PaymentView {
         status: row.status.clone(),
         order: Some(row),
@@ -131,8 +129,7 @@ pub async fn order_view(order_id: i64) -> Result<PaymentView, AppError> {
 /// Pay or fail a test-gateway order, then show its result.
 #[server(prefix = "/api", endpoint = "billing/test-pay")]
 pub async fn test_pay(order_id: i64, success: bool) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::payments::test_gateway_complete(&svc, order_id, account.id, success)
         .await
         .map_err(fail)?;
@@ -148,9 +145,8 @@ pub async fn payment_result(
     order: Option<i64>,
 ) -> Result<PaymentView, AppError> {
     use domain::payments::{self, OutcomeStatus};
-    let account = current_account().await?;
-    let svc = services()?;
     let lang = crate::request_lang();
+    let (svc, account) = signed_in().await?;
     let (status, info) = match (payment_id.filter(|p| !p.is_empty()), order) {
         (Some(pid), _) => {
             let outcome = payments::confirm_payment(&svc, &pid).await.map_err(fail)?;

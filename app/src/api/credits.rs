@@ -49,8 +49,7 @@ impl CreditsSummary {
 /// 401 without a session.
 #[server(prefix = "/api", endpoint = "credits")]
 pub async fn credits_overview() -> Result<CreditsSummary, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let warning_percent = svc.catalog.gateway.credit_warning_percent;
     let grant = domain::events::last_grant(&svc.db, account.id)
         .await

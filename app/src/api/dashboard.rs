@@ -8,5 +8,6 @@ use crate::server::*;
 /// The dashboard's data; 401 without a session.
 #[server(prefix = "/api", endpoint = "dashboard")]
 pub async fn dashboard() -> Result<Me, AppError> {
-    Ok(me(&current_account().await?))
+    let (_, account) = signed_in().await?;
+    Ok(me(&account))
 }

@@ -8,8 +8,7 @@ use crate::server::*;
 
 #[server(prefix = "/api", endpoint = "keys")]
 pub async fn list_keys() -> Result<Vec<KeyRow>, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let keys = domain::keys::list(&svc.db, account.id)
         .await
         .map_err(fail)?;
@@ -34,8 +33,7 @@ pub async fn list_keys() -> Result<Vec<KeyRow>, AppError> {
 
 #[server(prefix = "/api", endpoint = "keys/create")]
 pub async fn create_key(label: String) -> Result<NewKey, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let (info, secret) = domain::keys::create(&svc, &account, &label)
         .await
         .map_err(fail)?;
@@ -47,8 +45,7 @@ pub async fn create_key(label: String) -> Result<NewKey, AppError> {
 
 #[server(prefix = "/api", endpoint = "keys/delete")]
 pub async fn delete_key(id: i64) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::keys::revoke(&svc.db, account.id, id)
         .await
         .map_err(fail)

@@ -10,17 +10,19 @@ use crate::server::*;
 /// shows without a restart), priced in the page's language. Denied models never appear.
 #[server(prefix = "/api", endpoint = "public-catalog")]
 pub async fn load_public_catalog() -> Result<PublicCatalog, AppError> {
+    // The request's context first: read after an await, it may be gone (crate::server).
     let svc = services()?;
+    let (token, lang) = (session_token(), crate::request_lang());
     let catalog = domain::catalog::Catalog::load(&svc.db)
         .await
         .map_err(fail)?;
-    let signed_in = match session_token() {
+    let signed_in = match token {
         Some(token) => domain::sessions::account(&svc.db, &token).await.is_ok(),
         None => false,
     };
     Ok(map::public(
         &catalog,
-        crate::request_lang(),
+        lang,
         &svc.settings.public_base_url,
         signed_in,
     ))

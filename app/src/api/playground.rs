@@ -43,8 +43,7 @@ pub struct AnswerCost {
 /// 401 without a session.
 #[server(prefix = "/api", endpoint = "playground")]
 pub async fn playground_info() -> Result<PlaygroundSetup, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let catalog = &svc.catalog;
     let plan = catalog.effective_plan(
         account.plan.as_deref(),
@@ -90,8 +89,7 @@ pub async fn playground_info() -> Result<PlaygroundSetup, AppError> {
 /// to 3 s for it; None if it is not there by then (or is another account's).
 #[server(prefix = "/api", endpoint = "playground/cost")]
 pub async fn playground_cost(request_id: String) -> Result<Option<AnswerCost>, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     if request_id.is_empty() || request_id.len() > 64 {
         return Ok(None);
     }

@@ -76,8 +76,8 @@ fn back_to_team() {
 pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamOverview, AppError> {
     use crate::dto::{MemberRow, TeamInfo, TeamKeyRow};
     use domain::teams;
-    let account = current_account().await?;
-    let svc = services()?;
+    let lang = crate::request_lang();
+    let (svc, account) = signed_in().await?;
     let invitations = teams::invitations_for(&svc.db, &account)
         .await
         .map_err(fail)?
@@ -101,7 +101,7 @@ pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamO
         .await
         .map_err(fail)?;
     let usage = sum_per_member(&daily);
-    let (requests_chart, credits_chart) = charts(request_lang_of(), &members, &daily, start, end);
+    let (requests_chart, credits_chart) = charts(lang, &members, &daily, start, end);
     let manages = m.role.manages();
     let email_of = |id: Option<i64>| {
         members
@@ -173,8 +173,7 @@ pub async fn team_page(from: Option<String>, to: Option<String>) -> Result<TeamO
 /// The invitations addressed to the signed-in account (the dashboard's notice).
 #[server(prefix = "/api", endpoint = "team/invitations")]
 pub async fn my_invitations() -> Result<Vec<InvitationRow>, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     Ok(domain::teams::invitations_for(&svc.db, &account)
         .await
         .map_err(fail)?
@@ -185,8 +184,7 @@ pub async fn my_invitations() -> Result<Vec<InvitationRow>, AppError> {
 
 #[server(prefix = "/api", endpoint = "team/name")]
 pub async fn name_team(name: String) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::name_team(&svc, &account, &name)
         .await
         .map_err(fail)?;
@@ -200,8 +198,7 @@ pub async fn name_team(name: String) -> Result<(), AppError> {
 /// would lose them).
 #[server(prefix = "/api", endpoint = "team/invite")]
 pub async fn invite_member(email: String, role: String) -> Result<InviteResult, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let inv = domain::teams::invite(&svc, &account, &email, &role)
         .await
         .map_err(fail)?;
@@ -226,8 +223,7 @@ pub async fn invite_member(email: String, role: String) -> Result<InviteResult, 
 /// `domain::teams::accept_with_code`.
 #[server(prefix = "/api", endpoint = "team/join")]
 pub async fn join_team(code: String) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::accept_with_code(&svc, &account, &code)
         .await
         .map_err(fail)?;
@@ -237,8 +233,7 @@ pub async fn join_team(code: String) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "team/withdraw")]
 pub async fn withdraw_invitation(id: i64) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::withdraw(&svc, &account, id)
         .await
         .map_err(fail)?;
@@ -248,8 +243,7 @@ pub async fn withdraw_invitation(id: i64) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "team/accept")]
 pub async fn accept_invitation(id: i64) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::respond(&svc, &account, id, true)
         .await
         .map_err(fail)?;
@@ -259,8 +253,7 @@ pub async fn accept_invitation(id: i64) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "team/decline")]
 pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::respond(&svc, &account, id, false)
         .await
         .map_err(fail)?;
@@ -270,8 +263,7 @@ pub async fn decline_invitation(id: i64) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "team/remove")]
 pub async fn remove_member(id: i64) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::remove(&svc, &account, id)
         .await
         .map_err(fail)?;
@@ -281,8 +273,7 @@ pub async fn remove_member(id: i64) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "team/leave")]
 pub async fn leave_team() -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::leave(&svc, &account).await.map_err(fail)?;
     back_to_team();
     Ok(())
@@ -292,8 +283,7 @@ pub async fn leave_team() -> Result<(), AppError> {
 /// server.
 #[server(prefix = "/api", endpoint = "team/keys/create")]
 pub async fn create_team_key(label: String) -> Result<NewKey, AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let (info, secret) = domain::teams::create_key(&svc, &account, &label)
         .await
         .map_err(fail)?;
@@ -305,8 +295,7 @@ pub async fn create_team_key(label: String) -> Result<NewKey, AppError> {
 
 #[server(prefix = "/api", endpoint = "team/keys/delete")]
 pub async fn revoke_team_key(id: i64) -> Result<(), AppError> {
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     domain::teams::revoke_key(&svc, &account, id)
         .await
         .map_err(fail)?;
@@ -321,8 +310,7 @@ pub async fn team_usage_csv(
     to: Option<String>,
 ) -> Result<TextStream<AppError>, AppError> {
     use domain::teams;
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let m = teams::membership(&svc.db, account.id)
         .await
         .map_err(fail)?
@@ -360,13 +348,6 @@ pub async fn team_usage_csv(
     Ok(TextStream::new(futures::stream::iter(
         lines.into_iter().map(Ok),
     )))
-}
-
-#[cfg(feature = "ssr")]
-fn request_lang_of() -> crate::i18n::Lang {
-    use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<crate::i18n::Lang>().copied())
-        .unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]

@@ -82,14 +82,13 @@ pub struct ModelSeries {
 #[server(prefix = "/api", endpoint = "usage_series")]
 pub async fn usage_series(period: String) -> Result<UsageChartData, AppError> {
     use domain::rollup::{self, Scope, Step};
-    let account = current_account().await?;
+    let (svc, account) = signed_in().await?;
     let period = Period::parse(&period).ok_or_else(|| {
         fail(domain::Error::invalid(
             "period",
             crate::dto::ErrorCode::Required,
         ))
     })?;
-    let svc = services()?;
     let starts = period.points(domain::time::now());
     let step = if period.hourly() {
         Step::Hour
@@ -358,8 +357,7 @@ pub fn understand(
 #[server(prefix = "/api", endpoint = "usage_table")]
 pub async fn usage_table(q: UsageQuery) -> Result<UsageTableData, AppError> {
     use domain::{rollup, usage_report};
-    let account = current_account().await?;
-    let svc = services()?;
+    let (svc, account) = signed_in().await?;
     let keys: Vec<KeyChoice> = usage_report::key_labels(&svc.db, account.id)
         .await
         .map_err(fail)?

@@ -2,15 +2,7 @@ use crate::helpers::{each_app, resayil, resayil_with_input, unique_email, unique
 
 /// An admin made with the operator CLI, logged in through the real login endpoint.
 async fn admin(app: &crate::helpers::TestApp) -> String {
-    let email = unique_email();
-    let phone = unique_phone();
-    resayil_with_input(
-        app,
-        &[
-            "user", "create", "--email", &email, "--phone", &phone, "--role", "admin",
-        ],
-        "password123\n",
-    );
+    let email = app.signed_in_admin().await;
     let shown: serde_json::Value = serde_json::from_str(&resayil(
         app,
         &["user", "show", "--email", &email, "--json"],
@@ -18,12 +10,6 @@ async fn admin(app: &crate::helpers::TestApp) -> String {
     .unwrap();
     assert_eq!(shown["role"], "admin");
     assert_eq!(shown["credits"], 100);
-    let res = app.login(&email, "password123").await;
-    assert!(
-        res.status().is_success() || res.status().is_redirection(),
-        "{}",
-        res.status()
-    );
     email
 }
 

@@ -3,23 +3,7 @@
 //! balance, the audit log and `resayil user show`; bad input gets a clear field error.
 use serde_json::Value;
 
-use crate::helpers::{each_app, resayil, resayil_with_input, unique_email, unique_phone, TestApp};
-
-/// An admin made with the operator CLI and signed in; returns the e-mail.
-async fn sign_in_admin(app: &TestApp) -> String {
-    let email = unique_email();
-    let phone = unique_phone();
-    resayil_with_input(
-        app,
-        &[
-            "user", "create", "--email", &email, "--phone", &phone, "--role", "admin",
-        ],
-        "password123\n",
-    );
-    let res = app.login(&email, "password123").await;
-    assert!(res.status().is_success() || res.status().is_redirection());
-    email
-}
+use crate::helpers::{each_app, resayil, TestApp};
 
 fn show(app: &TestApp, email: &str) -> Value {
     serde_json::from_str(&resayil(app, &["user", "show", "--email", email, "--json"])).unwrap()
@@ -146,7 +130,7 @@ async fn every_admin_function_and_page_refuses_others_and_changes_nothing() {
         // A customer whose account the calls aim at, and an admin to look afterwards.
         let victim = app.signed_in_user().await;
         app.call("logout", &[]).await;
-        let admin = sign_in_admin(&app).await;
+        let admin = app.signed_in_admin().await;
         let id = user_id(&app, &victim).await;
         let catalog_before = json(&app, "admin/catalog", &[]).await;
         app.call("logout", &[]).await;
@@ -198,7 +182,7 @@ async fn an_adjustment_shows_in_the_ledger_the_balance_the_audit_log_and_user_sh
     each_app(|app| async move {
         let customer = app.signed_in_user().await;
         app.call("logout", &[]).await;
-        let admin = sign_in_admin(&app).await;
+        let admin = app.signed_in_admin().await;
         let id = user_id(&app, &customer).await;
 
         // Bad input: a clear field error, nothing changed.
@@ -317,7 +301,7 @@ async fn a_suspended_customer_is_signed_out_and_cannot_sign_in_until_reactivated
     each_app(|app| async move {
         let customer = app.signed_in_user().await;
         app.call("logout", &[]).await;
-        sign_in_admin(&app).await;
+        app.signed_in_admin().await;
         let id = user_id(&app, &customer).await;
         let res = app
             .call(
@@ -342,7 +326,7 @@ async fn a_suspended_customer_is_signed_out_and_cannot_sign_in_until_reactivated
 #[tokio::test]
 async fn the_overview_draws_its_charts_with_the_chart_island() {
     each_app(|app| async move {
-        sign_in_admin(&app).await;
+        app.signed_in_admin().await;
         for (lang, revenue, requests) in [
             (
                 "en",
@@ -466,7 +450,7 @@ async fn saving_a_models_row_keeps_the_tier_of_a_disabled_model() {
         if app.database_url.starts_with("postgres") {
             return;
         }
-        sign_in_admin(&app).await;
+        app.signed_in_admin().await;
         let model = "llama3.2:3b";
         let save = |fields: Vec<(String, String)>| {
             let app = &app;

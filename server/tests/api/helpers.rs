@@ -201,6 +201,27 @@ impl TestApp {
             .expect("request")
     }
 
+    /// An admin made with the operator CLI and signed in through the real login endpoint;
+    /// returns the e-mail.
+    pub async fn signed_in_admin(&self) -> String {
+        let email = unique_email();
+        let phone = unique_phone();
+        resayil_with_input(
+            self,
+            &[
+                "user", "create", "--email", &email, "--phone", &phone, "--role", "admin",
+            ],
+            "password123\n",
+        );
+        let res = self.login(&email, "password123").await;
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "{}",
+            res.status()
+        );
+        email
+    }
+
     /// Registers a fresh user (and is logged in as them).
     pub async fn signed_in_user(&self) -> String {
         let email = unique_email();
@@ -276,4 +297,53 @@ where
         |app| test(app, mf.clone()),
     )
     .await
+}
+
+/// The ERROR events logged on this thread while it lives. A test's runtime is
+/// single-threaded and the app it spawns runs there too, so what the app logs while it
+/// serves the test's requests (server-side rendering included) is caught here.
+pub struct ErrorLog {
+    events: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl ErrorLog {
+    pub fn capture() -> Self {
+        use tracing_subscriber::layer::SubscriberExt;
+        let events = std::sync::Arc::default();
+        let subscriber = tracing_subscriber::registry().with(ErrorCollector {
+            events: std::sync::Arc::clone(&events),
+        });
+        Self {
+            events,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    /// The errors logged so far, each as its fields (`message` first).
+    pub fn errors(&self) -> Vec<String> {
+        self.events.lock().expect("error log").clone()
+    }
+}
+
+struct ErrorCollector {
+    events: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ErrorCollector {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() != tracing::Level::ERROR {
+            return;
+        }
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                use std::fmt::Write;
+                let _ = write!(self.0, "{}={value:?} ", field.name());
+            }
+        }
+        let mut fields = Fields(format!("{}: ", event.metadata().target()));
+        event.record(&mut fields);
+        self.events.lock().expect("error log").push(fields.0);
+    }
 }

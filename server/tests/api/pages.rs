@@ -1,4 +1,4 @@
-use crate::helpers::each_app;
+use crate::helpers::{each_app, ErrorLog};
 
 #[tokio::test]
 async fn private_pages_send_visitors_to_login_and_back() {
@@ -139,6 +139,93 @@ async fn a_form_posted_without_javascript_comes_back_with_its_error() {
             .await
             .unwrap()
             .contains("Wrong email or password."));
+    })
+    .await;
+}
+
+/// Every signed-in page, a user's and an admin's, renders whole, and rendering it logs no
+/// error.
+#[tokio::test]
+async fn signed_in_pages_render_without_an_error_logged() {
+    each_app(|app| async move {
+        let log = ErrorLog::capture();
+        let user = app.signed_in_user().await;
+        let pages = [
+            "/dashboard",
+            "/keys",
+            "/usage",
+            "/billing",
+            "/account",
+            "/team",
+            "/playground",
+        ];
+        for page in pages {
+            let res = app.get(page).await;
+            assert_eq!(res.status(), 200, "{page}");
+            assert!(res.text().await.unwrap().contains("</html>"), "{page}");
+        }
+        let dashboard = app.get("/dashboard").await.text().await.unwrap();
+        let (local, _) = user.split_once('@').unwrap();
+        assert!(dashboard.contains(local), "the welcome names the account");
+        assert!(dashboard.contains("data-testid=\"dashboard-keys\""));
+
+        app.call("logout", &[]).await;
+        app.signed_in_admin().await;
+        let found: serde_json::Value = app
+            .call("admin/users", &[("q", &user), ("sort", ""), ("page", "0")])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let detail = format!("/admin/users/{}", found["users"][0]["id"]);
+        let admin_pages = [
+            "/admin",
+            "/admin/users",
+            detail.as_str(),
+            "/admin/models",
+            "/admin/audit",
+            "/admin/orders",
+            "/admin/notifications",
+        ];
+        for page in admin_pages {
+            let res = app.get(page).await;
+            assert_eq!(res.status(), 200, "{page}");
+            assert!(res.text().await.unwrap().contains("</html>"), "{page}");
+        }
+        assert_eq!(log.errors(), Vec::<String>::new());
+    })
+    .await;
+}
+
+/// A visitor who leaves while a page renders (the browser follows a redirect with
+/// `fetch` and drops the answer, or a tab is closed) drops the page's owner; the server
+/// functions its resources started still run to their end, and must not lose the
+/// request's context on the way (they used to log "domain::Services missing from the
+/// Leptos context" after their first database read).
+#[tokio::test]
+async fn a_page_left_while_it_renders_logs_no_error() {
+    each_app(|app| async move {
+        let log = ErrorLog::capture();
+        app.signed_in_user().await;
+        for page in [
+            "/dashboard",
+            "/usage",
+            "/team",
+            "/billing",
+            "/account",
+            "/keys",
+            "/playground",
+            "/",
+        ] {
+            for wait_us in (0..40).map(|n| n * 250) {
+                let wait = std::time::Duration::from_micros(wait_us);
+                let _ = tokio::time::timeout(wait, app.get(page)).await;
+            }
+        }
+        // What the dropped pages started finishes meanwhile.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(app.get("/dashboard").await.status(), 200);
+        assert_eq!(log.errors(), Vec::<String>::new());
     })
     .await;
 }
