@@ -206,8 +206,19 @@ async fn signed_in_pages_render_without_an_error_logged() {
 async fn a_page_left_while_it_renders_logs_no_error() {
     each_app(|app| async move {
         let log = ErrorLog::capture();
+        let leave_each_early = |pages: &'static [&'static str]| {
+            let app = &app;
+            async move {
+                for page in pages {
+                    for wait_us in (0..40).map(|n| n * 250) {
+                        let wait = std::time::Duration::from_micros(wait_us);
+                        let _ = tokio::time::timeout(wait, app.get(page)).await;
+                    }
+                }
+            }
+        };
         app.signed_in_user().await;
-        for page in [
+        leave_each_early(&[
             "/dashboard",
             "/usage",
             "/team",
@@ -216,12 +227,19 @@ async fn a_page_left_while_it_renders_logs_no_error() {
             "/keys",
             "/playground",
             "/",
-        ] {
-            for wait_us in (0..40).map(|n| n * 250) {
-                let wait = std::time::Duration::from_micros(wait_us);
-                let _ = tokio::time::timeout(wait, app.get(page)).await;
-            }
-        }
+        ])
+        .await;
+        app.call("logout", &[]).await;
+        app.signed_in_admin().await;
+        leave_each_early(&[
+            "/admin",
+            "/admin/users",
+            "/admin/models",
+            "/admin/audit",
+            "/admin/orders",
+            "/admin/notifications",
+        ])
+        .await;
         // What the dropped pages started finishes meanwhile.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert_eq!(app.get("/dashboard").await.status(), 200);
