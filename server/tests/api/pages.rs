@@ -197,8 +197,8 @@ async fn signed_in_pages_render_without_an_error_logged() {
     .await;
 }
 
-/// A visitor who leaves while a page renders (the browser follows a redirect with
-/// `fetch` and drops the answer, or a tab is closed) drops the page's owner; the server
+/// A visitor who leaves while a page renders (a tab closed, a navigation on before the
+/// page arrived) drops the page's owner; the server
 /// functions its resources started still run to their end, and must not lose the
 /// request's context on the way (they used to log "domain::Services missing from the
 /// Leptos context" after their first database read).
