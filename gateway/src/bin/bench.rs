@@ -868,12 +868,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                         ) else {
                             continue;
                         };
-                        let added = |r: &Row| (r.s.p99_ms - d.s.p99_ms).max(0.01);
+                        let added = |r: &Row| r.s.p99_ms - d.s.p99_ms;
                         println!(
-                            "| {} | {c} | {name} | {:.2} | {:.2} | {:.0} | {} |",
+                            "| {} | {c} | {name} | {:.2} | {} | {:.0} | {} |",
                             kind.label(),
                             t.cpu_ms / f.cpu_ms,
-                            added(&t) / added(&f),
+                            p99_multiple(added(&t), added(&f)),
                             t.s.rps,
                             prev.map_or("".into(), |p| format!("{:.2}", t.s.rps / p)),
                         );
@@ -889,6 +889,21 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     drop(fake);
     Ok(())
 }
+
+/// A target's added p99 as a multiple of the floor's. Where the floor adds less than
+/// [`MEANINGFUL_ADDED_P99_MS`] to the upstream's own p99 (or its p99 is below the
+/// upstream's, as happens at 64 where the client is the bottleneck), a multiple of it
+/// means nothing: the absolute figure is given instead.
+fn p99_multiple(target_added_ms: f64, floor_added_ms: f64) -> String {
+    if floor_added_ms < MEANINGFUL_ADDED_P99_MS {
+        format!("– (floor adds ≈ 0; +{:.2} ms)", target_added_ms.max(0.0))
+    } else {
+        format!("{:.2}", target_added_ms.max(0.0) / floor_added_ms)
+    }
+}
+
+/// Below this, the floor's added p99 is within the spread of the upstream's own.
+const MEANINGFUL_ADDED_P99_MS: f64 = 0.05;
 
 #[derive(Clone, Copy)]
 struct Row {
@@ -939,4 +954,17 @@ fn print_row(round: &str, kind: Kind, c: usize, name: &str, row: &Row, direct: &
         s.p99_ms,
         s.errors,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::p99_multiple;
+
+    #[test]
+    fn the_p99_multiple_is_given_only_against_a_floor_that_adds_something() {
+        assert_eq!(p99_multiple(0.42, 0.21), "2.00");
+        assert_eq!(p99_multiple(-0.1, 0.2), "0.00");
+        assert_eq!(p99_multiple(1.17, -0.42), "– (floor adds ≈ 0; +1.17 ms)");
+        assert_eq!(p99_multiple(0.3, 0.01), "– (floor adds ≈ 0; +0.30 ms)");
+    }
 }
