@@ -138,10 +138,10 @@ pub fn cookie_in<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str
 /// The services and the signed-in account, or `Unauthorized` (HTTP 401).
 ///
 /// Server functions take the request's context from here, before their first await. A
-/// page's resource may outlive the part of the page that made it (Leptos renders a
-/// suspended page's children once to find their resources, then again to draw them, and
-/// drops the first copy with its owner): after an await, the context such a discarded
-/// copy reads is gone.
+/// page's resources run their server functions in tasks of their own: when the visitor
+/// leaves while the page renders, the page's owner and its context are dropped, and a
+/// server function still running would find nothing after its next await
+/// (`pages::a_page_left_while_it_renders_logs_no_error` in the server's API tests).
 pub async fn signed_in() -> Result<(Services, Account), AppError> {
     let svc = services()?;
     let token = signed_in_token()?;
