@@ -3,7 +3,7 @@
 //! balance, the audit log and `resayil user show`; bad input gets a clear field error.
 use serde_json::Value;
 
-use crate::helpers::{each_app, resayil, TestApp};
+use crate::helpers::{each_app, resayil, user_id, TestApp, ADMIN_PAGES};
 
 fn show(app: &TestApp, email: &str) -> Value {
     serde_json::from_str(&resayil(app, &["user", "show", "--email", email, "--json"])).unwrap()
@@ -14,25 +14,6 @@ async fn json(app: &TestApp, endpoint: &str, form: &[(&str, &str)]) -> Value {
     assert_eq!(res.status(), 200, "{endpoint}");
     res.json().await.unwrap()
 }
-
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let page = json(
-        app,
-        "admin/users",
-        &[("q", email), ("sort", ""), ("page", "0")],
-    )
-    .await;
-    page["users"][0]["id"].as_i64().unwrap().to_string()
-}
-
-const PAGES: [&str; 6] = [
-    "/admin",
-    "/admin/users",
-    "/admin/models",
-    "/admin/audit",
-    "/admin/orders",
-    "/admin/notifications",
-];
 
 /// Every admin server function, with arguments that would change something.
 fn calls(target: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
@@ -146,7 +127,7 @@ async fn every_admin_function_and_page_refuses_others_and_changes_nothing() {
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             assert_eq!(app.call(endpoint, &form).await.status(), 403, "{endpoint}");
         }
-        for page in PAGES {
+        for page in ADMIN_PAGES {
             assert_eq!(app.get(page).await.status(), 403, "{page}");
         }
         let user_page = format!("/admin/users/{id}");
@@ -169,7 +150,7 @@ async fn every_admin_function_and_page_refuses_others_and_changes_nothing() {
         .await;
         assert_eq!(audit["total"], 0, "{audit}");
         // The admin sees every page.
-        for page in PAGES {
+        for page in ADMIN_PAGES {
             assert_eq!(app.get(page).await.status(), 200, "{page}");
         }
         assert_eq!(app.get(&user_page).await.status(), 200);

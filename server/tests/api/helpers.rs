@@ -235,6 +235,27 @@ impl TestApp {
     }
 }
 
+/// The admin console's pages (besides one user's, `/admin/users/{id}`).
+pub const ADMIN_PAGES: [&str; 6] = [
+    "/admin",
+    "/admin/users",
+    "/admin/models",
+    "/admin/audit",
+    "/admin/orders",
+    "/admin/notifications",
+];
+
+/// The id of the account with `email`, found through the admin console's search (the
+/// caller is signed in as an admin).
+pub async fn user_id(app: &TestApp, email: &str) -> String {
+    let res = app
+        .call("admin/users", &[("q", email), ("sort", ""), ("page", "0")])
+        .await;
+    assert_eq!(res.status(), 200, "admin/users");
+    let page: serde_json::Value = res.json().await.unwrap();
+    page["users"][0]["id"].as_i64().unwrap().to_string()
+}
+
 /// Runs the real `resayil` binary (operator commands) against the test app's database.
 pub fn resayil(app: &TestApp, args: &[&str]) -> String {
     resayil_with_input(app, args, "")

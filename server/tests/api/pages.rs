@@ -1,4 +1,4 @@
-use crate::helpers::{each_app, ErrorLog};
+use crate::helpers::{each_app, user_id, ErrorLog, TestApp, ADMIN_PAGES};
 
 #[tokio::test]
 async fn private_pages_send_visitors_to_login_and_back() {
@@ -150,20 +150,7 @@ async fn signed_in_pages_render_without_an_error_logged() {
     each_app(|app| async move {
         let log = ErrorLog::capture();
         let user = app.signed_in_user().await;
-        let pages = [
-            "/dashboard",
-            "/keys",
-            "/usage",
-            "/billing",
-            "/account",
-            "/team",
-            "/playground",
-        ];
-        for page in pages {
-            let res = app.get(page).await;
-            assert_eq!(res.status(), 200, "{page}");
-            assert!(res.text().await.unwrap().contains("</html>"), "{page}");
-        }
+        render_whole(&app, &USER_PAGES).await;
         let dashboard = app.get("/dashboard").await.text().await.unwrap();
         let (local, _) = user.split_once('@').unwrap();
         assert!(dashboard.contains(local), "the welcome names the account");
@@ -171,79 +158,63 @@ async fn signed_in_pages_render_without_an_error_logged() {
 
         app.call("logout", &[]).await;
         app.signed_in_admin().await;
-        let found: serde_json::Value = app
-            .call("admin/users", &[("q", &user), ("sort", ""), ("page", "0")])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let detail = format!("/admin/users/{}", found["users"][0]["id"]);
-        let admin_pages = [
-            "/admin",
-            "/admin/users",
-            detail.as_str(),
-            "/admin/models",
-            "/admin/audit",
-            "/admin/orders",
-            "/admin/notifications",
-        ];
-        for page in admin_pages {
-            let res = app.get(page).await;
-            assert_eq!(res.status(), 200, "{page}");
-            assert!(res.text().await.unwrap().contains("</html>"), "{page}");
-        }
+        render_whole(&app, &ADMIN_PAGES).await;
+        let detail = format!("/admin/users/{}", user_id(&app, &user).await);
+        render_whole(&app, &[detail.as_str()]).await;
         assert_eq!(log.errors(), Vec::<String>::new());
     })
     .await;
 }
 
 /// A visitor who leaves while a page renders (a tab closed, a navigation on before the
-/// page arrived) drops the page's owner; the server
-/// functions its resources started still run to their end, and must not lose the
-/// request's context on the way (they used to log "domain::Services missing from the
-/// Leptos context" after their first database read).
+/// page arrived) drops the page's owner; the server functions its resources started still
+/// run to their end, and must not lose the request's context on the way (they used to log
+/// "domain::Services missing from the Leptos context" after their first database read).
 #[tokio::test]
 async fn a_page_left_while_it_renders_logs_no_error() {
     each_app(|app| async move {
         let log = ErrorLog::capture();
-        let leave_each_early = |pages: &'static [&'static str]| {
-            let app = &app;
-            async move {
-                for page in pages {
-                    for wait_us in (0..40).map(|n| n * 250) {
-                        let wait = std::time::Duration::from_micros(wait_us);
-                        let _ = tokio::time::timeout(wait, app.get(page)).await;
-                    }
-                }
-            }
-        };
         app.signed_in_user().await;
-        leave_each_early(&[
-            "/dashboard",
-            "/usage",
-            "/team",
-            "/billing",
-            "/account",
-            "/keys",
-            "/playground",
-            "/",
-        ])
-        .await;
+        leave_each_early(&app, &USER_PAGES).await;
+        leave_each_early(&app, &["/"]).await;
         app.call("logout", &[]).await;
         app.signed_in_admin().await;
-        leave_each_early(&[
-            "/admin",
-            "/admin/users",
-            "/admin/models",
-            "/admin/audit",
-            "/admin/orders",
-            "/admin/notifications",
-        ])
-        .await;
+        leave_each_early(&app, &ADMIN_PAGES).await;
         // What the dropped pages started finishes meanwhile.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         assert_eq!(app.get("/dashboard").await.status(), 200);
         assert_eq!(log.errors(), Vec::<String>::new());
     })
     .await;
+}
+
+/// The pages of a signed-in customer.
+const USER_PAGES: [&str; 7] = [
+    "/dashboard",
+    "/keys",
+    "/usage",
+    "/billing",
+    "/account",
+    "/team",
+    "/playground",
+];
+
+/// Each page answers 200 with a whole document.
+async fn render_whole(app: &TestApp, pages: &[&str]) {
+    for page in pages {
+        let res = app.get(page).await;
+        assert_eq!(res.status(), 200, "{page}");
+        assert!(res.text().await.unwrap().contains("</html>"), "{page}");
+    }
+}
+
+/// Requests each page and drops the request at 40 moments of its render, from at once
+/// to 10 ms in.
+async fn leave_each_early(app: &TestApp, pages: &[&str]) {
+    for page in pages {
+        for wait_us in (0..40).map(|n| n * 250) {
+            let wait = std::time::Duration::from_micros(wait_us);
+            let _ = tokio::time::timeout(wait, app.get(page)).await;
+        }
+    }
 }
