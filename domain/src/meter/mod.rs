@@ -53,7 +53,6 @@ mod writer;
 
 pub use holds::sweep;
 use holds::{keep_holds, Holding};
-use writer::write_loop;
 
 /// How long a hold lives without renewal.
 pub const HOLD_TTL: Duration = Duration::from_secs(60);
@@ -75,6 +74,8 @@ const GROW_FASTER_BELOW: Duration = Duration::from_secs(5);
 /// Items per write, and how long an item may wait for its batch to fill.
 const BATCH: usize = 512;
 const MAX_WAIT: Duration = Duration::from_millis(200);
+/// How often the writer looks at its queue while a batch fills.
+const TICK: Duration = Duration::from_millis(20);
 /// Items queued at most. Every reservation takes its place in the queue first (so its
 /// charge can always be queued, without waiting, when it settles): past this many open
 /// requests and unwritten charges, new reservations wait — back-pressure, never an
@@ -148,7 +149,8 @@ pub struct Meter {
 }
 
 impl Meter {
-    /// Starts the writer and the hold keeper on the current runtime. `warning_percent`:
+    /// Starts the writer (on a thread of its own, below the requests' CPU priority, with a
+    /// database connection of its own) and the hold keeper (on the current runtime). `warning_percent`:
     /// the credit-warning threshold (share of the balance after the last grant).
     pub fn start(db: DatabaseConnection, warning_percent: i64) -> Self {
         let (tx, rx) = mpsc::channel(CAPACITY);
@@ -161,7 +163,7 @@ impl Meter {
             holdings: Mutex::default(),
             tx,
         });
-        tokio::spawn(write_loop(db, rx, warning_percent, failures));
+        writer::spawn(&db, rx, warning_percent, failures);
         tokio::spawn(keep_holds(Arc::downgrade(&inner)));
         Self { inner }
     }

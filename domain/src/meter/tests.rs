@@ -244,3 +244,89 @@ async fn a_hold_left_by_a_crashed_instance_expires_and_frees_its_credits() {
     })
     .await;
 }
+
+#[test]
+fn the_writer_takes_what_is_queued_up_to_a_batch_and_stops_at_a_flush() {
+    let (tx, mut rx) = mpsc::channel(CAPACITY);
+    let (mut batch, mut waiters) = (Vec::new(), Vec::new());
+    // Nothing queued: nothing taken, the queue still open.
+    assert!(writer::drain(&mut rx, &mut batch, &mut waiters));
+    assert!(batch.is_empty());
+    // More than a batch queued: one batch taken, the rest left for the next.
+    for n in 0..BATCH + 3 {
+        tx.try_send(Msg::Row(Box::new(usage(n)))).unwrap();
+    }
+    assert!(writer::drain(&mut rx, &mut batch, &mut waiters));
+    assert_eq!((batch.len(), waiters.len()), (BATCH, 0));
+    batch.clear();
+    // A flush ends the take: what came after it waits for the next batch.
+    let (done, _wait) = oneshot::channel();
+    tx.try_send(Msg::Flush(done)).unwrap();
+    tx.try_send(Msg::Release(7)).unwrap();
+    assert!(writer::drain(&mut rx, &mut batch, &mut waiters));
+    assert_eq!((batch.len(), waiters.len()), (3, 1));
+    // Closed: what is left is taken, then the writer is told.
+    drop(tx);
+    batch.clear();
+    waiters.clear();
+    assert!(!writer::drain(&mut rx, &mut batch, &mut waiters));
+    assert!(matches!(batch.as_slice(), [Msg::Release(7)]));
+}
+
+/// (thread name, nice value) of each of this process's threads.
+fn threads() -> Vec<(String, i32)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let path = task.path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(path.join("comm")),
+            std::fs::read_to_string(path.join("stat")),
+        ) else {
+            continue; // ended meanwhile
+        };
+        // After the name in parentheses: state is field 3, nice field 19.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let nice: i32 = after.split(' ').nth(16).unwrap().parse().unwrap();
+        out.push((comm.trim().to_owned(), nice));
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_writer_and_its_database_thread_run_below_the_requests_priority() {
+    each_db(|svc| async move {
+        let (id, key) = account_with(&svc, 100_000).await;
+        let meter = Meter::start(svc.db.clone(), 20);
+        let r = meter.reserve(key, id, 5, "req-0").await.unwrap();
+        meter.settle(r, 5, usage(0));
+        meter.flush().await;
+        let all = threads();
+        let ours = rustix::process::getpriority_process(None).unwrap();
+        let lowered = (ours + writer::WRITER_NICER).min(19);
+        let at = |name: &str| -> Vec<i32> {
+            all.iter()
+                .filter(|(n, _)| n == name)
+                .map(|(_, nice)| *nice)
+                .collect()
+        };
+        let writers = at(writer::WRITER_THREAD);
+        assert!(!writers.is_empty(), "no writer thread in {all:?}");
+        assert!(writers.iter().all(|nice| *nice == lowered), "{all:?}");
+        // The requests' threads (this test's) keep theirs.
+        assert!(all
+            .iter()
+            .any(|(n, nice)| !n.starts_with("usage-") && *nice == ours));
+        if svc.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            // SQLite runs each connection on a thread of its own: the writer's inherits.
+            let db_threads = at(writer::WRITER_DB_THREAD);
+            assert!(
+                !db_threads.is_empty(),
+                "no writer's SQLite thread in {all:?}"
+            );
+            assert!(db_threads.iter().all(|nice| *nice == lowered), "{all:?}");
+        }
+        meter.shutdown().await;
+        assert_eq!(books(&svc, id).await, (100_000 - 5, 100_000 - 5, 0));
+    })
+    .await;
+}

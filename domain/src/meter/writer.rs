@@ -16,7 +16,103 @@ use crate::entities::{account, ledger as ledger_entity};
 use crate::usage::insert_batch;
 use crate::{ledger, time};
 
-pub(super) async fn write_loop(
+/// How much lower the writer's CPU priority is than the process's (nice values): a batch
+/// being written never makes an answer wait for a core, and still gets its share when the
+/// cores are busy (the queue's back-pressure stops new requests before it falls behind).
+pub(super) const WRITER_NICER: i32 = 10;
+/// The name of the writer's thread, and of its SQLite connection's (shown by `top -H`).
+pub(super) const WRITER_THREAD: &str = "usage-writer";
+pub(super) const WRITER_DB_THREAD: &str = "usage-writer-db";
+
+/// Starts the writer on a thread of its own, [`WRITER_NICER`] than the process, with a connection of its
+/// own made there (so SQLite's thread for it inherits the priority).
+pub(super) fn spawn(
+    db: &DatabaseConnection,
+    rx: mpsc::Receiver<Msg>,
+    warning_percent: i64,
+    failures: Arc<AtomicU64>,
+) {
+    let own = OwnConnection::like(db);
+    let started = std::thread::Builder::new()
+        .name(WRITER_THREAD.into())
+        .spawn(move || {
+            if let Err(e) = lower_priority() {
+                tracing::warn!("usage writer priority not lowered: {e}");
+            }
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("usage writer not started: {e}");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let db = own.connect();
+                write_loop(db.clone(), rx, warning_percent, failures).await;
+                let _ = db.close().await;
+            });
+        });
+    if let Err(e) = started {
+        tracing::error!("usage writer not started: {e}");
+    }
+}
+
+/// This thread's nice value [`WRITER_NICER`] above what it was (at most 19, the lowest);
+/// threads it starts inherit it.
+pub(super) fn lower_priority() -> rustix::io::Result<()> {
+    use rustix::process::{getpriority_process, setpriority_process};
+    let now = getpriority_process(None)?;
+    setpriority_process(None, (now + WRITER_NICER).min(19))
+}
+
+/// A pool like the given one (same connection and pool options), of one connection.
+enum OwnConnection {
+    Sqlite(
+        sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Sqlite>,
+        sea_orm::sqlx::sqlite::SqliteConnectOptions,
+    ),
+    Postgres(
+        sea_orm::sqlx::pool::PoolOptions<sea_orm::sqlx::Postgres>,
+        sea_orm::sqlx::postgres::PgConnectOptions,
+    ),
+}
+
+impl OwnConnection {
+    fn like(db: &DatabaseConnection) -> Self {
+        match db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                Self::Postgres(pool.options().clone(), (*pool.connect_options()).clone())
+            }
+            _ => {
+                let pool = db.get_sqlite_connection_pool();
+                Self::Sqlite(pool.options().clone(), (*pool.connect_options()).clone())
+            }
+        }
+    }
+
+    /// Lazily: the connection is made at the first write, on the thread that writes (a
+    /// pool's background tasks start on the runtime it is made in).
+    fn connect(self) -> DatabaseConnection {
+        match self {
+            Self::Sqlite(pool, o) => sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
+                pool.max_connections(1)
+                    .min_connections(0)
+                    .connect_lazy_with(o.thread_name(|_| WRITER_DB_THREAD.to_owned())),
+            ),
+            Self::Postgres(pool, o) => sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+                pool.max_connections(1)
+                    .min_connections(0)
+                    .connect_lazy_with(o),
+            ),
+        }
+    }
+}
+
+async fn write_loop(
     db: DatabaseConnection,
     mut rx: mpsc::Receiver<Msg>,
     warning_percent: i64,
@@ -32,14 +128,21 @@ pub(super) async fn write_loop(
             Msg::Flush(w) => waiters.push(w),
             m => batch.push(m),
         }
-        // Fill the batch with what is already queued, waiting a little for more.
+        // Fill the batch with what is queued, looking again every TICK until it is full,
+        // a flush asks for it, or its first item has waited MAX_WAIT: the requests' queue
+        // does not wake the writer for each item (a task woken, a timer set and cancelled,
+        // on the workers that serve the requests).
         let deadline = tokio::time::Instant::now() + MAX_WAIT;
-        while batch.len() < BATCH && waiters.is_empty() {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(Msg::Flush(w))) => waiters.push(w),
-                Ok(Some(m)) => batch.push(m),
-                Ok(None) | Err(_) => break,
+        while waiters.is_empty() {
+            let open = drain(&mut rx, &mut batch, &mut waiters);
+            if !open || batch.len() >= BATCH || !waiters.is_empty() {
+                break;
             }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            tokio::time::sleep_until(deadline.min(now + TICK)).await;
         }
         let items = std::mem::take(&mut batch);
         if !items.is_empty() {
@@ -58,6 +161,27 @@ pub(super) async fn write_loop(
             let _ = w.send(());
         }
     }
+}
+
+/// Moves what is queued into `batch` (up to [`BATCH`] items) and `waiters`, stopping at a
+/// flush. False once the queue is closed and empty.
+pub(super) fn drain(
+    rx: &mut mpsc::Receiver<Msg>,
+    batch: &mut Vec<Msg>,
+    waiters: &mut Vec<oneshot::Sender<()>>,
+) -> bool {
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(Msg::Flush(w)) => {
+                waiters.push(w);
+                return true;
+            }
+            Ok(m) => batch.push(m),
+            Err(mpsc::error::TryRecvError::Empty) => return true,
+            Err(mpsc::error::TryRecvError::Disconnected) => return false,
+        }
+    }
+    true
 }
 
 /// Writes a batch, retrying a few times before giving up (and saying so in the log).
