@@ -150,8 +150,9 @@ pub struct Meter {
 
 impl Meter {
     /// Starts the writer (on a thread of its own, below the requests' CPU priority, with a
-    /// database connection of its own) and the hold keeper (on the current runtime). `warning_percent`:
-    /// the credit-warning threshold (share of the balance after the last grant).
+    /// database connection of its own) and the hold keeper (on the current runtime).
+    /// `warning_percent`: the credit-warning threshold (share of the balance after the
+    /// last grant).
     pub fn start(db: DatabaseConnection, warning_percent: i64) -> Self {
         let (tx, rx) = mpsc::channel(CAPACITY);
         let failures = Arc::new(AtomicU64::new(0));

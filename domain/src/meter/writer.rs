@@ -17,15 +17,18 @@ use crate::usage::insert_batch;
 use crate::{ledger, time};
 
 /// How much lower the writer's CPU priority is than the process's (nice values): a batch
-/// being written never makes an answer wait for a core, and still gets its share when the
-/// cores are busy (the queue's back-pressure stops new requests before it falls behind).
+/// being written does not take a core from an answer in progress, and still gets its share
+/// when the cores are busy (the queue's back-pressure stops new reservations before it
+/// falls behind). The price, only when the cores are saturated: its transaction takes
+/// longer, and a write waiting for its locks (a hold growing, a small balance's direct
+/// reservation) waits longer.
 pub(super) const WRITER_NICER: i32 = 10;
 /// The name of the writer's thread, and of its SQLite connection's (shown by `top -H`).
 pub(super) const WRITER_THREAD: &str = "usage-writer";
 pub(super) const WRITER_DB_THREAD: &str = "usage-writer-db";
 
-/// Starts the writer on a thread of its own, [`WRITER_NICER`] than the process, with a connection of its
-/// own made there (so SQLite's thread for it inherits the priority).
+/// Starts the writer on a thread of its own, its priority lowered by [`WRITER_NICER`], with
+/// a connection of its own made there (so SQLite's thread for it inherits the priority).
 pub(super) fn spawn(
     db: &DatabaseConnection,
     rx: mpsc::Receiver<Msg>,
