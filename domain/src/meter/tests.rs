@@ -300,9 +300,22 @@ async fn the_writer_and_its_database_thread_run_below_the_requests_priority() {
         let r = meter.reserve(key, id, 5, "req-0").await.unwrap();
         meter.settle(r, 5, usage(0));
         meter.flush().await;
-        let all = threads();
         let ours = rustix::process::getpriority_process(None).unwrap();
         let lowered = (ours + writer::WRITER_NICER).min(19);
+        // Tests beside this one start writers too, and a writer's thread has its name a
+        // moment before it lowers its priority: look again a few times before failing.
+        let mut all = threads();
+        for _ in 0..50 {
+            let settled = all
+                .iter()
+                .filter(|(n, _)| n.starts_with(writer::WRITER_THREAD))
+                .all(|(_, nice)| *nice == lowered);
+            if settled {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            all = threads();
+        }
         let at = |name: &str| -> Vec<i32> {
             all.iter()
                 .filter(|(n, _)| n == name)
