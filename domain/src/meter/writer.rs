@@ -132,9 +132,9 @@ async fn write_loop(
             m => batch.push(m),
         }
         // Fill the batch with what is queued, looking again every TICK until it is full,
-        // a flush asks for it, or its first item has waited MAX_WAIT: the requests' queue
-        // does not wake the writer for each item (a task woken, a timer set and cancelled,
-        // on the workers that serve the requests).
+        // a flush asks for it, or its first item has waited MAX_WAIT: a request's charge
+        // does not wake the writer (on its own thread, each wake-up would be a system call
+        // on the request's worker, and a timer set and cancelled here).
         let deadline = tokio::time::Instant::now() + MAX_WAIT;
         while waiters.is_empty() {
             let open = drain(&mut rx, &mut batch, &mut waiters);
