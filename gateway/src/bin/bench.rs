@@ -76,6 +76,19 @@ struct Args {
     /// server's (without: the `metrics` calls are no-ops).
     #[arg(long)]
     metrics: bool,
+    /// Gives the measured proxies cores of their own: the load (this process and the fake
+    /// upstream) runs on the first half of the cores this process may use, the floor,
+    /// gateway, servers and nginx on the other half — as in production, where the clients
+    /// and the upstream are other machines. Without it all share every core, and at high
+    /// concurrency the added latency is mostly the proxy's CPU taken from the load.
+    #[arg(long)]
+    pin: bool,
+    /// Sends at this total rate (requests per second, spread evenly over the connections)
+    /// instead of each connection sending as soon as its previous answer came: latency at
+    /// a load below saturation, as real clients, who do not wait for each other, make it.
+    /// A connection whose previous answer is late sends at once; latency is from the send.
+    #[arg(long)]
+    rate: Option<f64>,
 }
 
 #[derive(Subcommand)]
@@ -113,6 +126,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // reqwest is built with rustls and no default crypto provider in this workspace.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args = Args::parse();
+    if args.pin && args.cmd.is_none() {
+        // Before the runtime: its threads and the processes started here inherit it.
+        pin::load()?;
+    }
     // The same runtime as the `resayil` server: multi-threaded, TOKIO_WORKER_THREADS.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -324,6 +341,65 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// `--pin`: the load on the first half of the allowed cores, the proxies on the rest.
+mod pin {
+    use std::ffi::OsStr;
+    use std::process::Command;
+
+    use rustix::thread::{sched_getaffinity, sched_setaffinity, CpuSet};
+
+    /// The cores this process may use, split in two halves (the load's, the proxies').
+    fn halves() -> Result<(Vec<usize>, Vec<usize>), String> {
+        let allowed = sched_getaffinity(None).map_err(|e| format!("sched_getaffinity: {e}"))?;
+        split(
+            (0..CpuSet::MAX_CPU)
+                .filter(|&c| allowed.is_set(c))
+                .collect(),
+        )
+    }
+
+    /// The first half of the cores for the load, the rest (the larger half) for the
+    /// proxies.
+    pub(super) fn split(mut cores: Vec<usize>) -> Result<(Vec<usize>, Vec<usize>), String> {
+        if cores.len() < 2 {
+            return Err("--pin needs at least two cores".into());
+        }
+        let proxies = cores.split_off(cores.len() / 2);
+        Ok((cores, proxies))
+    }
+
+    /// Moves this thread (and so every thread and process started from it after) to the
+    /// load's cores.
+    pub fn load() -> Result<(), Box<dyn std::error::Error>> {
+        let (load, proxies) = halves()?;
+        let mut set = CpuSet::new();
+        for c in &load {
+            set.set(*c);
+        }
+        sched_setaffinity(None, &set)?;
+        let _ = PROXY_CORES.set(proxies.clone());
+        eprintln!("pinned: load (bench, fake upstream) on cores {load:?}, proxies on {proxies:?}");
+        Ok(())
+    }
+
+    /// A command for a measured proxy: under `taskset` on the proxies' cores with `--pin`
+    /// (set before it starts, so all its threads have them).
+    pub fn proxy(args: &super::Args, program: impl AsRef<OsStr>) -> Command {
+        if !args.pin {
+            return Command::new(program);
+        }
+        // Set by `load`, which runs first with `--pin`.
+        let cores = PROXY_CORES.get().map(Vec::as_slice).unwrap_or_default();
+        let list: Vec<String> = cores.iter().map(usize::to_string).collect();
+        let mut cmd = Command::new("taskset");
+        cmd.arg("-c").arg(list.join(",")).arg(program);
+        cmd
+    }
+
+    /// The proxies' half, decided before this process left it.
+    static PROXY_CORES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+}
+
 fn sibling(name: &str) -> PathBuf {
     let me = std::env::current_exe().unwrap_or_default();
     me.with_file_name(name)
@@ -356,6 +432,29 @@ impl Kind {
     }
 }
 
+/// When a connection sends its requests at a fixed total rate: the connections take
+/// turns, each every `concurrency / rate` seconds, the `i`-th starting `i / rate` after
+/// the first.
+struct Schedule {
+    first: tokio::time::Instant,
+    every: Duration,
+}
+
+impl Schedule {
+    fn new(begin: tokio::time::Instant, rate: f64, concurrency: usize, i: usize) -> Self {
+        let rate = rate.max(1.0);
+        Self {
+            first: begin + Duration::from_secs_f64(i as f64 / rate),
+            every: Duration::from_secs_f64(concurrency as f64 / rate),
+        }
+    }
+
+    /// When the `k`-th request of this connection is due.
+    fn due(&self, k: u32) -> tokio::time::Instant {
+        self.first + self.every * k
+    }
+}
+
 #[derive(Clone, Copy, Default)]
 struct Sample {
     errors: usize,
@@ -366,7 +465,14 @@ struct Sample {
     p99_ms: f64,
 }
 
-async fn load(url: &str, key: &str, kind: Kind, concurrency: usize, seconds: f64) -> Sample {
+async fn load(
+    url: &str,
+    key: &str,
+    kind: Kind,
+    concurrency: usize,
+    seconds: f64,
+    rate: Option<f64>,
+) -> Sample {
     let client = reqwest::Client::builder()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(concurrency * 2)
@@ -384,14 +490,19 @@ async fn load(url: &str, key: &str, kind: Kind, concurrency: usize, seconds: f64
     let measure_from = warm;
     let until = warm + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
-    for _ in 0..concurrency {
+    let begin = tokio::time::Instant::now();
+    for i in 0..concurrency {
         let (client, url, key, body) =
             (client.clone(), url.to_owned(), key.to_owned(), body.clone());
+        let schedule = rate.map(|r| Schedule::new(begin, r, concurrency, i));
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0usize;
             let mut total = 0usize;
-            loop {
+            for k in 0.. {
+                if let Some(due) = schedule.as_ref().map(|s| s.due(k)) {
+                    tokio::time::sleep_until(due).await;
+                }
                 let start = Instant::now();
                 if start >= until {
                     break;
@@ -543,7 +654,7 @@ async fn spawn_server(
     redis_prefix: &str,
 ) -> Result<(Proc, u16), Box<dyn std::error::Error>> {
     let port = free_port()?;
-    let mut cmd = Command::new(bin);
+    let mut cmd = pin::proxy(args, bin);
     cmd.arg("serve")
         .env("DATABASE_URL", db)
         .env("OLLAMA_URL", ollama)
@@ -638,7 +749,7 @@ async fn start_nginx_pair(
         .find(|n| Command::new(n).arg("-v").output().is_ok())
         .ok_or("nginx not found (apt-get install nginx)")?;
     let proxy = Proc(
-        Command::new(nginx)
+        pin::proxy(args, nginx)
             .arg("-p")
             .arg(&dir)
             .arg("-c")
@@ -682,7 +793,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     .database_url
                     .clone()
                     .unwrap_or_else(|| sqlite("gateway"));
-                let mut cmd = Command::new(std::env::current_exe()?);
+                let mut cmd = pin::proxy(&args, std::env::current_exe()?);
                 cmd.args(["serve", "--database-url", &db, "--ollama-url", &direct_base]);
                 if let Some(r) = &args.redis_url {
                     cmd.args(["--redis-url", r]);
@@ -707,7 +818,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 });
             }
             "floor" => {
-                let mut cmd = Command::new(std::env::current_exe()?);
+                let mut cmd = pin::proxy(&args, std::env::current_exe()?);
                 cmd.args(["floor", "--upstream", &format!("127.0.0.1:{port}")]);
                 if let Some(n) = args.gateway_workers {
                     cmd.env("TOKIO_WORKER_THREADS", n.to_string());
@@ -761,6 +872,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let legacy = args.targets == ["gateway"];
+    if let Some(r) = args.rate {
+        println!("Sent at a fixed rate: {r} requests/s in all, over the connections.\n");
+    }
     if legacy {
         println!("| kind | conc | direct req/s | direct p50 / p99 ms | gateway req/s | gateway p50 / p99 ms | added p50 ms | throughput ratio | gateway CPU ms/req | errors (direct/gw) |");
         println!("|---|---|---|---|---|---|---|---|---|---|");
@@ -773,7 +887,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for round in 1..=args.rounds {
         for &kind in &args.kinds {
             for &c in &args.concurrency {
-                let direct = load(&direct_url, "unused", kind, c, args.seconds).await;
+                let direct = load(&direct_url, "unused", kind, c, args.seconds, args.rate).await;
                 let mut measured = vec![(
                     "direct",
                     Row {
@@ -783,7 +897,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 )];
                 for t in &targets {
                     let cpu0 = t.cpu_seconds();
-                    let s = load(&t.url, &t.key, kind, c, args.seconds).await;
+                    let s = load(&t.url, &t.key, kind, c, args.seconds, args.rate).await;
                     let cpu = t.cpu_seconds() - cpu0;
                     let row = Row {
                         s,
@@ -958,7 +1072,9 @@ fn print_row(round: &str, kind: Kind, c: usize, name: &str, row: &Row, direct: &
 
 #[cfg(test)]
 mod tests {
-    use super::p99_multiple;
+    use std::time::Duration;
+
+    use super::{p99_multiple, pin, Schedule};
 
     #[test]
     fn the_p99_multiple_is_given_only_against_a_floor_that_adds_something() {
@@ -966,5 +1082,35 @@ mod tests {
         assert_eq!(p99_multiple(-0.1, 0.2), "0.00");
         assert_eq!(p99_multiple(1.17, -0.42), "– (floor adds ≈ 0; +1.17 ms)");
         assert_eq!(p99_multiple(0.3, 0.01), "– (floor adds ≈ 0; +0.30 ms)");
+    }
+
+    #[test]
+    fn at_a_fixed_rate_the_connections_take_turns() {
+        let begin = tokio::time::Instant::now();
+        let ms = |n: u64| Duration::from_millis(n);
+        let second = Schedule::new(begin, 1000.0, 4, 1);
+        assert_eq!(second.due(0), begin + ms(1));
+        assert_eq!(second.due(2), begin + ms(9));
+        let fourth = Schedule::new(begin, 1000.0, 4, 3);
+        assert_eq!(fourth.due(1), begin + ms(7));
+        // All of them together: one request each millisecond.
+        let mut due: Vec<_> = (0..4)
+            .flat_map(|i| {
+                let s = Schedule::new(begin, 1000.0, 4, i);
+                (0..3).map(move |k| s.due(k))
+            })
+            .collect();
+        due.sort();
+        let expected: Vec<_> = (0..12).map(|n| begin + ms(n)).collect();
+        assert_eq!(due, expected);
+    }
+
+    #[test]
+    fn pinning_gives_the_load_the_first_half_of_the_cores_and_the_proxies_the_rest() {
+        assert_eq!(pin::split(vec![0, 1]), Ok((vec![0], vec![1])));
+        assert_eq!(pin::split(vec![0, 1, 2]), Ok((vec![0], vec![1, 2])));
+        assert_eq!(pin::split(vec![2, 3, 6, 7]), Ok((vec![2, 3], vec![6, 7])));
+        assert!(pin::split(vec![0]).is_err());
+        assert!(pin::split(Vec::new()).is_err());
     }
 }
