@@ -87,7 +87,7 @@ struct Args {
     /// instead of each connection sending as soon as its previous answer came: latency at
     /// a load below saturation, as real clients, who do not wait for each other, make it.
     /// A connection whose previous answer is late sends at once; latency is from the send.
-    #[arg(long)]
+    #[arg(long, value_parser = positive_rate)]
     rate: Option<f64>,
 }
 
@@ -432,6 +432,16 @@ impl Kind {
     }
 }
 
+/// `--rate`: a finite number of requests a second above zero.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a rate: requests a second, above zero"
+        )),
+    }
+}
+
 /// When a connection sends its requests at a fixed total rate: the connections take
 /// turns, each every `concurrency / rate` seconds, the `i`-th starting `i / rate` after
 /// the first.
@@ -442,7 +452,6 @@ struct Schedule {
 
 impl Schedule {
     fn new(begin: tokio::time::Instant, rate: f64, concurrency: usize, i: usize) -> Self {
-        let rate = rate.max(1.0);
         Self {
             first: begin + Duration::from_secs_f64(i as f64 / rate),
             every: Duration::from_secs_f64(concurrency as f64 / rate),
@@ -1074,7 +1083,7 @@ fn print_row(round: &str, kind: Kind, c: usize, name: &str, row: &Row, direct: &
 mod tests {
     use std::time::Duration;
 
-    use super::{p99_multiple, pin, Schedule};
+    use super::{p99_multiple, pin, positive_rate, Schedule};
 
     #[test]
     fn the_p99_multiple_is_given_only_against_a_floor_that_adds_something() {
@@ -1103,6 +1112,15 @@ mod tests {
         due.sort();
         let expected: Vec<_> = (0..12).map(|n| begin + ms(n)).collect();
         assert_eq!(due, expected);
+    }
+
+    #[test]
+    fn a_rate_is_a_finite_number_above_zero() {
+        assert_eq!(positive_rate("10000"), Ok(10000.0));
+        assert_eq!(positive_rate("0.5"), Ok(0.5));
+        for bad in ["0", "-5", "NaN", "inf", "", "ten"] {
+            assert!(positive_rate(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
