@@ -17,8 +17,17 @@ test('a key deleted from the dashboard is refused by the API at once', async ({ 
   await expect(keys.getByLabel('Label')).toHaveCount(0); // creating stays on /keys
   await keys.getByTestId('delete-key').click();
   // Asked first; cancel keeps it.
-  await keys.getByRole('button', { name: 'Cancel' }).click();
+  await keys.getByRole('link', { name: 'Cancel' }).click();
+  await expect(keys.getByTestId('confirm-delete')).toBeHidden();
   await expect(keys).toContainText(secret.slice(0, 12));
+  // By keyboard: "Delete" and "Cancel" are links (announced as links) and open and close
+  // the confirmation with Enter.
+  await keys.getByRole('link', { name: 'Delete' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(keys.getByTestId('confirm-delete')).toBeVisible();
+  await keys.getByRole('link', { name: 'Cancel' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(keys.getByTestId('confirm-delete')).toBeHidden();
   await keys.getByTestId('delete-key').click();
   await keys.getByTestId('confirm-delete').click();
   await expect(keys.getByTestId('no-keys')).toBeVisible();

@@ -43,7 +43,9 @@ pub fn Keys() -> impl IntoView {
 /// confirmation (shown while it is the page's `:target`, style/main.css), "Cancel" links
 /// away from it, and "Yes, delete" posts the form to the delete server function, which
 /// answers a plain form post by sending the browser back here (an error comes back in the
-/// query and is shown above the list).
+/// query and is shown above the list). "Delete" and "Cancel" look like buttons but are
+/// links, and say so to assistive technology: a `role="button"` would promise activation
+/// with Space, which a link does not have without a script.
 #[component]
 pub fn DashboardKeys() -> impl IntoView {
     let lang = use_lang();
@@ -65,7 +67,7 @@ pub fn DashboardKeys() -> impl IntoView {
                                 let (key_id, label) = (k.id, k.label.clone());
                                 let id = format!("delete-key-{key_id}");
                                 view! {
-                                    <a href=format!("#{id}") role="button" class="button danger small nowrap confirm-open"
+                                    <a href=format!("#{id}") class="button danger small nowrap confirm-open"
                                         data-testid="delete-key">
                                         {t.delete}
                                     </a>
@@ -76,7 +78,7 @@ pub fn DashboardKeys() -> impl IntoView {
                                             <button type="submit" class="button danger small nowrap" data-testid="confirm-delete">
                                                 {t.confirm_yes}
                                             </button>
-                                            <a href="#dashboard-keys" role="button" class="button secondary small nowrap">
+                                            <a href="#dashboard-keys" class="button secondary small nowrap">
                                                 {t.cancel}
                                             </a>
                                         </ActionForm>
