@@ -45,6 +45,18 @@ pub async fn completions(
     }
 }
 
+/// [`completions`] for a request admitted outside the router
+/// ([`crate::Gateway::chat_completions`]): the context and caller are in its extensions,
+/// where admission put them.
+pub async fn without_router(st: Arc<State>, req: axum::extract::Request) -> Response {
+    let ext = req.extensions();
+    let (Some(ctx), Some(caller)) = (ext.get::<Ctx>().cloned(), ext.get::<Arc<Caller>>().cloned())
+    else {
+        return ApiError::internal().into_response();
+    };
+    completions(AxState(st), Extension(ctx), Extension(caller), req).await
+}
+
 async fn run(
     st: &Arc<State>,
     ctx: &Ctx,

@@ -204,6 +204,16 @@ impl Gateway {
             .with_state(st)
     }
 
+    /// `POST /v1/chat/completions` without the router: the same admission ([`admission`])
+    /// and handler as that route of [`Gateway::router`], for a server that dispatches the
+    /// API's busiest request itself. The router's layers (a boxed service and future per
+    /// layer, the route lookup, the extractors) are ~4% of such a request's CPU
+    /// (BENCHMARKS.md, session 18).
+    pub async fn chat_completions(&self, req: Request) -> Response {
+        let st = &self.st;
+        enter(st, req, |req| chat::without_router(st.clone(), req)).await
+    }
+
     /// The portal's playground: `POST /playground/chat`, a chat completion exactly as
     /// `/v1/chat/completions` answers it (same admission from step 3 on, limits,
     /// reservation, settlement, ledger and usage rows — the rows marked `playground`), for
@@ -322,7 +332,7 @@ async fn session_steps(st: &Arc<State>, ctx: &context::Ctx, req: Request, next: 
         account.plan.as_deref(),
         account.plan_expires_at,
     ));
-    admitted(st, caller, ctx, metered::CHAT, req, next).await
+    admitted(st, caller, ctx, metered::CHAT, req, |req| next.run(req)).await
 }
 
 /// The endpoint a path is, as usage rows name it.
@@ -358,15 +368,29 @@ fn client_ip(st: &State, req: &Request) -> std::net::IpAddr {
 /// endpoints write their own once admitted, this writes the rest.
 async fn admission(
     axum::extract::State(st): axum::extract::State<Arc<State>>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
+    enter(&st, req, |req| next.run(req)).await
+}
+
+/// Steps 1 to 3 ([`admission`]), then `inner` (the route's handler) for an admitted
+/// request.
+async fn enter<F, Fut>(st: &Arc<State>, mut req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let ctx = context::begin(&st.ids, &mut req);
-    let res = key_steps(&st, &ctx, req, next).await;
+    let res = key_steps(st, &ctx, req, inner).await;
     context::with_id(&ctx, res)
 }
 
-async fn key_steps(st: &Arc<State>, ctx: &context::Ctx, req: Request, next: Next) -> Response {
+async fn key_steps<F, Fut>(st: &Arc<State>, ctx: &context::Ctx, req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let endpoint = endpoint_of(req.uri().path());
     let caller = match st.keys.authenticate(&st.svc, req.headers()).await {
         Ok(c) => c,
@@ -407,18 +431,23 @@ async fn key_steps(st: &Arc<State>, ctx: &context::Ctx, req: Request, next: Next
         settlement::record_refusal(st, ctx, endpoint, Some(&caller), "", &e);
         return e.into_response();
     }
-    admitted(st, caller, ctx, endpoint, req, next).await
+    admitted(st, caller, ctx, endpoint, req, inner).await
 }
 
-/// Step 3 onwards, for a caller already known (by key, or by the portal's session).
-async fn admitted(
+/// Step 3 onwards, for a caller already known (by key, or by the portal's session); then
+/// `inner`, the route's handler.
+async fn admitted<F, Fut>(
     st: &Arc<State>,
     caller: Arc<auth::Caller>,
     ctx: &context::Ctx,
     endpoint: &'static str,
     mut req: Request,
-    next: Next,
-) -> Response {
+    inner: F,
+) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let metered = endpoint == metered::CHAT || endpoint == metered::EMBEDDINGS;
     let plan = &st.svc.catalog.plans[caller.plan];
     let subject = ratelimit::Subject::Account(caller.account_id);
@@ -432,7 +461,7 @@ async fn admitted(
             ctx.gate = Some(gate.clone());
         }
         req.extensions_mut().insert(caller.clone());
-        let mut res = next.run(req).await;
+        let mut res = inner(req).await;
         // Every answer of the metered handlers decides first; this counts a request
         // that somehow did not (it was served, so it counts).
         let decision = gate.decide(&st.limiter).await;
@@ -442,7 +471,7 @@ async fn admitted(
     let decision = st.limiter.check(subject, limit).await;
     let mut res = if decision.allowed {
         req.extensions_mut().insert(caller.clone());
-        let res = next.run(req).await;
+        let res = inner(req).await;
         if !metered {
             settlement::record_answer(st, ctx, endpoint, &caller, res.status().as_u16());
         }

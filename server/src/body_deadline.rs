@@ -111,20 +111,36 @@ where
     B::Error: Into<BoxError>,
 {
     use tower::ServiceExt;
+    answer_with(req, timeout, |req| async move {
+        match router.oneshot(req).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        }
+    })
+    .await
+}
+
+/// [`answer`] with `serve` in the router's place (a path the server dispatches itself).
+pub async fn answer_with<B, F, Fut>(req: http::Request<B>, timeout: Duration, serve: F) -> Response
+where
+    B: http_body::Body<Data = Bytes> + Unpin + Send + 'static,
+    B::Error: Into<BoxError>,
+    F: FnOnce(axum::extract::Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let api = req.uri().path().starts_with("/v1/");
     let expired = Arc::new(AtomicBool::new(false));
-    let req = req.map(|inner| TimedBody {
-        inner,
-        started: Instant::now(),
-        timeout,
-        received: 0,
-        sleep: None,
-        expired: expired.clone(),
+    let req = req.map(|inner| {
+        axum::body::Body::new(TimedBody {
+            inner,
+            started: Instant::now(),
+            timeout,
+            received: 0,
+            sleep: None,
+            expired: expired.clone(),
+        })
     });
-    let res = match router.oneshot(req).await {
-        Ok(res) => res,
-        Err(never) => match never {},
-    };
+    let res = serve(req).await;
     if expired.load(Ordering::Relaxed) {
         return too_slow(api);
     }

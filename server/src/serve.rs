@@ -56,10 +56,13 @@ impl Limits {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves and the open connections have
-/// finished.
+/// finished. With `gateway`, `POST /v1/chat/completions` goes to it directly
+/// ([`gateway::Gateway::chat_completions`]: the same admission and handler as the router's
+/// route, without the router's layers — the API's busiest request).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    gateway: Option<gateway::Gateway>,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
@@ -94,6 +97,7 @@ pub async fn serve(
             peer,
             place,
             router: router.clone(),
+            gateway: gateway.clone(),
             limits,
         };
         let stop = stop_rx.clone();
@@ -133,6 +137,9 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     )
 }
 
+/// The path the server hands to the gateway itself (see [`serve`]).
+const CHAT_COMPLETIONS: &str = "/v1/chat/completions";
+
 /// The place a connection holds while it is open.
 struct Place {
     _permit: OwnedSemaphorePermit,
@@ -145,6 +152,7 @@ struct Connection {
     peer: SocketAddr,
     place: Place,
     router: Router,
+    gateway: Option<gateway::Gateway>,
     limits: Limits,
 }
 
@@ -155,6 +163,7 @@ impl Connection {
             peer,
             place,
             router,
+            gateway,
             limits,
         } = self;
         let _ = tcp.set_nodelay(true);
@@ -163,12 +172,27 @@ impl Connection {
         let body_read = limits.body_read;
         let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            let chat = gateway
+                .as_ref()
+                .filter(|_| {
+                    req.method() == http::Method::POST && req.uri().path() == CHAT_COMPLETIONS
+                })
+                .cloned();
             let router = router.clone();
             async move {
                 if reserve && !matches!(req.uri().path(), "/healthz" | "/readyz") {
                     return Ok::<_, std::convert::Infallible>(at_capacity(req.uri().path()));
                 }
-                Ok(crate::body_deadline::answer(router, req, body_read).await)
+                let answer = match chat {
+                    Some(gw) => {
+                        crate::body_deadline::answer_with(req, body_read, |req| async move {
+                            gw.chat_completions(req).await
+                        })
+                        .await
+                    }
+                    None => crate::body_deadline::answer(router, req, body_read).await,
+                };
+                Ok(answer)
             }
         });
         let mut http = hyper::server::conn::http1::Builder::new();
@@ -268,7 +292,13 @@ mod tests {
             body_read: Duration::from_secs(5),
             max_connections: 4,
         };
-        tokio::spawn(serve(listener, router, limits, std::future::pending()));
+        tokio::spawn(serve(
+            listener,
+            router,
+            None,
+            limits,
+            std::future::pending(),
+        ));
         let mut tcp = TcpStream::connect(addr).await.unwrap();
         tcp.write_all(b"GET /x HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
             .await

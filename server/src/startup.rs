@@ -77,7 +77,8 @@ impl Application {
         let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
         crate::jobs::spawn(self.services.clone(), jobs_stopped.clone());
         let draining = self.ops.draining.clone();
-        let serve = serve::serve(self.listener, self.router, limits, async move {
+        let gateway = Some(self.gateway.clone());
+        let serve = serve::serve(self.listener, self.router, gateway, limits, async move {
             shutdown.await;
             draining.store(true, std::sync::atomic::Ordering::Relaxed);
             let _ = stop_jobs.send(true);

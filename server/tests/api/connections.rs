@@ -1,6 +1,7 @@
 //! Slow clients and too many connections (issue 9): request heads and bodies have
 //! deadlines, idle connections close (later), connections are capped with room for
 //! `/healthz`, and none of it cuts a long stream. Raw TCP where the test is about bytes on the wire.
+//! Also the one request the server hands to the gateway without the router.
 use std::time::{Duration, Instant};
 
 use domain::Settings;
@@ -244,6 +245,91 @@ async fn a_stream_longer_than_every_timeout_is_not_cut() {
             let text = res.text().await.expect("the whole stream");
             assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
             assert!(started.elapsed() >= Duration::from_secs(2));
+        },
+    )
+    .await;
+}
+
+/// The server hands `POST /v1/chat/completions` to the gateway itself, without the router
+/// (`serve::serve`): the answers are those of the router's route — admission's refusals and
+/// headers, the answer — and any other method or path under `/v1` still goes
+/// through the router.
+#[tokio::test]
+async fn chat_completions_beside_the_router_are_answered_as_through_it() {
+    let (ollama, _handle) = fake_ollama::spawn_local(fake_ollama::Config::default())
+        .await
+        .expect("fake ollama");
+    let ollama_url = format!("http://{ollama}");
+    each_app_with(
+        |mut s| {
+            s.ollama_url = ollama_url.clone();
+            s
+        },
+        |app| async move {
+            let key = api_key(&app, &["--plan", "enterprise", "--credits", "1000"]);
+            let body = serde_json::json!({"model": "llama3.2:3b",
+                "messages": [{"role": "user", "content": "Say hello"}]});
+            let post = |path: &str| {
+                app.client
+                    .post(app.url(path))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+            };
+            // The path the server dispatches: answered, with the request id and the
+            // rate-limit headers, usage in the answer.
+            let res = post("/v1/chat/completions").await.expect("request");
+            assert_eq!(res.status(), 200);
+            for h in [
+                "x-request-id",
+                "x-ratelimit-limit-requests",
+                "x-ratelimit-remaining-requests",
+                "x-ratelimit-reset-requests",
+            ] {
+                assert!(res.headers().contains_key(h), "{h} missing");
+            }
+            let answer: serde_json::Value = res.json().await.expect("json");
+            assert!(
+                answer["usage"]["total_tokens"].as_u64().unwrap_or(0) > 0,
+                "{answer}"
+            );
+            // Refused by the same admission: no key, a wrong key.
+            let res = app
+                .client
+                .post(app.url("/v1/chat/completions"))
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), 401);
+            assert!(res.headers().contains_key("x-request-id"));
+            let res = app
+                .client
+                .post(app.url("/v1/chat/completions"))
+                .bearer_auth("rsk_wrong")
+                .json(&body)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), 401);
+            let err: serde_json::Value = res.json().await.expect("json");
+            assert_eq!(err["error"]["code"], "invalid_api_key", "{err}");
+            // Another method on that path, and the path with one more slash: the router's
+            // answers, after the same admission.
+            let res = app
+                .client
+                .get(app.url("/v1/chat/completions"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(res.status(), 405);
+            assert!(res.headers().contains_key("x-request-id"));
+            let res = post("/v1/chat/completions/").await.expect("request");
+            assert_eq!(res.status(), 404);
+            assert!(res.headers().contains_key("x-request-id"));
+            let err: serde_json::Value = res.json().await.expect("json");
+            assert!(err["error"]["message"].is_string(), "{err}");
         },
     )
     .await;
