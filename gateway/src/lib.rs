@@ -211,7 +211,12 @@ impl Gateway {
     /// (BENCHMARKS.md, session 18).
     pub async fn chat_completions(&self, req: Request) -> Response {
         let st = &self.st;
-        enter(st, req, |req| chat::without_router(st.clone(), req)).await
+        // The handler's future boxed, as the router would: inline, its several kilobytes
+        // would be copied into each enclosing future in turn (admission's three steps).
+        enter(st, req, |req| {
+            Box::pin(chat::without_router(st.clone(), req))
+        })
+        .await
     }
 
     /// The portal's playground: `POST /playground/chat`, a chat completion exactly as
