@@ -2,8 +2,10 @@
 //! `/v1`: `/chat/completions` (SSE or not), `/embeddings`, `/models`, `/models/{id}`.
 //!
 //! Layout:
-//! - [`Gateway`]: built once from `domain::Services`; [`Gateway::router`] for the server,
-//!   [`Gateway::shutdown`] to let open requests finish and flush the usage rows.
+//! - [`Gateway`]: built once from `domain::Services`; [`Gateway::router`] for the server
+//!   (and [`Gateway::chat_completions`]: that route without the router, which the server
+//!   dispatches itself), [`Gateway::shutdown`] to let open requests finish and flush the
+//!   usage rows.
 //! - `context`, `admission` (below): the middleware every request passes.
 //! - `auth`, `ratelimit`, `shared` (Redis): who calls and how often.
 //! - `metered`, `chat`, `embeddings`, `models`, `body`: the endpoints.
@@ -207,8 +209,8 @@ impl Gateway {
     /// `POST /v1/chat/completions` without the router: the same admission ([`admission`])
     /// and handler as that route of [`Gateway::router`], for a server that dispatches the
     /// API's busiest request itself. The router's layers (a boxed service and future per
-    /// layer, the route lookup, the extractors) are ~4% of such a request's CPU
-    /// (BENCHMARKS.md, session 18).
+    /// layer, the route lookup, the extractors) cost such a request 6–9% of its
+    /// instructions (BENCHMARKS.md, session 18).
     pub async fn chat_completions(&self, req: Request) -> Response {
         let st = &self.st;
         // The handler's future boxed, as the router would: inline, its several kilobytes
