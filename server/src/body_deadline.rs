@@ -41,6 +41,18 @@ pub struct TimedBody<B> {
 }
 
 impl<B> TimedBody<B> {
+    /// `inner`, timed from now; `expired` is set if its deadline passes.
+    fn new(inner: B, timeout: Duration, expired: Arc<AtomicBool>) -> Self {
+        Self {
+            inner,
+            started: Instant::now(),
+            timeout,
+            received: 0,
+            sleep: None,
+            expired,
+        }
+    }
+
     fn deadline(&self) -> Instant {
         self.started + self.timeout + Duration::from_millis(self.received * 1000 / PACE)
     }
@@ -130,16 +142,8 @@ where
 {
     let api = req.uri().path().starts_with("/v1/");
     let expired = Arc::new(AtomicBool::new(false));
-    let req = req.map(|inner| {
-        axum::body::Body::new(TimedBody {
-            inner,
-            started: Instant::now(),
-            timeout,
-            received: 0,
-            sleep: None,
-            expired: expired.clone(),
-        })
-    });
+    let req =
+        req.map(|inner| axum::body::Body::new(TimedBody::new(inner, timeout, expired.clone())));
     let res = serve(req).await;
     if expired.load(Ordering::Relaxed) {
         return too_slow(api);
@@ -171,15 +175,7 @@ mod tests {
 
     fn timed(inner: Body, timeout: Duration) -> (TimedBody<Body>, Arc<AtomicBool>) {
         let expired = Arc::new(AtomicBool::new(false));
-        let body = TimedBody {
-            inner,
-            started: Instant::now(),
-            timeout,
-            received: 0,
-            sleep: None,
-            expired: expired.clone(),
-        };
-        (body, expired)
+        (TimedBody::new(inner, timeout, expired.clone()), expired)
     }
 
     /// How long after the body's start its reading ended (the deadline counts from that
