@@ -1,17 +1,94 @@
 //! Reading and checking request bodies: size limit (413), JSON object with one meaning
 //! (400 naming the key: see [`crate::strict`]), and the fields the gateway itself needs
-//! (400 naming the field). The upstream gets the checked object re-serialised, with the
+//! (400 naming the field). The upstream gets the checked object rewritten, with the
 //! model, the completion limit and the usage request the gateway decided
-//! ([`for_upstream`]); every other field passes through.
+//! ([`for_upstream`]); every other top-level field passes through as the client wrote it.
+use std::io::Write as _;
+
 use axum::body::Body;
 use axum::http::HeaderMap;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::strict::{self, Problem};
+use crate::strict::{self, Field, Problem};
 
-pub type Object = Map<String, Value>;
+/// A checked request body: its text, and its top-level fields in the order written (keys
+/// unique and in their exact case, every object inside checked: [`read_object`]).
+#[derive(Debug, Clone)]
+pub struct Object {
+    text: Bytes,
+    fields: Vec<Field>,
+}
+
+impl Object {
+    /// Checks `text` as [`read_object`] does.
+    pub fn parse(text: Bytes) -> Result<Self, ApiError> {
+        let fields = match strict::parse_object(&text) {
+            Ok(fields) => fields,
+            Err(strict::Error::NotObject) => {
+                return Err(ApiError::bad_request(
+                    None,
+                    "The request body must be a JSON object.",
+                ))
+            }
+            Err(strict::Error::Keys(p)) => return Err(refuse(p)),
+            Err(strict::Error::Syntax(e)) => {
+                return Err(ApiError::bad_request(
+                    None,
+                    format!("We could not parse the JSON body of your request: {e}."),
+                ))
+            }
+        };
+        let object = Self { text, fields };
+        strict::check_fields(object.keys(), REQUEST_FIELDS).map_err(refuse)?;
+        if let Some(Value::Object(options)) = object.get("stream_options") {
+            strict::check_fields(options.keys().map(String::as_str), STREAM_OPTION_FIELDS)
+                .map_err(refuse)?;
+        }
+        Ok(object)
+    }
+
+    /// The body as received.
+    pub fn text(&self) -> &Bytes {
+        &self.text
+    }
+
+    /// The top-level keys, in the order written.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|f| f.key(&self.text))
+    }
+
+    /// The JSON text of a top-level field, as the client wrote it.
+    pub fn raw(&self, key: &str) -> Option<&str> {
+        let f = self.fields.iter().find(|f| f.key(&self.text) == key)?;
+        // Checked as UTF-8 when parsed.
+        std::str::from_utf8(self.text.get(f.value.clone())?).ok()
+    }
+
+    /// A top-level field's value, built (for the small fields the gateway reads).
+    pub fn get(&self, key: &str) -> Option<Value> {
+        serde_json::from_str(self.raw(key)?).ok()
+    }
+
+    /// A top-level field is a non-empty array; the value itself is not built.
+    pub fn is_non_empty_array(&self, key: &str) -> bool {
+        self.raw(key)
+            .and_then(|v| v.strip_prefix('['))
+            .is_some_and(|rest| !rest.trim_start().starts_with(']'))
+    }
+
+    /// A top-level field's value is a JSON string with at least one character.
+    pub fn is_non_empty_string(&self, key: &str) -> bool {
+        self.raw(key)
+            .is_some_and(|v| v.starts_with('"') && v != "\"\"")
+    }
+
+    /// A top-level field's value is one of the JSON literals `null`, or absent.
+    pub fn is_null_or_absent(&self, key: &str) -> bool {
+        self.raw(key).is_none_or(|v| v == "null")
+    }
+}
 
 /// The request fields of the chat and embeddings APIs (OpenAI's and Ollama's): a key that
 /// folds to one of these without being it is refused, since Ollama would read it as this.
@@ -73,7 +150,7 @@ pub async fn read_object(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
-) -> Result<(Bytes, Object), ApiError> {
+) -> Result<Object, ApiError> {
     let declared = headers
         .get("content-length")
         .and_then(|v| v.to_str().ok())
@@ -93,27 +170,8 @@ pub async fn read_object(
             });
         }
     };
-    let object = match strict::parse(&bytes) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => {
-            return Err(ApiError::bad_request(
-                None,
-                "The request body must be a JSON object.",
-            ))
-        }
-        Err(strict::Error::Keys(p)) => return Err(refuse(p)),
-        Err(strict::Error::Syntax(e)) => {
-            return Err(ApiError::bad_request(
-                None,
-                format!("We could not parse the JSON body of your request: {e}."),
-            ))
-        }
-    };
-    strict::check_fields(&object, REQUEST_FIELDS).map_err(refuse)?;
-    if let Some(Value::Object(options)) = object.get("stream_options") {
-        strict::check_fields(options, STREAM_OPTION_FIELDS).map_err(refuse)?;
-    }
-    Ok((bytes, object))
+    let object = Object::parse(bytes)?;
+    Ok(object)
 }
 
 /// True when reading stopped at the size limit (the error's cause, at any depth).
@@ -146,7 +204,7 @@ fn is_timeout(e: &axum::Error) -> bool {
 /// The `model` field: required, a non-empty string.
 pub fn model(body: &Object) -> Result<String, ApiError> {
     match body.get("model") {
-        Some(Value::String(m)) if !m.trim().is_empty() => Ok(m.clone()),
+        Some(Value::String(m)) if !m.trim().is_empty() => Ok(m),
         None | Some(Value::Null) => Err(ApiError::bad_request(
             Some("model"),
             "You must provide a model parameter.",
@@ -168,24 +226,21 @@ pub struct Chat {
 
 pub fn chat(body: &Object) -> Result<Chat, ApiError> {
     let model = model(body)?;
-    match body.get("messages") {
-        Some(Value::Array(m)) if !m.is_empty() => {}
-        None | Some(Value::Null) => {
-            return Err(ApiError::bad_request(
-                Some("messages"),
-                "'messages' is a required property.",
-            ))
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                Some("messages"),
-                "'messages' must be a non-empty array.",
-            ))
-        }
+    if body.is_null_or_absent("messages") {
+        return Err(ApiError::bad_request(
+            Some("messages"),
+            "'messages' is a required property.",
+        ));
+    }
+    if !body.is_non_empty_array("messages") {
+        return Err(ApiError::bad_request(
+            Some("messages"),
+            "'messages' must be a non-empty array.",
+        ));
     }
     let stream = match body.get("stream") {
         None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
+        Some(Value::Bool(b)) => b,
         Some(_) => {
             return Err(ApiError::bad_request(
                 Some("stream"),
@@ -217,8 +272,7 @@ pub fn chat(body: &Object) -> Result<Chat, ApiError> {
     }
     let client_wants_usage = body
         .get("stream_options")
-        .and_then(|o| o.get("include_usage"))
-        .and_then(Value::as_bool)
+        .and_then(|o| o.get("include_usage").and_then(Value::as_bool))
         == Some(true);
     Ok(Chat {
         model,
@@ -238,29 +292,58 @@ pub struct Decided<'a> {
     pub max_tokens: Option<u64>,
 }
 
-/// The body for the upstream: the checked object re-serialised with what the gateway
-/// decided, so the upstream cannot read anything else into it (keys are unique and in
-/// their exact case after [`read_object`]).
-pub fn for_upstream(body: &mut Object, decided: &Decided<'_>) -> Bytes {
-    body.insert("model".into(), Value::String(decided.model.to_owned()));
+/// The body for the upstream: the checked object with what the gateway decided written
+/// in place of the client's fields of the same names; every other top-level field as the
+/// client wrote it (keys are unique and in their exact case after [`read_object`], and
+/// every object inside was checked the same way).
+pub fn for_upstream(body: &Object, decided: &Decided<'_>) -> Bytes {
+    let mut out = Vec::with_capacity(body.text.len() + 64);
+    out.push(b'{');
+    for field in &body.fields {
+        let key = field.key(&body.text);
+        let decided_here = match key {
+            "model" => true,
+            "max_tokens" | "max_completion_tokens" => decided.max_tokens.is_some(),
+            "stream_options" => decided.ask_usage,
+            _ => false,
+        };
+        if decided_here {
+            continue;
+        }
+        write_key(&mut out, key);
+        out.extend_from_slice(&body.text[field.value.clone()]);
+    }
+    write_key(&mut out, "model");
+    write_json(&mut out, decided.model);
     if let Some(n) = decided.max_tokens {
-        body.remove("max_completion_tokens");
-        body.insert("max_tokens".into(), Value::from(n));
+        write_key(&mut out, "max_tokens");
+        let _ = write!(out, "{n}");
     }
     if decided.ask_usage {
-        let options = body
-            .entry("stream_options")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !options.is_object() {
-            *options = Value::Object(Map::new());
-        }
-        if let Some(o) = options.as_object_mut() {
-            o.insert("include_usage".into(), Value::Bool(true));
-        }
+        let mut options = match body.get("stream_options") {
+            Some(Value::Object(o)) => o,
+            _ => Map::new(),
+        };
+        options.insert("include_usage".into(), Value::Bool(true));
+        write_key(&mut out, "stream_options");
+        write_json(&mut out, &options);
     }
-    serde_json::to_vec(body)
-        .map(Bytes::from)
-        .unwrap_or_default()
+    out.push(b'}');
+    Bytes::from(out)
+}
+
+/// `"key":`, after a comma unless it is the object's first.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if out.len() > 1 {
+        out.push(b',');
+    }
+    write_json(out, key);
+    out.push(b':');
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing strings and maps of values to a vector does not fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]
@@ -269,7 +352,7 @@ mod tests {
     use serde_json::json;
 
     fn obj(v: Value) -> Object {
-        v.as_object().unwrap().clone()
+        Object::parse(Bytes::from(v.to_string())).unwrap()
     }
 
     #[test]
@@ -299,9 +382,9 @@ mod tests {
         let original = Bytes::from_static(
             br#"{"model":"m:cloud","messages":[],"x_custom":1,"max_completion_tokens":9}"#,
         );
-        let mut body: Object = serde_json::from_slice(&original).unwrap();
+        let body = Object::parse(original).unwrap();
         let out = for_upstream(
-            &mut body,
+            &body,
             &Decided {
                 model: "m",
                 ask_usage: true,
@@ -314,6 +397,89 @@ mod tests {
         assert_eq!(v["max_tokens"], 9);
         assert!(v.get("max_completion_tokens").is_none());
         assert_eq!(v["stream_options"]["include_usage"], true);
+    }
+
+    #[test]
+    fn the_clients_fields_pass_as_written_and_the_decided_ones_replace_theirs() {
+        // The model's key written with an escape is still the model: replaced, not kept.
+        let original = Bytes::from_static(
+            br#"{ "mod\u0065l" : "big", "messages" : [ {"role":"user","content":"h\u00e9 \"x\""} ], "temperature": 0.50, "stream_options": {"include_obfuscation": false}, "stream": true }"#,
+        );
+        let body = Object::parse(original).unwrap();
+        let out = for_upstream(
+            &body,
+            &Decided {
+                model: "small",
+                ask_usage: true,
+                max_tokens: Some(7),
+            },
+        );
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            r#"{"messages":[ {"role":"user","content":"h\u00e9 \"x\""} ],"temperature":0.50,"stream":true,"model":"small","max_tokens":7,"stream_options":{"include_obfuscation":false,"include_usage":true}}"#
+        );
+        // Without a limit or a usage request, the client's own fields stay.
+        let body = Object::parse(Bytes::from_static(
+            br#"{"model":"m","max_tokens":3,"stream_options":7}"#,
+        ))
+        .unwrap();
+        let out = for_upstream(
+            &body,
+            &Decided {
+                model: "m2",
+                ask_usage: false,
+                max_tokens: None,
+            },
+        );
+        assert_eq!(
+            &out[..],
+            br#"{"max_tokens":3,"stream_options":7,"model":"m2"}"#
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_one_object_with_one_meaning_is_refused() {
+        let refused = |body: &'static [u8]| {
+            Object::parse(Bytes::from_static(body))
+                .err()
+                .map(|e| (e.status.as_u16(), e.body()["error"]["message"].clone()))
+        };
+        let (status, msg) = refused(b"[1]").unwrap();
+        assert_eq!(status, 400);
+        assert_eq!(msg, "The request body must be a JSON object.");
+        let (_, msg) = refused(br#"{"model":"a","MODEL":"b"}"#).unwrap();
+        assert!(
+            msg.as_str().unwrap().contains("'MODEL' and 'model'"),
+            "{msg}"
+        );
+        let (_, msg) = refused(br#"{"Model":"a"}"#).unwrap();
+        assert!(
+            msg.as_str().unwrap().contains("did you mean 'model'"),
+            "{msg}"
+        );
+        let (_, msg) = refused(br#"{"stream_options":{"Include_Usage":true}}"#).unwrap();
+        assert!(msg.as_str().unwrap().contains("'include_usage'"), "{msg}");
+        let (_, msg) = refused(b"{\"model\":").unwrap();
+        assert!(
+            msg.as_str().unwrap().starts_with("We could not parse"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn messages_must_be_a_non_empty_array_however_it_is_spaced() {
+        for (messages, ok) in [
+            ("[ ]", false),
+            ("[\n]", false),
+            ("{}", false),
+            ("\"hi\"", false),
+            ("[ {} ]", true),
+            ("[1]", true),
+        ] {
+            let text = format!(r#"{{"model":"m","messages":{messages}}}"#);
+            let parsed = chat(&Object::parse(Bytes::from(text)).unwrap());
+            assert_eq!(parsed.is_ok(), ok, "{messages}");
+        }
     }
 
     #[tokio::test]

@@ -64,7 +64,7 @@ async fn run(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (original, mut object, req) =
+    let (object, req) =
         metered::read_body(st, ctx, caller, CHAT, headers, body, body::chat).await?;
     let admitted = metered::admit(
         st,
@@ -73,7 +73,7 @@ async fn run(
         Asked {
             endpoint: CHAT,
             model: &req.model,
-            body_bytes: original.len(),
+            body_bytes: object.text().len(),
             max_tokens: Some(req.max_tokens),
         },
     )
@@ -87,7 +87,7 @@ async fn run(
         admitted.place,
         Outgoing {
             path: "/v1/chat/completions",
-            body: &mut object,
+            body: &object,
             ask_usage: req.stream,
             max_tokens: admitted.max_tokens,
         },

@@ -6,7 +6,6 @@ use axum::extract::State as AxState;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::context::Ctx;
@@ -45,18 +44,19 @@ pub async fn create(
 }
 
 fn check_input(body: &body::Object) -> Result<(), ApiError> {
-    match body.get("input") {
-        Some(Value::String(s)) if !s.is_empty() => Ok(()),
-        Some(Value::Array(a)) if !a.is_empty() => Ok(()),
-        None | Some(Value::Null) => Err(ApiError::bad_request(
+    if body.is_non_empty_string("input") || body.is_non_empty_array("input") {
+        return Ok(());
+    }
+    if body.is_null_or_absent("input") {
+        return Err(ApiError::bad_request(
             Some("input"),
             "'input' is a required property.",
-        )),
-        Some(_) => Err(ApiError::bad_request(
-            Some("input"),
-            "'input' must be a non-empty string or array.",
-        )),
+        ));
     }
+    Err(ApiError::bad_request(
+        Some("input"),
+        "'input' must be a non-empty string or array.",
+    ))
 }
 
 async fn run(
@@ -66,11 +66,10 @@ async fn run(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let (original, mut object, requested) =
-        metered::read_body(st, ctx, caller, EMBEDDINGS, headers, body, |o| {
-            body::model(o).and_then(|m| check_input(o).map(|()| m))
-        })
-        .await?;
+    let (object, requested) = metered::read_body(st, ctx, caller, EMBEDDINGS, headers, body, |o| {
+        body::model(o).and_then(|m| check_input(o).map(|()| m))
+    })
+    .await?;
     let admitted = metered::admit(
         st,
         ctx,
@@ -78,7 +77,7 @@ async fn run(
         Asked {
             endpoint: EMBEDDINGS,
             model: &requested,
-            body_bytes: original.len(),
+            body_bytes: object.text().len(),
             max_tokens: None,
         },
     )
@@ -92,7 +91,7 @@ async fn run(
         admitted.place,
         Outgoing {
             path: "/v1/embeddings",
-            body: &mut object,
+            body: &object,
             ask_usage: false,
             max_tokens: None,
         },

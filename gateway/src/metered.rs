@@ -4,7 +4,6 @@
 //! local upstream is busy or down. What anything costs is `domain::pricing`.
 use std::sync::Arc;
 
-use bytes::Bytes;
 use domain::catalog::Model;
 use domain::models::{plan_name, Access};
 use domain::pricing::{Estimate, Usage};
@@ -32,16 +31,17 @@ pub async fn read_body<T>(
     headers: &axum::http::HeaderMap,
     body: axum::body::Body,
     parse: impl FnOnce(&Object) -> Result<T, ApiError>,
-) -> Result<(Bytes, Object, T), ApiError> {
+) -> Result<(Object, T), ApiError> {
     let limits = &st.svc.catalog.gateway;
-    let (original, object) = match body::read_object(headers, body, limits.max_body_bytes).await {
+    let object = match body::read_object(headers, body, limits.max_body_bytes).await {
         Ok(read) => read,
         Err(e) => return Err(refusal(st, ctx, endpoint, caller, "", e).await),
     };
     match parse(&object) {
-        Ok(parsed) => Ok((original, object, parsed)),
+        Ok(parsed) => Ok((object, parsed)),
         Err(e) => {
-            let model = object.get("model").and_then(|m| m.as_str()).unwrap_or("");
+            let model = object.get("model");
+            let model = model.as_ref().and_then(|m| m.as_str()).unwrap_or("");
             Err(refusal(st, ctx, endpoint, caller, model, e).await)
         }
     }
@@ -214,7 +214,7 @@ fn record_exhausted(st: &Arc<State>, account_id: i64) {
 /// What to send and how.
 pub struct Outgoing<'a> {
     pub path: &'static str,
-    pub body: &'a mut Object,
+    pub body: &'a Object,
     /// Ask the upstream for `stream_options.include_usage`.
     pub ask_usage: bool,
     /// The completion limit the upstream is told (chat).
