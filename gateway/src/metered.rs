@@ -296,6 +296,47 @@ struct WithUsage {
     usage: Option<Usage>,
 }
 
+/// `"usage"`, searched from the end.
+static USAGE_KEY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"\"usage\""));
+
+/// The usage of a whole (non-stream) answer: None when the answer is not a JSON object
+/// (an SSE stream: the upstream streamed although not asked to), `Some(None)` when it
+/// reports none. The answer passes to the client as the upstream wrote it; the gateway
+/// reads only this.
+fn answer_usage(answer: &[u8]) -> Option<Option<Usage>> {
+    let answer = answer.trim_ascii();
+    if !answer.starts_with(b"{") {
+        return None;
+    }
+    if let Some(usage) = usage_written_last(answer) {
+        return Some(Some(usage));
+    }
+    serde_json::from_slice::<WithUsage>(answer)
+        .ok()
+        .map(|a| a.usage)
+}
+
+/// Ollama writes `usage` as the answer's last field: read from there, without reading
+/// the rest of the answer, when `usage` is a key of the outermost object — the object
+/// its value closes is followed by nothing else. Anything else (usage elsewhere, or not
+/// an object) is None, and the caller reads the whole answer.
+fn usage_written_last(answer: &[u8]) -> Option<Usage> {
+    let at = USAGE_KEY.rfind(answer)?;
+    // A key: its quote follows `{` or `,`. A quote inside a string is escaped (`\"`), so
+    // `"usage"` found inside a string or a longer key is not preceded by either.
+    if !matches!(answer[..at].trim_ascii_end().last(), Some(b'{' | b',')) {
+        return None;
+    }
+    let value = answer[at + b"\"usage\"".len()..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?;
+    let mut values = serde_json::Deserializer::from_slice(value).into_iter::<Usage>();
+    let usage = values.next()?.ok()?;
+    // The object that holds it ends the answer: it is the outermost one.
+    (value[values.byte_offset()..].trim_ascii() == b"}").then_some(usage)
+}
+
 /// Reads a non-stream answer, frees the local slot, settles and relays it as JSON. An
 /// answer that is not a JSON object (an SSE stream: the upstream streamed although not
 /// asked to) is refused as a wrong-mode answer and charged like one.
@@ -326,12 +367,12 @@ pub async fn answer_json(
         }
     };
     drop(slot);
-    let Ok(answer) = serde_json::from_slice::<WithUsage>(&bytes) else {
+    let Some(usage) = answer_usage(&bytes) else {
         tracing::error!(request_id = %ctx.request_id, "upstream answer is not JSON: wrong mode");
         ticket.finish(Outcome::wrong_mode(None));
         return Err(ApiError::upstream_wrong_mode());
     };
-    ticket.finish(Outcome::answered(answer.usage, None));
+    ticket.finish(Outcome::answered(usage, None));
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -340,4 +381,40 @@ pub async fn answer_json(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{answer_usage, Usage};
+
+    #[test]
+    fn the_usage_of_an_answer_is_read_wherever_it_is_written() {
+        let ollama = br#"{"choices":[{"finish_reason":"stop","index":0,"message":{"content":"Hi \"usage\":{\"total_tokens\":1}}","role":"assistant"}}],"id":"chatcmpl-1","model":"m","object":"chat.completion","usage":{"completion_tokens":20,"prompt_tokens":7,"total_tokens":27}}
+"#;
+        assert_eq!(answer_usage(ollama), Some(Some(Usage::new(7, 20))));
+        // Elsewhere in the object, spaced, with fields the gateway does not read.
+        let first = br#" { "usage" : {"prompt_tokens":3,"completion_tokens":4,"total_tokens":7,"prompt_tokens_details":{"cached_tokens":0}} , "id":"x" } "#;
+        assert_eq!(answer_usage(first), Some(Some(Usage::new(3, 4))));
+        // A `usage` deeper down, last in the text, is not the answer's.
+        let nested = br#"{"id":"x","choices":[],"x":{"usage":{"prompt_tokens":9}}}"#;
+        assert_eq!(answer_usage(nested), Some(None));
+        let nested = br#"{"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2},"x":{"usage":{"prompt_tokens":9}}}"#;
+        assert_eq!(answer_usage(nested), Some(Some(Usage::new(1, 1))));
+        // A key that ends in `"usage` (an escaped quote) is not `usage`.
+        let trap = br#"{"usage":{"prompt_tokens":1},"a\"usage":{"prompt_tokens":9}}"#;
+        assert_eq!(
+            answer_usage(trap).flatten().map(|u| u.prompt_tokens),
+            Some(1)
+        );
+        // No usage, or null.
+        assert_eq!(answer_usage(br#"{"id":"x"}"#), Some(None));
+        assert_eq!(answer_usage(br#"{"id":"x","usage":null}"#), Some(None));
+        // Not an object: a stream, or nothing.
+        assert_eq!(
+            answer_usage(b"data: {\"usage\":{}}\n\ndata: [DONE]\n\n"),
+            None
+        );
+        assert_eq!(answer_usage(b""), None);
+        assert_eq!(answer_usage(b"{\"id\":"), None);
+    }
 }
