@@ -99,6 +99,16 @@ async fn the_upstream_understands_exactly_what_the_gateway_decided() {
     // Without a limit the upstream is still told the model's cap.
     assert_eq!(app.chat(&key, hello("llama3.2:3b")).await.status(), 200);
     assert_eq!(app.local.stats().last_body.unwrap()["max_tokens"], 8192);
+    // The model's key written with an escape is the model's key: checked, and replaced by
+    // the gateway's (the exact bytes sent: `body::tests`).
+    let body = r#"{"mod\u0065l":"llama3.2:3b","messages":[{"role":"user","content":"hi"}],"stream_options":{"include_usage":false,"x":1},"stream":false}"#;
+    assert_eq!(post_raw(&app, &key, body).await.status(), 200);
+    let seen = app.local.stats().last_body.unwrap();
+    assert_eq!(seen["model"], "llama3.2:3b");
+    assert_eq!(
+        seen["stream_options"],
+        json!({"include_usage": false, "x": 1})
+    );
 }
 
 #[tokio::test]
