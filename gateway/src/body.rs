@@ -60,33 +60,32 @@ impl Object {
     }
 
     /// The JSON text of a top-level field, as the client wrote it.
-    pub fn raw(&self, key: &str) -> Option<&str> {
-        let f = self.fields.iter().find(|f| f.key(&self.text) == key)?;
-        // Checked as UTF-8 when parsed.
-        std::str::from_utf8(self.text.get(f.value.clone())?).ok()
+    pub fn raw(&self, key: &str) -> Option<&[u8]> {
+        let f = self.fields.iter().find(|f| f.key_is(&self.text, key))?;
+        self.text.get(f.value.clone())
     }
 
     /// A top-level field's value, built (for the small fields the gateway reads).
     pub fn get(&self, key: &str) -> Option<Value> {
-        serde_json::from_str(self.raw(key)?).ok()
+        serde_json::from_slice(self.raw(key)?).ok()
     }
 
     /// A top-level field is a non-empty array; the value itself is not built.
     pub fn is_non_empty_array(&self, key: &str) -> bool {
         self.raw(key)
-            .and_then(|v| v.strip_prefix('['))
-            .is_some_and(|rest| !rest.trim_start().starts_with(']'))
+            .and_then(|v| v.strip_prefix(b"["))
+            .is_some_and(|rest| !rest.trim_ascii_start().starts_with(b"]"))
     }
 
     /// A top-level field's value is a JSON string with at least one character.
     pub fn is_non_empty_string(&self, key: &str) -> bool {
         self.raw(key)
-            .is_some_and(|v| v.starts_with('"') && v != "\"\"")
+            .is_some_and(|v| v.starts_with(b"\"") && v != b"\"\"")
     }
 
     /// A top-level field's value is one of the JSON literals `null`, or absent.
     pub fn is_null_or_absent(&self, key: &str) -> bool {
-        self.raw(key).is_none_or(|v| v == "null")
+        self.raw(key).is_none_or(|v| v == b"null")
     }
 }
 

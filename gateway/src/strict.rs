@@ -72,28 +72,95 @@ impl Field {
             Key::Unescaped(k) => k,
         }
     }
+
+    /// The key is `key` (compared without reading it as text).
+    pub fn key_is(&self, body: &[u8], key: &str) -> bool {
+        match &self.key {
+            Key::At(r) => body.get(r.clone()) == Some(key.as_bytes()),
+            Key::Unescaped(k) => k == key,
+        }
+    }
 }
 
 /// Parses `bytes` as a JSON object, refusing duplicate and case-twin keys at every depth:
 /// its top-level fields in the order written.
 pub fn parse_object(bytes: &[u8]) -> Result<Vec<Field>, Error> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match serde_json::from_slice::<de::IgnoredAny>(bytes) {
+            Ok(_) => Error::NotObject,
+            Err(e) => Error::Syntax(e),
+        });
+    }
     // Every value checked, at any depth, without building it.
     let problem = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let checked = Check(&problem).deserialize(&mut de).and_then(|()| de.end());
-    match (checked, problem.into_inner()) {
+    let keys = de
+        .deserialize_map(TopLevel(Check(&problem)))
+        .and_then(|keys| de.end().map(|()| keys));
+    let keys = match (keys, problem.into_inner()) {
         (_, Some(p)) => return Err(Error::Keys(p)),
         (Err(e), None) => return Err(Error::Syntax(e)),
-        (Ok(()), None) => {}
+        (Ok(keys), None) => keys,
+    };
+    if let Some(fields) = between_keys(bytes, &keys) {
+        return Ok(fields);
     }
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(Error::NotObject);
-    }
-    // Valid, so this pass cannot fail: where each top-level key and value is.
+    // A top-level key written with escapes: where each value is, from the parser.
     let mut de = serde_json::Deserializer::from_slice(bytes);
     de.deserialize_map(Spans(bytes))
         .and_then(|f| de.end().map(|()| f))
         .map_err(Error::Syntax)
+}
+
+/// The fields of a valid object whose top-level `keys` are all borrowed from it (written
+/// without escapes): each value is what lies between its key's `:` and the next key's
+/// `,` (or the object's `}`), spaces aside — JSON allows nothing else there.
+fn between_keys(bytes: &[u8], keys: &[Cow<'_, str>]) -> Option<Vec<Field>> {
+    let spans = keys
+        .iter()
+        .map(|k| match k {
+            Cow::Borrowed(k) => span(bytes, k),
+            Cow::Owned(_) => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let mut fields = Vec::with_capacity(spans.len());
+    for (i, key) in spans.iter().enumerate() {
+        let after = bytes.get(key.end..)?.strip_prefix(b"\"")?;
+        let value = after
+            .trim_ascii_start()
+            .strip_prefix(b":")?
+            .trim_ascii_start();
+        let start = bytes.len() - value.len();
+        let end = match spans.get(i + 1) {
+            Some(next) => bytes
+                .get(..next.start)?
+                .strip_suffix(b"\"")?
+                .trim_ascii_end()
+                .strip_suffix(b",")?
+                .trim_ascii_end()
+                .len(),
+            None => bytes
+                .trim_ascii_end()
+                .strip_suffix(b"}")?
+                .trim_ascii_end()
+                .len(),
+        };
+        if start >= end {
+            return None;
+        }
+        fields.push(Field {
+            key: Key::At(key.clone()),
+            value: start..end,
+        });
+    }
+    Some(fields)
+}
+
+/// Where `part` (borrowed from `text`) is in `text`.
+fn span(text: &[u8], part: &str) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let end = start + part.len();
+    (end <= text.len()).then_some(start..end)
 }
 
 /// Refuses a key of `keys` that folds to one of `fields` without being it.
@@ -288,7 +355,14 @@ impl<'de> Visitor<'de> for Check<'_> {
         Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.object(map).map(drop)
+    }
+}
+
+impl Check<'_> {
+    /// An object's values checked, and its keys: in the order written.
+    fn object<'de, A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Cow<'de, str>>, A::Error> {
         let mut keys = Keys::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             map.next_value_seed(self)?;
@@ -296,12 +370,10 @@ impl<'de> Visitor<'de> for Check<'_> {
         }
         match keys.case_twins() {
             Some(p) => Err(self.refuse(p)),
-            None => Ok(()),
+            None => Ok(keys.list),
         }
     }
-}
 
-impl Check<'_> {
     fn refuse<E: de::Error>(self, p: Problem) -> E {
         let msg = format!("{p:?}");
         self.0.borrow_mut().get_or_insert(p);
@@ -309,17 +381,23 @@ impl Check<'_> {
     }
 }
 
-/// The top-level fields of an object already checked: keys and the spans of values.
-struct Spans<'b>(&'b [u8]);
+/// The object of the body, checked as [`Check`] does: its keys.
+struct TopLevel<'a>(Check<'a>);
 
-impl Spans<'_> {
-    /// Where `part` (borrowed from the body) is in the body.
-    fn span(&self, part: &str) -> Option<Range<usize>> {
-        let start = (part.as_ptr() as usize).checked_sub(self.0.as_ptr() as usize)?;
-        let end = start + part.len();
-        (end <= self.0.len()).then_some(start..end)
+impl<'de> Visitor<'de> for TopLevel<'_> {
+    type Value = Vec<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.object(map)
     }
 }
+
+/// The top-level fields of an object already checked: keys and the spans of values.
+struct Spans<'b>(&'b [u8]);
 
 impl<'de> Visitor<'de> for Spans<'_> {
     type Value = Vec<Field>;
@@ -332,11 +410,10 @@ impl<'de> Visitor<'de> for Spans<'_> {
         let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let raw: &'de RawValue = map.next_value()?;
-            let value = self
-                .span(raw.get())
+            let value = span(self.0, raw.get())
                 .ok_or_else(|| de::Error::custom("a value outside the body"))?;
             let key = match key {
-                Cow::Borrowed(k) => match self.span(k) {
+                Cow::Borrowed(k) => match span(self.0, k) {
                     Some(r) => Key::At(r),
                     None => Key::Unescaped(k.to_owned()),
                 },
@@ -381,6 +458,22 @@ mod tests {
             assert_eq!(theirs[key], value, "{key}");
         }
         assert_eq!(ours[1].1, r#"[{"role":"user","content":"hi"}]"#);
+    }
+
+    #[test]
+    fn values_found_between_keys_are_where_the_parser_finds_them() {
+        for body in [
+            r#"{"a":1}"#,
+            " {\n\t\"a\" :\r\n [1, {\"b\":\"}\"}] ,\"c\":\"x,\\\"y\" , \"d\":{} \n}\n ",
+            r#"{"a":"","b":null,"c":-1.5e3,"d":"\\"}"#,
+        ] {
+            let bytes = body.as_bytes();
+            let fields = parse_object(bytes).unwrap();
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let parsed = de.deserialize_map(Spans(bytes)).unwrap();
+            assert_eq!(fields, parsed, "{body}");
+            assert!(fields.iter().all(|f| matches!(f.key, Key::At(_))));
+        }
     }
 
     #[test]
