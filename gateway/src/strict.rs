@@ -26,7 +26,6 @@ use std::fmt;
 use std::ops::Range;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 /// Why a body is refused, naming the key as the client wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,11 +104,8 @@ pub fn parse_object(bytes: &[u8]) -> Result<Vec<Field>, Error> {
     if let Some(fields) = between_keys(bytes, &keys) {
         return Ok(fields);
     }
-    // A top-level key written with escapes: where each value is, from the parser.
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    de.deserialize_map(Spans(bytes))
-        .and_then(|f| de.end().map(|()| f))
-        .map_err(Error::Syntax)
+    // A top-level key written with escapes: where each value is, by reading the text.
+    scan_fields(bytes).ok_or(Error::NotObject)
 }
 
 /// The fields of a valid object whose top-level `keys` are all borrowed from it (written
@@ -161,6 +157,92 @@ fn span(text: &[u8], part: &str) -> Option<Range<usize>> {
     let start = (part.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
     let end = start + part.len();
     (end <= text.len()).then_some(start..end)
+}
+
+/// The top-level fields of a valid JSON object, found by reading its text: strings are
+/// skipped whole (escapes included) and brackets counted. Keys are unescaped.
+fn scan_fields(text: &[u8]) -> Option<Vec<Field>> {
+    let mut fields = Vec::new();
+    let mut i = skip_spaces(text, 0);
+    if text.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_spaces(text, i);
+        match text.get(i)? {
+            b'}' => return Some(fields),
+            b'"' => {}
+            _ => return None,
+        }
+        let key_end = string_end(text, i)?;
+        let key: String = serde_json::from_slice(&text[i..key_end]).ok()?;
+        i = skip_spaces(text, key_end);
+        if text.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_spaces(text, i + 1);
+        let end = value_end(text, start)?;
+        fields.push(Field {
+            key: Key::Unescaped(key),
+            value: start..end,
+        });
+        i = skip_spaces(text, end);
+        match text.get(i)? {
+            b',' => i += 1,
+            b'}' => return Some(fields),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_spaces(text: &[u8], mut i: usize) -> usize {
+    while text.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
+/// After the string that starts (with its quote) at `start`.
+fn string_end(text: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        match text.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// After the value that starts at `start`, spaces that follow it excluded.
+fn value_end(text: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    loop {
+        match text.get(i)? {
+            b'"' => {
+                i = string_end(text, i)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            // A number or a literal ends where the object goes on or ends.
+            b',' | b'}' if depth == 0 => {
+                return Some(start + text[start..i].trim_ascii_end().len())
+            }
+            _ => {}
+        }
+        i += 1;
+    }
 }
 
 /// Refuses a key of `keys` that folds to one of `fields` without being it.
@@ -396,35 +478,6 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     }
 }
 
-/// The top-level fields of an object already checked: keys and the spans of values.
-struct Spans<'b>(&'b [u8]);
-
-impl<'de> Visitor<'de> for Spans<'_> {
-    type Value = Vec<Field>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Field>, A::Error> {
-        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let raw: &'de RawValue = map.next_value()?;
-            let value = span(self.0, raw.get())
-                .ok_or_else(|| de::Error::custom("a value outside the body"))?;
-            let key = match key {
-                Cow::Borrowed(k) => match span(self.0, k) {
-                    Some(r) => Key::At(r),
-                    None => Key::Unescaped(k.to_owned()),
-                },
-                Cow::Owned(k) => Key::Unescaped(k),
-            };
-            fields.push(Field { key, value });
-        }
-        Ok(fields)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,7 +514,7 @@ mod tests {
     }
 
     #[test]
-    fn values_found_between_keys_are_where_the_parser_finds_them() {
+    fn values_found_between_keys_are_where_reading_the_text_finds_them() {
         for body in [
             r#"{"a":1}"#,
             " {\n\t\"a\" :\r\n [1, {\"b\":\"}\"}] ,\"c\":\"x,\\\"y\" , \"d\":{} \n}\n ",
@@ -469,10 +522,13 @@ mod tests {
         ] {
             let bytes = body.as_bytes();
             let fields = parse_object(bytes).unwrap();
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            let parsed = de.deserialize_map(Spans(bytes)).unwrap();
-            assert_eq!(fields, parsed, "{body}");
             assert!(fields.iter().all(|f| matches!(f.key, Key::At(_))));
+            let scanned = scan_fields(bytes).unwrap();
+            assert_eq!(fields.len(), scanned.len(), "{body}");
+            for (f, s) in fields.iter().zip(&scanned) {
+                assert_eq!(f.key(bytes), s.key(bytes), "{body}");
+                assert_eq!(f.value, s.value, "{body}");
+            }
         }
     }
 
