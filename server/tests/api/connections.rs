@@ -8,7 +8,7 @@ use domain::Settings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{api_key, each_app_with, TestApp};
+use crate::helpers::{api_key, each_app_with, each_app_with_ollama, TestApp};
 
 /// One-second deadlines for heads and bodies, so the tests are quick; idle connections
 /// may stay longer.
@@ -256,81 +256,71 @@ async fn a_stream_longer_than_every_timeout_is_not_cut() {
 /// through the router.
 #[tokio::test]
 async fn chat_completions_beside_the_router_are_answered_as_through_it() {
-    let (ollama, _handle) = fake_ollama::spawn_local(fake_ollama::Config::default())
-        .await
-        .expect("fake ollama");
-    let ollama_url = format!("http://{ollama}");
-    each_app_with(
-        |mut s| {
-            s.ollama_url = ollama_url.clone();
-            s
-        },
-        |app| async move {
-            let key = api_key(&app, &["--plan", "enterprise", "--credits", "1000"]);
-            let body = serde_json::json!({"model": "llama3.2:3b",
+    each_app_with_ollama(std::convert::identity, |app| async move {
+        let key = api_key(&app, &["--plan", "enterprise", "--credits", "1000"]);
+        let body = serde_json::json!({"model": "llama3.2:3b",
                 "messages": [{"role": "user", "content": "Say hello"}]});
-            let post = |path: &str| {
-                app.client
-                    .post(app.url(path))
-                    .bearer_auth(&key)
-                    .json(&body)
-                    .send()
-            };
-            // The path the server dispatches: answered, with the request id and the
-            // rate-limit headers, usage in the answer.
-            let res = post("/v1/chat/completions").await.expect("request");
-            assert_eq!(res.status(), 200);
-            for h in [
-                "x-request-id",
-                "x-ratelimit-limit-requests",
-                "x-ratelimit-remaining-requests",
-                "x-ratelimit-reset-requests",
-            ] {
-                assert!(res.headers().contains_key(h), "{h} missing");
-            }
-            let answer: serde_json::Value = res.json().await.expect("json");
-            assert!(
-                answer["usage"]["total_tokens"].as_u64().unwrap_or(0) > 0,
-                "{answer}"
-            );
-            // Refused by the same admission: no key, a wrong key.
-            let res = app
-                .client
-                .post(app.url("/v1/chat/completions"))
-                .json(&body)
-                .send()
-                .await
-                .expect("request");
-            assert_eq!(res.status(), 401);
-            assert!(res.headers().contains_key("x-request-id"));
-            let res = app
-                .client
-                .post(app.url("/v1/chat/completions"))
-                .bearer_auth("rsk_wrong")
-                .json(&body)
-                .send()
-                .await
-                .expect("request");
-            assert_eq!(res.status(), 401);
-            let err: serde_json::Value = res.json().await.expect("json");
-            assert_eq!(err["error"]["code"], "invalid_api_key", "{err}");
-            // Another method on that path, and the path with one more slash: the router's
-            // answers, after the same admission.
-            let res = app
-                .client
-                .get(app.url("/v1/chat/completions"))
+        let post = |path: &str| {
+            app.client
+                .post(app.url(path))
                 .bearer_auth(&key)
+                .json(&body)
                 .send()
-                .await
-                .expect("request");
-            assert_eq!(res.status(), 405);
-            assert!(res.headers().contains_key("x-request-id"));
-            let res = post("/v1/chat/completions/").await.expect("request");
-            assert_eq!(res.status(), 404);
-            assert!(res.headers().contains_key("x-request-id"));
-            let err: serde_json::Value = res.json().await.expect("json");
-            assert!(err["error"]["message"].is_string(), "{err}");
-        },
-    )
+        };
+        // The path the server dispatches: answered, with the request id and the
+        // rate-limit headers, usage in the answer.
+        let res = post("/v1/chat/completions").await.expect("request");
+        assert_eq!(res.status(), 200);
+        for h in [
+            "x-request-id",
+            "x-ratelimit-limit-requests",
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ] {
+            assert!(res.headers().contains_key(h), "{h} missing");
+        }
+        let answer: serde_json::Value = res.json().await.expect("json");
+        assert!(
+            answer["usage"]["total_tokens"].as_u64().unwrap_or(0) > 0,
+            "{answer}"
+        );
+        // Refused by the same admission: no key, a wrong key.
+        let res = app
+            .client
+            .post(app.url("/v1/chat/completions"))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 401);
+        assert!(res.headers().contains_key("x-request-id"));
+        let res = app
+            .client
+            .post(app.url("/v1/chat/completions"))
+            .bearer_auth("rsk_wrong")
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 401);
+        let err: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(err["error"]["code"], "invalid_api_key", "{err}");
+        // Another method on that path, and the path with one more slash: the router's
+        // answers, after the same admission.
+        let res = app
+            .client
+            .get(app.url("/v1/chat/completions"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 405);
+        assert!(res.headers().contains_key("x-request-id"));
+        let res = post("/v1/chat/completions/").await.expect("request");
+        assert_eq!(res.status(), 404);
+        assert!(res.headers().contains_key("x-request-id"));
+        let err: serde_json::Value = res.json().await.expect("json");
+        assert!(err["error"]["message"].is_string(), "{err}");
+    })
     .await;
 }

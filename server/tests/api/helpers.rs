@@ -79,6 +79,28 @@ where
     }
 }
 
+/// [`each_app_with`] with a fake Ollama: started once, and every app's `ollama_url` pointed
+/// at it before `configure` sets the rest.
+pub async fn each_app_with_ollama<C, F, Fut>(configure: C, test: F)
+where
+    C: Fn(Settings) -> Settings,
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (ollama, _handle) = fake_ollama::spawn_local(fake_ollama::Config::default())
+        .await
+        .expect("fake ollama");
+    let ollama_url = format!("http://{ollama}");
+    each_app_with(
+        |mut s| {
+            s.ollama_url = ollama_url.clone();
+            configure(s)
+        },
+        test,
+    )
+    .await;
+}
+
 /// The settings every API test starts from: the defaults, with the local test gateway
 /// open (as `make run` and the browser tests have it) and the hourly allowances opened
 /// wide, since every test registers and checks out from 127.0.0.1. Tests of those limits

@@ -3,7 +3,7 @@
 //! admission, charge, ledger and usage rows, the rows marked `playground`.
 use std::time::Duration;
 
-use crate::helpers::{each_app_with, TestApp};
+use crate::helpers::{each_app_with_ollama, TestApp};
 
 const MODEL: &str = "llama3.2:3b";
 
@@ -52,28 +52,9 @@ async fn rows(
     panic!("usage rows not written");
 }
 
-async fn with_fake_ollama<F, Fut>(test: F)
-where
-    F: Fn(TestApp) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let (ollama, _handle) = fake_ollama::spawn_local(fake_ollama::Config::default())
-        .await
-        .expect("fake ollama");
-    let ollama_url = format!("http://{ollama}");
-    each_app_with(
-        |mut s| {
-            s.ollama_url = ollama_url.clone();
-            s
-        },
-        test,
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn a_playground_stream_is_charged_exactly_like_the_same_api_request() {
-    with_fake_ollama(|app| async move {
+    each_app_with_ollama(std::convert::identity, |app| async move {
         let email = app.signed_in_user().await;
         let svc = services(&app).await;
         let account = domain::accounts::find_by_email(&svc.db, &email)
@@ -174,7 +155,7 @@ async fn a_playground_stream_is_charged_exactly_like_the_same_api_request() {
 
 #[tokio::test]
 async fn the_playground_needs_a_session_and_this_site() {
-    with_fake_ollama(|app| async move {
+    each_app_with_ollama(std::convert::identity, |app| async move {
         // No session: 401 in the OpenAI shape, and the page sends visitors to log in.
         let res = playground(&app, &chat_body(MODEL)).await;
         assert_eq!(res.status(), 401);
@@ -256,7 +237,7 @@ async fn the_playground_needs_a_session_and_this_site() {
 
 #[tokio::test]
 async fn a_model_outside_the_plan_and_bad_bodies_are_refused_with_nothing_charged() {
-    with_fake_ollama(|app| async move {
+    each_app_with_ollama(std::convert::identity, |app| async move {
         let email = app.signed_in_user().await;
         let svc = services(&app).await;
         let account = domain::accounts::find_by_email(&svc.db, &email)
@@ -327,7 +308,7 @@ async fn a_model_outside_the_plan_and_bad_bodies_are_refused_with_nothing_charge
 #[tokio::test]
 async fn the_credits_overview_matches_user_show_and_warns_at_twenty_percent() {
     use crate::helpers::{resayil, resayil_with_input, unique_email, unique_phone};
-    with_fake_ollama(|app| async move {
+    each_app_with_ollama(std::convert::identity, |app| async move {
         let email = unique_email();
         let phone = unique_phone();
         resayil_with_input(

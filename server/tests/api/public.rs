@@ -2,7 +2,7 @@
 //! hreflang), and the `/v1` OpenAPI spec checked against real answers.
 use domain::catalog::{Catalog, Model, ModelKind};
 
-use crate::helpers::{api_key, each_app, each_app_with};
+use crate::helpers::{api_key, each_app, each_app_with, each_app_with_ollama};
 
 const BASE: &str = "https://llm.example.test";
 
@@ -176,13 +176,8 @@ fn python() -> String {
 
 #[tokio::test]
 async fn real_answers_match_the_openapi_spec_and_the_page_examples_run() {
-    let (ollama, _handle) = fake_ollama::spawn_local(fake_ollama::Config::default())
-        .await
-        .expect("fake ollama");
-    let ollama_url = format!("http://{ollama}");
-    each_app_with(
+    each_app_with_ollama(
         |mut s| {
-            s.ollama_url = ollama_url.clone();
             s.public_base_url = BASE.into();
             s
         },

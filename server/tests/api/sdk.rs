@@ -2,7 +2,7 @@
 //! Ollama: completions, streams, models, embeddings and the SDK's exception types. The
 //! accounts come from the operator CLI, as the issue asks. `scripts/test.sh` makes the
 //! virtualenv and sets `RESAYIL_SDK_PYTHON`.
-use crate::helpers::{api_key, each_app_with};
+use crate::helpers::{api_key, each_app_with_ollama};
 
 fn python() -> String {
     std::env::var("RESAYIL_SDK_PYTHON").unwrap_or_else(|_| "python3".into())
@@ -10,37 +10,27 @@ fn python() -> String {
 
 #[tokio::test]
 async fn the_official_openai_python_sdk_works_unchanged() {
-    let (ollama, _handle) = fake_ollama::spawn_local(fake_ollama::Config::default())
-        .await
-        .expect("fake ollama");
-    let ollama_url = format!("http://{ollama}");
-    each_app_with(
-        |mut s| {
-            s.ollama_url = ollama_url.clone();
-            s
-        },
-        |app| async move {
-            let enterprise = api_key(&app, &["--plan", "enterprise", "--credits", "10"]);
-            let basic = api_key(&app, &["--plan", "basic"]);
-            let broke = api_key(&app, &["--credits", "0"]);
-            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/openai_sdk_check.py");
-            let out = tokio::process::Command::new(python())
-                .arg(script)
-                .env("RESAYIL_BASE_URL", format!("{}/v1", app.addr))
-                .env("KEY_ENTERPRISE", &enterprise)
-                .env("KEY_BASIC", &basic)
-                .env("KEY_BROKE", &broke)
-                .output()
-                .await
-                .expect("run python (make test creates the virtualenv with the openai SDK)");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                out.status.success(),
-                "SDK checks failed:\n{stdout}\n{stderr}"
-            );
-            assert!(stdout.contains("all SDK checks passed"), "{stdout}");
-        },
-    )
+    each_app_with_ollama(std::convert::identity, |app| async move {
+        let enterprise = api_key(&app, &["--plan", "enterprise", "--credits", "10"]);
+        let basic = api_key(&app, &["--plan", "basic"]);
+        let broke = api_key(&app, &["--credits", "0"]);
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/openai_sdk_check.py");
+        let out = tokio::process::Command::new(python())
+            .arg(script)
+            .env("RESAYIL_BASE_URL", format!("{}/v1", app.addr))
+            .env("KEY_ENTERPRISE", &enterprise)
+            .env("KEY_BASIC", &basic)
+            .env("KEY_BROKE", &broke)
+            .output()
+            .await
+            .expect("run python (make test creates the virtualenv with the openai SDK)");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "SDK checks failed:\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("all SDK checks passed"), "{stdout}");
+    })
     .await;
 }
