@@ -3,11 +3,9 @@ use crate::helpers::{each_app, resayil, resayil_with_input, unique_email, unique
 /// An admin made with the operator CLI, logged in through the real login endpoint.
 async fn admin(app: &crate::helpers::TestApp) -> String {
     let email = app.signed_in_admin().await;
-    let shown: serde_json::Value = serde_json::from_str(&resayil(
-        app,
-        &["user", "show", "--email", &email, "--json"],
-    ))
-    .unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(&resayil(app, &["user", "show", "--email", &email, "--json"]).await)
+            .unwrap();
     assert_eq!(shown["role"], "admin");
     assert_eq!(shown["credits"], 100);
     email
@@ -55,10 +53,9 @@ async fn an_admin_marks_a_pending_order_paid_with_a_reason_once() {
             )
             .await;
         assert_eq!(again.status(), 409, "a paid order cannot be marked again");
-        let shown: serde_json::Value = serde_json::from_str(&resayil(
-            &app,
-            &["user", "show", "--email", &customer, "--json"],
-        ))
+        let shown: serde_json::Value = serde_json::from_str(
+            &resayil(&app, &["user", "show", "--email", &customer, "--json"]).await,
+        )
         .unwrap();
         assert_eq!(shown["credits"], 5100);
     })
@@ -127,7 +124,7 @@ async fn the_cli_takes_passwords_on_standard_input_never_on_the_command_line() {
         let empty = run(&base);
         assert!(!empty.status.success(), "no password on standard input");
         assert!(String::from_utf8_lossy(&empty.stderr).contains("no password"));
-        resayil_with_input(&app, &base, "a long passphrase\n");
+        resayil_with_input(&app, &base, "a long passphrase\n").await;
         let res = app.login(&email, "a long passphrase").await;
         assert!(res.status().is_success() || res.status().is_redirection());
     })

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 use crate::helpers::{each_app, resayil, user_id, TestApp, ADMIN_PAGES};
 
-fn show(app: &TestApp, email: &str) -> Value {
-    serde_json::from_str(&resayil(app, &["user", "show", "--email", email, "--json"])).unwrap()
+async fn show(app: &TestApp, email: &str) -> Value {
+    serde_json::from_str(&resayil(app, &["user", "show", "--email", email, "--json"]).await)
+        .unwrap()
 }
 
 async fn json(app: &TestApp, endpoint: &str, form: &[(&str, &str)]) -> Value {
@@ -133,12 +134,12 @@ async fn every_admin_function_and_page_refuses_others_and_changes_nothing() {
         let user_page = format!("/admin/users/{id}");
         assert_eq!(app.get(&user_page).await.status(), 403);
         // Nothing changed.
-        let shown = show(&app, &victim);
+        let shown = show(&app, &victim).await;
         assert_eq!(shown["credits"], 100);
         assert_eq!(shown["role"], "user");
         assert_eq!(shown["plan"], Value::Null);
         assert_eq!(shown["suspended"], false);
-        assert_eq!(show(&app, &customer)["role"], "user");
+        assert_eq!(show(&app, &customer).await["role"], "user");
         app.call("logout", &[]).await;
         app.login(&admin, "password123").await;
         assert_eq!(json(&app, "admin/catalog", &[]).await, catalog_before);
@@ -184,7 +185,7 @@ async fn an_adjustment_shows_in_the_ledger_the_balance_the_audit_log_and_user_sh
             assert_eq!(err["Field"]["field"], field, "{err}");
             assert_eq!(err["Field"]["code"], code, "{err}");
         }
-        assert_eq!(show(&app, &customer)["credits"], 100);
+        assert_eq!(show(&app, &customer).await["credits"], 100);
 
         let res = app
             .call(
@@ -217,7 +218,7 @@ async fn an_adjustment_shows_in_the_ledger_the_balance_the_audit_log_and_user_sh
         assert_eq!(audit["rows"][0]["reason"], "SLA credit");
         assert_eq!(audit["rows"][0]["ip"], "127.0.0.1");
         assert_eq!(audit["rows"][0]["before"], r#"{"credits":100}"#);
-        assert_eq!(show(&app, &customer)["credits"], 350);
+        assert_eq!(show(&app, &customer).await["credits"], 350);
 
         // The same from the operator's command line, audited as `cli`.
         resayil(
@@ -232,8 +233,9 @@ async fn an_adjustment_shows_in_the_ledger_the_balance_the_audit_log_and_user_sh
                 "--reason",
                 "refund reversed",
             ],
-        );
-        assert_eq!(show(&app, &customer)["credits"], 300);
+        )
+        .await;
+        assert_eq!(show(&app, &customer).await["credits"], 300);
         let audit = json(
             &app,
             "admin/audit",
@@ -272,7 +274,7 @@ async fn an_adjustment_shows_in_the_ledger_the_balance_the_audit_log_and_user_sh
             "{}",
             res.status()
         );
-        assert_eq!(show(&app, &customer)["credits"], 300);
+        assert_eq!(show(&app, &customer).await["credits"], 300);
     })
     .await;
 }
@@ -291,7 +293,7 @@ async fn a_suspended_customer_is_signed_out_and_cannot_sign_in_until_reactivated
             )
             .await;
         assert_eq!(res.status(), 200);
-        assert_eq!(show(&app, &customer)["suspended"], true);
+        assert_eq!(show(&app, &customer).await["suspended"], true);
         app.call("logout", &[]).await;
         let res = app.login(&customer, "password123").await;
         assert_eq!(res.status(), 422);

@@ -139,7 +139,7 @@ async fn an_idle_kept_alive_connection_stays_open_past_the_header_timeout_then_c
 #[tokio::test]
 async fn a_client_that_trickles_its_body_gets_408_and_is_disconnected() {
     each_app_with(quick, |app| async move {
-        let key = api_key(&app, &["--plan", "enterprise", "--credits", "10"]);
+        let key = api_key(&app, &["--plan", "enterprise", "--credits", "10"]).await;
         let mut tcp = connect(&app).await;
         let head = format!(
             "POST /v1/chat/completions HTTP/1.1\r\nhost: t\r\nauthorization: Bearer {key}\r\n\
@@ -230,7 +230,7 @@ async fn a_stream_longer_than_every_timeout_is_not_cut() {
             s
         },
         |app| async move {
-            let key = api_key(&app, &["--plan", "enterprise", "--credits", "10"]);
+            let key = api_key(&app, &["--plan", "enterprise", "--credits", "10"]).await;
             let started = Instant::now();
             let res = app
                 .client
@@ -257,7 +257,7 @@ async fn a_stream_longer_than_every_timeout_is_not_cut() {
 #[tokio::test]
 async fn chat_completions_beside_the_router_are_answered_as_through_it() {
     each_app_with_ollama(std::convert::identity, |app| async move {
-        let key = api_key(&app, &["--plan", "enterprise", "--credits", "1000"]);
+        let key = api_key(&app, &["--plan", "enterprise", "--credits", "1000"]).await;
         let body = serde_json::json!({"model": "llama3.2:3b",
                 "messages": [{"role": "user", "content": "Say hello"}]});
         let post = |path: &str| {

@@ -234,7 +234,8 @@ impl TestApp {
                 "user", "create", "--email", &email, "--phone", &phone, "--role", "admin",
             ],
             "password123\n",
-        );
+        )
+        .await;
         let res = self.login(&email, "password123").await;
         assert!(
             res.status().is_success() || res.status().is_redirection(),
@@ -279,26 +280,34 @@ pub async fn user_id(app: &TestApp, email: &str) -> String {
 }
 
 /// Runs the real `resayil` binary (operator commands) against the test app's database.
-pub fn resayil(app: &TestApp, args: &[&str]) -> String {
-    resayil_with_input(app, args, "")
+pub async fn resayil(app: &TestApp, args: &[&str]) -> String {
+    resayil_with_input(app, args, "").await
 }
 
 /// [`resayil`] with `input` on its standard input (`user create` reads the password there).
-pub fn resayil_with_input(app: &TestApp, args: &[&str], input: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
+///
+/// Waits without blocking the test's runtime: the app runs on that same single thread, and
+/// a job of the app caught between two statements of a transaction would keep SQLite's
+/// write lock until the command gave up on it ("database is locked").
+pub async fn resayil_with_input(app: &TestApp, args: &[&str], input: &str) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
         .args(args)
         .env("DATABASE_URL", &app.database_url)
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .expect("run resayil");
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("write stdin");
+        stdin
+            .write_all(input.as_bytes())
+            .await
+            .expect("write stdin");
     }
-    let out = child.wait_with_output().expect("run resayil");
+    let out = child.wait_with_output().await.expect("run resayil");
     assert!(
         out.status.success(),
         "resayil {args:?} failed: {}",
@@ -309,13 +318,13 @@ pub fn resayil_with_input(app: &TestApp, args: &[&str], input: &str) -> String {
 
 /// A new account made with the operator CLI (`extra`: `--plan`, `--credits`…) and the
 /// API key created for it.
-pub fn api_key(app: &TestApp, extra: &[&str]) -> String {
+pub async fn api_key(app: &TestApp, extra: &[&str]) -> String {
     let email = unique_email();
     let phone = unique_phone();
     let mut args = vec!["user", "create", "--email", &email, "--phone", &phone];
     args.extend_from_slice(extra);
-    resayil_with_input(app, &args, "password123\n");
-    resayil(app, &["key", "create", "--email", &email, "--label", "sdk"])
+    resayil_with_input(app, &args, "password123\n").await;
+    resayil(app, &["key", "create", "--email", &email, "--label", "sdk"]).await
 }
 
 /// Runs `test` once per database with the app configured for a fresh fake MyFatoorah

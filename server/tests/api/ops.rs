@@ -550,11 +550,13 @@ async fn a_backup_taken_while_charging_restores_with_ledgers_equal_to_balances()
                         credits,
                     ],
                     "password123\n",
-                );
+                )
+                .await;
                 let key = crate::helpers::resayil(
                     &app,
                     &["key", "create", "--email", &email, "--label", "b"],
-                );
+                )
+                .await;
                 accounts.push((email, key));
             }
             let stop = Arc::new(AtomicBool::new(false));
@@ -606,10 +608,11 @@ async fn a_backup_taken_while_charging_restores_with_ledgers_equal_to_balances()
             }
             assert!(requests > 3, "the backup ran while requests were charged");
             // A second backup to the same file is refused.
-            let again = Command::new(env!("CARGO_BIN_EXE_resayil"))
+            let again = tokio::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
                 .args(["backup", "--to", &to])
                 .env("DATABASE_URL", &app.database_url)
                 .output()
+                .await
                 .unwrap();
             assert!(!again.status.success());
 
@@ -670,18 +673,19 @@ async fn a_backup_taken_while_charging_restores_with_ledgers_equal_to_balances()
 #[tokio::test]
 async fn usage_prune_needs_a_retention_and_reports_what_it_deleted() {
     each_app(|app| async move {
-        let out = Command::new(env!("CARGO_BIN_EXE_resayil"))
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_resayil"))
             .args(["usage", "prune"])
             .env("DATABASE_URL", &app.database_url)
             .env_remove("USAGE_RETENTION_DAYS")
             .output()
+            .await
             .unwrap();
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("--days"));
         // A request's row is today's: kept. (The cut is a century ago: the PostgreSQL
         // database is shared with the other tests, whose rows must stay.)
         let _ = app.get("/v1/models").await;
-        let said = crate::helpers::resayil(&app, &["usage", "prune", "--days", "36500"]);
+        let said = crate::helpers::resayil(&app, &["usage", "prune", "--days", "36500"]).await;
         assert!(said.starts_with("deleted 0 usage row(s)"), "{said}");
     })
     .await;

@@ -326,17 +326,17 @@ async fn the_credits_overview_matches_user_show_and_warns_at_twenty_percent() {
                 "5",
             ],
             "password123\n",
-        );
+        )
+        .await;
         assert!(app.login(&email, "password123").await.status().is_success());
         let overview = || async {
             let o: serde_json::Value = app.call("credits", &[]).await.json().await.unwrap();
             o
         };
         let shown = || async {
-            let s: serde_json::Value = serde_json::from_str(&resayil(
-                &app,
-                &["user", "show", "--email", &email, "--json"],
-            ))
+            let s: serde_json::Value = serde_json::from_str(
+                &resayil(&app, &["user", "show", "--email", &email, "--json"]).await,
+            )
             .unwrap();
             s
         };

@@ -182,9 +182,9 @@ async fn real_answers_match_the_openapi_spec_and_the_page_examples_run() {
             s
         },
         |app| async move {
-            let enterprise = api_key(&app, &["--plan", "enterprise", "--credits", "1000"]);
-            let basic = api_key(&app, &["--plan", "basic"]);
-            let broke = api_key(&app, &["--credits", "0"]);
+            let enterprise = api_key(&app, &["--plan", "enterprise", "--credits", "1000"]).await;
+            let basic = api_key(&app, &["--plan", "basic"]).await;
+            let broke = api_key(&app, &["--credits", "0"]).await;
             let html = page(&app, "/?lang=en").await;
             let dir = tempfile::tempdir().expect("tempdir");
             std::fs::write(dir.path().join("curl.sh"), code_of(&html, "ex-curl")).unwrap();
@@ -219,7 +219,7 @@ async fn real_answers_match_the_openapi_spec_and_the_page_examples_run() {
 #[tokio::test]
 async fn unknown_paths_under_v1_are_api_404s_and_elsewhere_the_site_page() {
     each_app(|app| async move {
-        let key = api_key(&app, &["--plan", "basic", "--credits", "10"]);
+        let key = api_key(&app, &["--plan", "basic", "--credits", "10"]).await;
         let api = reqwest::Client::new();
         for path in [
             "/v1",

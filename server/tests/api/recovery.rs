@@ -282,12 +282,13 @@ async fn operators_set_a_password_and_end_sessions_from_the_cli() {
             &app,
             &["user", "set-password", "--email", &email],
             "set by ops 1\n",
-        );
+        )
+        .await;
         assert!(out.contains("1 session(s) ended"), "{out}");
         assert_eq!(app.call("dashboard", &[]).await.status(), 401);
         assert!(app.login(&email, "set by ops 1").await.status().as_u16() < 400);
         assert_eq!(app.call("dashboard", &[]).await.status(), 200);
-        let out = resayil(&app, &["user", "sessions", "revoke", "--email", &email]);
+        let out = resayil(&app, &["user", "sessions", "revoke", "--email", &email]).await;
         assert_eq!(out, format!("1 session(s) of {email} ended"));
         assert_eq!(app.call("dashboard", &[]).await.status(), 401);
         let _ = test_settings();

@@ -11,9 +11,9 @@ fn python() -> String {
 #[tokio::test]
 async fn the_official_openai_python_sdk_works_unchanged() {
     each_app_with_ollama(std::convert::identity, |app| async move {
-        let enterprise = api_key(&app, &["--plan", "enterprise", "--credits", "10"]);
-        let basic = api_key(&app, &["--plan", "basic"]);
-        let broke = api_key(&app, &["--credits", "0"]);
+        let enterprise = api_key(&app, &["--plan", "enterprise", "--credits", "10"]).await;
+        let basic = api_key(&app, &["--plan", "basic"]).await;
+        let broke = api_key(&app, &["--credits", "0"]).await;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/openai_sdk_check.py");
         let out = tokio::process::Command::new(python())
             .arg(script)

@@ -25,12 +25,12 @@ async fn sign_in(app: &TestApp, email: &str) {
 }
 
 /// An account made with the operator CLI (`extra`: `--plan enterprise`…); its e-mail.
-fn user(app: &TestApp, extra: &[&str]) -> String {
+async fn user(app: &TestApp, extra: &[&str]) -> String {
     let email = unique_email();
     let phone = unique_phone();
     let mut args = vec!["user", "create", "--email", &email, "--phone", &phone];
     args.extend_from_slice(extra);
-    resayil_with_input(app, &args, &format!("{PASSWORD}\n"));
+    resayil_with_input(app, &args, &format!("{PASSWORD}\n")).await;
     email
 }
 
@@ -62,7 +62,7 @@ async fn page(app: &TestApp) -> Value {
 
 /// An Enterprise owner with a team named Acme, signed in; its e-mail.
 async fn owner_with_team(app: &TestApp) -> String {
-    let owner = user(app, &["--plan", "enterprise", "--credits", "1000"]);
+    let owner = user(app, &["--plan", "enterprise", "--credits", "1000"]).await;
     sign_in(app, &owner).await;
     ok(app.call("team/name", &[("name", "Acme")]).await).await;
     owner
@@ -98,13 +98,13 @@ async fn sql(app: &TestApp, statement: &str) {
 #[tokio::test]
 async fn a_plain_member_calling_admin_functions_gets_403_and_nothing_changes() {
     each_app(|app| async move {
-        let member = user(&app, &[]);
-        let other = user(&app, &[]);
+        let member = user(&app, &[]).await;
+        let other = user(&app, &[]).await;
         let owner = owner_with_team(&app).await;
         for who in [&member, &other] {
             ok(invite(&app, who, "member").await).await;
         }
-        let outsider = user(&app, &[]);
+        let outsider = user(&app, &[]).await;
         ok(invite(&app, &outsider, "member").await).await;
         let open = pending_id(&app, &outsider).await;
         for who in [&member, &other] {
@@ -164,8 +164,8 @@ async fn a_plain_member_calling_admin_functions_gets_403_and_nothing_changes() {
 #[tokio::test]
 async fn bad_invitations_get_a_clear_field_error_and_change_nothing() {
     each_app(|app| async move {
-        let member = user(&app, &[]);
-        let stranger = user(&app, &[]);
+        let member = user(&app, &[]).await;
+        let stranger = user(&app, &[]).await;
         let owner = owner_with_team(&app).await;
         ok(invite(&app, &member, "member").await).await;
         sign_in(&app, &member).await;
@@ -201,7 +201,7 @@ async fn bad_invitations_get_a_clear_field_error_and_change_nothing() {
         assert_eq!(count(&page(&app).await["team"]["pending"]), 1);
 
         // Not on Enterprise: no team to invite to, and none to create.
-        let basic = user(&app, &[]);
+        let basic = user(&app, &[]).await;
         sign_in(&app, &basic).await;
         let (status, body) = refused(invite(&app, &unique_email(), "member").await).await;
         assert_eq!(
@@ -228,7 +228,11 @@ async fn bad_invitations_get_a_clear_field_error_and_change_nothing() {
 #[tokio::test]
 async fn expired_withdrawn_used_and_other_peoples_invitations_are_refused() {
     each_app(|app| async move {
-        let (a, b, c) = (user(&app, &[]), user(&app, &[]), user(&app, &[]));
+        let (a, b, c) = (
+            user(&app, &[]).await,
+            user(&app, &[]).await,
+            user(&app, &[]).await,
+        );
         let owner = owner_with_team(&app).await;
         for who in [&a, &b, &c] {
             ok(invite(&app, who, "member").await).await;
@@ -379,7 +383,7 @@ async fn an_invitation_to_a_new_address_joins_only_with_its_code() {
         sign_in(&app, &owner).await;
         let email2 = unique_email();
         let (code2, _) = invite_with_code(&app, &email2).await;
-        let someone = user(&app, &[]);
+        let someone = user(&app, &[]).await;
         sign_in(&app, &someone).await;
         let (status, body) = refused(app.call("team/join", &[("code", &code2)]).await).await;
         assert_eq!(

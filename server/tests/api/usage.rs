@@ -99,11 +99,13 @@ async fn sdk_calls_show_up_in_the_chart_the_table_the_summary_and_the_csv() {
                 "1000",
             ],
             "password123\n",
-        );
+        )
+        .await;
         let key = resayil(
             &app,
             &["key", "create", "--email", &email, "--label", "مفتاح-sdk"],
-        );
+        )
+        .await;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/usage_calls.py");
         let out = tokio::process::Command::new(python())
             .arg(script)
@@ -134,10 +136,9 @@ async fn sdk_calls_show_up_in_the_chart_the_table_the_summary_and_the_csv() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let show: serde_json::Value = serde_json::from_str(&resayil(
-            &app,
-            &["user", "show", "--email", &email, "--json"],
-        ))
+        let show: serde_json::Value = serde_json::from_str(
+            &resayil(&app, &["user", "show", "--email", &email, "--json"]).await,
+        )
         .unwrap();
         let spent = 1000 - show["credits"].as_i64().unwrap();
         assert!(spent > 0);
