@@ -1,40 +1,43 @@
-//! A small HTTP/1.1 client for a plain-`http` upstream (the local Ollama) whose connection
-//! is driven by the request's own task.
+//! A small HTTP/1.1 client for a plain-`http` upstream (the local Ollama), read and written
+//! by the request's own task.
 //!
-//! Why not reqwest here: a pooled hyper connection runs in a task of its own and hands the
-//! response body over one chunk at a time, each hand-off a task wake-up — for a stream,
-//! one per token, often across threads. Polling the connection from the task that reads
-//! the body decodes every chunk already received in one go, so the relay writes them to
-//! the client in one syscall and no thread is woken in between (measured in
+//! Why not reqwest, nor hyper's client connection: those run the connection as a future of
+//! its own that hands the request in and the body out through channels — each hand-off a
+//! wake-up, and for a stream one per token. Here the task that reads the answer reads the
+//! socket itself: one `write` sends the request, the head is parsed by `httparse` from what
+//! the socket holds, and the body — `Content-Length`, chunked, or until the upstream closes
+//! (RFC 9112 §6.3) — is cut out of the same buffer without copying. Whatever has arrived is
+//! decoded in one go, so the relay writes it to the client in one syscall (measured in
 //! BENCHMARKS.md). The cloud upstream (https) keeps reqwest.
 //!
-//! Connections are kept alive in a small pool; one found closed when reused, before the
-//! request went out, is replaced by a fresh one, and one idle longer than
-//! [`Timeouts::idle`] is not reused at all. Connecting and waiting for the answer's head
-//! are timed ([`Timeouts`]), so a hung upstream fails the request (and frees its local
-//! place) instead of holding it for ever; the body is not timed, as a stream may last
-//! minutes.
-use std::future::Future;
-use std::pin::Pin;
+//! Connections are kept alive in a small pool; one found closed (or holding bytes nobody
+//! asked for) when taken is dropped and the next one, or a fresh one, is used; one idle
+//! longer than [`Timeouts::idle`] is not reused at all; a request whose write fails on a
+//! kept-alive connection never reached the upstream and goes out again on a new one.
+//! An answer that says `Connection: close`, is delimited by the close, or leaves bytes after
+//! its end is not reused. Connecting and waiting for the answer's head are timed
+//! ([`Timeouts`]), so a hung upstream fails the request (and frees its local place) instead
+//! of holding it for ever; the body is not timed, as a stream may last minutes.
+use std::io;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use http::{header, HeaderValue, Method, Request, StatusCode};
-use http_body::Body as _;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, Connection, SendRequest};
-use hyper_util::rt::TokioIo;
+use bytes::{Buf, Bytes, BytesMut};
+use http::{HeaderValue, StatusCode};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-
-use crate::repoll::Repoll;
-
-type Conn = Connection<TokioIo<TcpStream>, Full<Bytes>>;
 
 /// Idle connections kept at most.
 const MAX_IDLE: usize = 256;
+/// An answer's head (status line and headers) larger than this is refused.
+const MAX_HEAD: usize = 64 * 1024;
+/// Headers of one answer at most.
+const MAX_HEADERS: usize = 64;
+/// A chunk-size line (with extensions) or a trailer line longer than this is refused.
+const MAX_LINE: usize = 4096;
+/// Room made in the read buffer before each read.
+const READ_SIZE: usize = 8 * 1024;
 
 /// How long the client waits for an upstream, and how long it reuses a connection.
 #[derive(Debug, Clone, Copy)]
@@ -48,35 +51,78 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
-struct Pooled {
-    sender: SendRequest<Full<Bytes>>,
-    conn: Pin<Box<Conn>>,
+/// One connection and what has been read from it and not yet consumed.
+struct Conn {
+    tcp: TcpStream,
+    buf: BytesMut,
     /// When it went back to the pool.
     idle_since: Instant,
+}
+
+impl Conn {
+    fn new(tcp: TcpStream) -> Self {
+        Self {
+            tcp,
+            buf: BytesMut::new(),
+            idle_since: Instant::now(),
+        }
+    }
+
+    /// Reads what the socket holds onto the buffer: how many bytes, 0 at its end.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.tcp.poll_read_ready(cx))?;
+            if self.buf.capacity() - self.buf.len() < READ_SIZE / 8 {
+                self.buf.reserve(READ_SIZE);
+            }
+            match self.tcp.try_read_buf(&mut self.buf) {
+                // Readiness was stale (tokio has cleared it): wait for the next.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                read => return Poll::Ready(read),
+            }
+        }
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_fill(cx)).await
+    }
+
+    /// A kept-alive connection may be used again: still open, and the upstream has sent
+    /// nothing on it since its last answer.
+    fn is_quiet(&self) -> bool {
+        let mut probe = [0u8; 1];
+        matches!(self.tcp.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
 }
 
 /// Idle connections, oldest first (they are taken from and given back at the end, so the
 /// order of `idle_since` holds).
 struct Pool {
-    conns: Mutex<Vec<Pooled>>,
+    conns: Mutex<Vec<Conn>>,
     max_idle_time: Duration,
 }
 
 impl Pool {
-    fn take(&self) -> Option<Pooled> {
-        let mut conns = self.conns.lock().ok()?;
-        let c = conns.pop()?;
-        if c.idle_since.elapsed() < self.max_idle_time {
-            return Some(c);
+    /// The newest idle connection that is fresh and still open.
+    fn take(&self) -> Option<Conn> {
+        loop {
+            let mut conns = self.conns.lock().ok()?;
+            let c = conns.pop()?;
+            if c.idle_since.elapsed() >= self.max_idle_time {
+                // The newest is too old, so are all the others; close them outside the lock.
+                let stale = std::mem::take(&mut *conns);
+                drop(conns);
+                drop(stale);
+                return None;
+            }
+            drop(conns);
+            if c.is_quiet() {
+                return Some(c);
+            }
         }
-        // The newest is too old, so are all the others; close them outside the lock.
-        let stale = std::mem::take(&mut *conns);
-        drop(conns);
-        drop(stale);
-        None
     }
 
-    fn give_back(&self, mut c: Pooled) {
+    fn give_back(&self, mut c: Conn) {
         let now = Instant::now();
         c.idle_since = now;
         let Ok(mut conns) = self.conns.lock() else {
@@ -84,7 +130,7 @@ impl Pool {
         };
         let stale =
             conns.partition_point(|o| now.duration_since(o.idle_since) >= self.max_idle_time);
-        let stale: Vec<Pooled> = conns.drain(..stale).collect();
+        let stale: Vec<Conn> = conns.drain(..stale).collect();
         if conns.len() < MAX_IDLE {
             conns.push(c);
         }
@@ -93,17 +139,12 @@ impl Pool {
     }
 }
 
-impl Pooled {
-    /// Drives the connection; false once it has ended (closed or failed).
-    fn drive(&mut self, cx: &mut Context<'_>) -> bool {
-        self.conn.as_mut().poll(cx).is_pending()
-    }
-}
-
 pub struct DirectClient {
-    /// `host:port` to connect to, and the `Host` header.
+    /// `host:port` to connect to.
     addr: String,
-    host: HeaderValue,
+    /// The start of every request's head after its path: ` HTTP/1.1`, `Host` and the
+    /// content type.
+    head_tail: Vec<u8>,
     idle: Arc<Pool>,
     timeouts: Timeouts,
 }
@@ -124,9 +165,14 @@ impl DirectClient {
         } else {
             format!("{rest}:80")
         };
+        // What a header value may hold (no CR, LF or other controls).
+        let host = HeaderValue::from_str(rest).ok()?;
+        let mut head_tail = b" HTTP/1.1\r\nhost: ".to_vec();
+        head_tail.extend_from_slice(host.as_bytes());
+        head_tail.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
         Some(Self {
-            host: HeaderValue::from_str(rest).ok()?,
             addr,
+            head_tail,
             idle: Arc::new(Pool {
                 conns: Mutex::default(),
                 max_idle_time: timeouts.idle,
@@ -135,27 +181,20 @@ impl DirectClient {
         })
     }
 
-    async fn connect(&self) -> Result<Pooled, String> {
+    async fn connect(&self) -> Result<Conn, String> {
         let tcp = tokio::time::timeout(self.timeouts.connect, TcpStream::connect(&self.addr))
             .await
             .map_err(|_| "connect timed out".to_owned())?
             .map_err(|e| e.to_string())?;
         let _ = tcp.set_nodelay(true);
-        let (sender, conn) = http1::handshake(TokioIo::new(tcp))
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(Pooled {
-            sender,
-            conn: Box::pin(conn),
-            idle_since: Instant::now(),
-        })
+        Ok(Conn::new(tcp))
     }
 
     /// POSTs `body` as JSON to `path`; why no response came, otherwise — the upstream
     /// refused the connection, or sent no answer's head within [`Timeouts::head`].
     pub async fn post(&self, path: &str, body: Bytes) -> Result<DirectResponse, String> {
         // On time out the connection is dropped with the future: it is never reused.
-        match tokio::time::timeout(self.timeouts.head, self.exchange(path, body)).await {
+        match tokio::time::timeout(self.timeouts.head, self.exchange(path, &body)).await {
             Ok(answer) => answer,
             Err(_) => Err(format!(
                 "no answer within {} s",
@@ -164,112 +203,307 @@ impl DirectClient {
         }
     }
 
-    async fn exchange(&self, path: &str, body: Bytes) -> Result<DirectResponse, String> {
+    /// The request as written on the wire: head and body in one buffer, one `write`.
+    fn request(&self, path: &str, body: &[u8]) -> Vec<u8> {
+        let mut length = itoa::Buffer::new();
+        let length = length.format(body.len());
+        let mut req = Vec::with_capacity(
+            5 + path.len() + self.head_tail.len() + length.len() + 4 + body.len(),
+        );
+        req.extend_from_slice(b"POST ");
+        req.extend_from_slice(path.as_bytes());
+        req.extend_from_slice(&self.head_tail);
+        req.extend_from_slice(length.as_bytes());
+        req.extend_from_slice(b"\r\n\r\n");
+        req.extend_from_slice(body);
+        req
+    }
+
+    async fn exchange(&self, path: &str, body: &[u8]) -> Result<DirectResponse, String> {
+        let req = self.request(path, body);
         let mut reused = self.idle.take();
-        let repoll = Repoll::default();
-        loop {
+        let mut c = loop {
             let fresh = reused.is_none();
             let mut c = match reused.take() {
                 Some(c) => c,
                 None => self.connect().await?,
             };
-            let req = Request::builder()
-                .method(Method::POST)
-                .uri(path)
-                .header(header::HOST, self.host.clone())
-                .header(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )
-                .body(Full::new(body.clone()))
-                .map_err(|e| e.to_string())?;
-            match send(&mut c, req, &repoll).await {
-                Ok(res) => {
-                    return Ok(DirectResponse {
-                        status: res.status(),
-                        body: res.into_body(),
-                        conn: Some(c),
-                        idle: self.idle.clone(),
-                        repoll,
-                    });
+            match c.tcp.write_all(&req).await {
+                Ok(()) => break c,
+                // A kept-alive connection the upstream had closed: the request never
+                // reached it, so it is safe to send it again on a new one.
+                Err(_) if !fresh => continue,
+                Err(e) => return Err(e.to_string()),
+            }
+        };
+        let head = loop {
+            match parse_head(&mut c.buf)? {
+                // An interim answer (100 Continue…): the final one follows.
+                Some(head) if head.status.is_informational() => continue,
+                Some(head) => break head,
+                None if c.buf.len() > MAX_HEAD => {
+                    return Err(format!("answer head larger than {MAX_HEAD} bytes"))
                 }
-                // A kept-alive connection the upstream had closed: the request never went
-                // out, so it is safe to send it again on a new one.
-                Err(SendFail::Unsent) if !fresh => continue,
-                Err(SendFail::Unsent) => {
-                    return Err("connection closed".to_owned());
+                None => {}
+            }
+            if c.fill().await.map_err(|e| e.to_string())? == 0 {
+                return Err("connection closed before the answer's head".to_owned());
+            }
+        };
+        Ok(DirectResponse {
+            status: head.status,
+            framing: head.framing,
+            reusable: head.keep_alive,
+            conn: Some(c),
+            idle: self.idle.clone(),
+        })
+    }
+}
+
+/// How an answer's body ends (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// This many bytes are left.
+    Length(u64),
+    Chunked(Chunk),
+    /// Until the upstream closes the connection.
+    Close,
+    /// Read to its end.
+    Done,
+}
+
+/// Where the chunked decoder is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    /// Before a chunk-size line.
+    Size,
+    /// Inside a chunk's data; this many bytes are left.
+    Data(u64),
+    /// The CRLF after a chunk's data.
+    DataEnd,
+    /// After the last (empty) chunk: trailer lines up to an empty one.
+    Trailers,
+}
+
+#[derive(Debug)]
+struct Head {
+    status: StatusCode,
+    framing: Framing,
+    /// The connection can carry another request once the body has been read.
+    keep_alive: bool,
+}
+
+/// The answer's head, taken off the front of `buf` once it is all there (None before).
+fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, String> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut headers);
+    let len = match res.parse(&buf[..]) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(format!("invalid answer head: {e}")),
+    };
+    let status = res
+        .code
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .ok_or_else(|| "invalid answer status".to_owned())?;
+    let mut keep_alive = res.version == Some(1);
+    let mut length: Option<u64> = None;
+    let mut chunked = None;
+    for h in res.headers.iter() {
+        if h.name.eq_ignore_ascii_case("content-length") {
+            let n = std::str::from_utf8(h.value)
+                .ok()
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| "invalid content-length in the answer".to_owned())?;
+            if length.is_some_and(|l| l != n) {
+                return Err("two different content-lengths in the answer".to_owned());
+            }
+            length = Some(n);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked only when it is the last coding applied.
+            let last = h.value.rsplit(|&b| b == b',').next().unwrap_or_default();
+            chunked = Some(last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if h.name.eq_ignore_ascii_case("connection")
+            && h.value
+                .split(|&b| b == b',')
+                .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+        {
+            keep_alive = false;
+        }
+    }
+    let framing = if status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+    {
+        Framing::Done
+    } else {
+        match (chunked, length) {
+            (Some(true), length) => {
+                // Both framings: the length is ignored, and the connection not trusted again.
+                if length.is_some() {
+                    keep_alive = false;
                 }
-                Err(SendFail::Failed(e)) => return Err(e),
+                Framing::Chunked(Chunk::Size)
+            }
+            (Some(false), _) | (None, None) => Framing::Close,
+            (None, Some(0)) => Framing::Done,
+            (None, Some(n)) => Framing::Length(n),
+        }
+    };
+    if framing == Framing::Close {
+        keep_alive = false;
+    }
+    buf.advance(len);
+    Ok(Some(Head {
+        status,
+        framing,
+        keep_alive,
+    }))
+}
+
+/// What the buffer gave.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Data(Bytes),
+    /// More must be read.
+    More,
+    /// The body has ended.
+    End,
+}
+
+/// The body's next piece from `buf`: all the data it holds, up to the framing's end.
+fn step(framing: &mut Framing, buf: &mut BytesMut) -> Result<Step, String> {
+    match framing {
+        Framing::Done => Ok(Step::End),
+        Framing::Length(0) => {
+            *framing = Framing::Done;
+            Ok(Step::End)
+        }
+        Framing::Length(left) => {
+            if buf.is_empty() {
+                return Ok(Step::More);
+            }
+            let n = (*left).min(buf.len() as u64);
+            *left -= n;
+            Ok(Step::Data(buf.split_to(n as usize).freeze()))
+        }
+        Framing::Close if buf.is_empty() => Ok(Step::More),
+        Framing::Close => Ok(Step::Data(buf.split().freeze())),
+        Framing::Chunked(state) => {
+            // Every chunk the buffer holds: one piece when there is one chunk, joined when
+            // several arrived together.
+            let mut first: Option<Bytes> = None;
+            let mut joined: Option<BytesMut> = None;
+            let end = loop {
+                match dechunk(state, buf)? {
+                    Step::Data(d) => match (&mut joined, first.take()) {
+                        (Some(j), _) => j.extend_from_slice(&d),
+                        (None, Some(f)) => {
+                            let mut j = BytesMut::with_capacity(f.len() + d.len());
+                            j.extend_from_slice(&f);
+                            j.extend_from_slice(&d);
+                            joined = Some(j);
+                        }
+                        (None, None) => first = Some(d),
+                    },
+                    Step::More => break false,
+                    Step::End => break true,
+                }
+            };
+            if end {
+                *framing = Framing::Done;
+            }
+            match (joined, first) {
+                (Some(j), _) => Ok(Step::Data(j.freeze())),
+                (None, Some(f)) => Ok(Step::Data(f)),
+                (None, None) if end => Ok(Step::End),
+                (None, None) => Ok(Step::More),
             }
         }
     }
 }
 
-enum SendFail {
-    /// The request did not go out: it may be sent again.
-    Unsent,
-    /// It went out (or may have) and no response came.
-    Failed(String),
-}
-
-/// Sends `req`, driving the connection until the response head arrives.
-async fn send(
-    c: &mut Pooled,
-    req: Request<Full<Bytes>>,
-    repoll: &Repoll,
-) -> Result<http::Response<Incoming>, SendFail> {
-    // Ready (or closed) first: a reused connection may have been closed by the upstream.
-    let ready = std::future::poll_fn(|cx| {
-        repoll.poll(cx, |cx| {
-            if !c.drive(cx) {
-                return Poll::Ready(false);
+/// One step of the chunked decoding: a chunk's data, More, or End after the trailers.
+fn dechunk(state: &mut Chunk, buf: &mut BytesMut) -> Result<Step, String> {
+    loop {
+        match state {
+            Chunk::Size => {
+                let Some(line) = take_line(buf)? else {
+                    return Ok(Step::More);
+                };
+                // `1a;ext=…`: the size in hex, extensions ignored.
+                let digits = line[..].split(|&b| b == b';').next().unwrap_or_default();
+                let digits = digits.trim_ascii();
+                let size = Some(digits)
+                    .filter(|d| d.len() <= 15 && d.iter().all(u8::is_ascii_hexdigit))
+                    .and_then(|d| std::str::from_utf8(d).ok())
+                    .and_then(|d| u64::from_str_radix(d, 16).ok())
+                    .ok_or_else(|| "invalid chunk size in the answer".to_owned())?;
+                *state = if size == 0 {
+                    Chunk::Trailers
+                } else {
+                    Chunk::Data(size)
+                };
             }
-            c.sender.poll_ready(cx).map(|r| r.is_ok())
-        })
-    })
-    .await;
-    if !ready {
-        return Err(SendFail::Unsent);
+            Chunk::Data(left) => {
+                if buf.is_empty() {
+                    return Ok(Step::More);
+                }
+                let n = (*left).min(buf.len() as u64);
+                *left -= n;
+                if *left == 0 {
+                    *state = Chunk::DataEnd;
+                }
+                return Ok(Step::Data(buf.split_to(n as usize).freeze()));
+            }
+            Chunk::DataEnd => {
+                if buf.len() < 2 {
+                    return Ok(Step::More);
+                }
+                if &buf[..2] != b"\r\n" {
+                    return Err("chunk data not followed by CRLF".to_owned());
+                }
+                buf.advance(2);
+                *state = Chunk::Size;
+            }
+            Chunk::Trailers => {
+                let Some(line) = take_line(buf)? else {
+                    return Ok(Step::More);
+                };
+                if line.is_empty() {
+                    return Ok(Step::End);
+                }
+            }
+        }
     }
-    // Handed to the connection inside the poll: the hand-off wakes the connection's
-    // waker, which is this task's (see `crate::repoll`).
-    let mut req = Some(req);
-    let mut fut = std::pin::pin!(None);
-    let mut conn_alive = true;
-    std::future::poll_fn(|cx| {
-        repoll.poll(cx, |cx| {
-            if let Some(req) = req.take() {
-                fut.set(Some(c.sender.try_send_request(req)));
-            }
-            if conn_alive {
-                conn_alive = c.conn.as_mut().poll(cx).is_pending();
-            }
-            let Some(fut) = fut.as_mut().as_pin_mut() else {
-                return Poll::Pending;
-            };
-            fut.poll(cx).map(|r| {
-                r.map_err(|e| {
-                    if e.message().is_some() {
-                        SendFail::Unsent
-                    } else {
-                        SendFail::Failed(e.error().to_string())
-                    }
-                })
-            })
-        })
-    })
-    .await
 }
 
-/// A response whose body is read by polling its connection in the same task.
+/// A CRLF-ended line off the front of `buf`, without its CRLF; None until it is all there.
+fn take_line(buf: &mut BytesMut) -> Result<Option<BytesMut>, String> {
+    let Some(lf) = buf.iter().take(MAX_LINE).position(|&b| b == b'\n') else {
+        if buf.len() >= MAX_LINE {
+            return Err(format!("a line of the answer longer than {MAX_LINE} bytes"));
+        }
+        return Ok(None);
+    };
+    if lf == 0 || buf[lf - 1] != b'\r' {
+        return Err("a line of the answer not ended by CRLF".to_owned());
+    }
+    let mut line = buf.split_to(lf + 1);
+    line.truncate(lf - 1);
+    Ok(Some(line))
+}
+
+/// A response whose body is read from its connection by the task that polls it.
 pub struct DirectResponse {
     status: StatusCode,
-    body: Incoming,
-    /// Back to the pool once the body has been read to the end.
-    conn: Option<Pooled>,
+    framing: Framing,
+    /// The connection can go back to the pool once the body has been read.
+    reusable: bool,
+    /// None once the body has ended or failed.
+    conn: Option<Conn>,
     idle: Arc<Pool>,
-    /// The connection and the body are polled here, one after the other.
-    repoll: Repoll,
 }
 
 impl DirectResponse {
@@ -277,29 +511,75 @@ impl DirectResponse {
         self.status
     }
 
-    /// The whole body.
+    /// The whole body (cut from the read buffer without a copy when it came in one read).
     pub async fn bytes(mut self) -> Result<Bytes, String> {
-        let mut all = BytesMut::new();
+        let mut first: Option<Bytes> = None;
+        let mut all: Option<BytesMut> = None;
         loop {
             match std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
-                Some(Ok(b)) => all.extend_from_slice(&b),
+                Some(Ok(b)) => match (&mut all, first.take()) {
+                    (Some(all), _) => all.extend_from_slice(&b),
+                    (None, Some(f)) => {
+                        let mut a = BytesMut::with_capacity(f.len() + b.len());
+                        a.extend_from_slice(&f);
+                        a.extend_from_slice(&b);
+                        all = Some(a);
+                    }
+                    (None, None) => first = Some(b),
+                },
                 Some(Err(e)) => return Err(e),
-                None => return Ok(all.freeze()),
+                None => return Ok(all.map(BytesMut::freeze).or(first).unwrap_or_default()),
             }
         }
     }
 
-    /// The next piece of the body: the connection is driven first, so whatever it has
-    /// received is decoded before the body is asked.
+    /// The next piece of the body: everything received and not yet given, decoded.
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, String>>> {
-        let Self {
-            body,
-            conn,
-            idle,
-            repoll,
-            ..
-        } = self;
-        repoll.poll(cx, |cx| next_chunk(conn, body, idle, cx))
+        loop {
+            let Some(c) = self.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match step(&mut self.framing, &mut c.buf) {
+                Ok(Step::Data(d)) => return Poll::Ready(Some(Ok(d))),
+                Ok(Step::End) => {
+                    self.end();
+                    return Poll::Ready(None);
+                }
+                Ok(Step::More) => {}
+                Err(e) => {
+                    self.conn = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+            match ready!(c.poll_fill(cx)) {
+                Ok(0) if self.framing == Framing::Close => {
+                    self.framing = Framing::Done;
+                    self.conn = None;
+                    return Poll::Ready(None);
+                }
+                Ok(0) => {
+                    self.conn = None;
+                    return Poll::Ready(Some(Err(
+                        "connection closed before the answer's end".to_owned()
+                    )));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.conn = None;
+                    return Poll::Ready(Some(Err(e.to_string())));
+                }
+            }
+        }
+    }
+
+    /// The body has been read: the connection serves another request unless the answer
+    /// said otherwise or left bytes behind it.
+    fn end(&mut self) {
+        if let Some(c) = self.conn.take() {
+            if self.reusable && c.buf.is_empty() {
+                self.idle.give_back(c);
+            }
+        }
     }
 
     /// The body as a stream of pieces.
@@ -308,48 +588,9 @@ impl DirectResponse {
     }
 }
 
-/// [`DirectResponse::poll_chunk`] under its [`Repoll`].
-fn next_chunk(
-    conn: &mut Option<Pooled>,
-    body: &mut Incoming,
-    idle: &Pool,
-    cx: &mut Context<'_>,
-) -> Poll<Option<Result<Bytes, String>>> {
-    loop {
-        if let Some(c) = conn {
-            if !c.drive(cx) {
-                // Ended: whatever it decoded is still in the body; nothing to reuse.
-                *conn = None;
-            }
-        }
-        match Pin::new(&mut *body).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                Ok(data) if data.is_empty() => continue,
-                Ok(data) => return Poll::Ready(Some(Ok(data))),
-                // Trailers: nothing the gateway uses.
-                Err(_) => continue,
-            },
-            Poll::Ready(Some(Err(e))) => {
-                *conn = None;
-                return Poll::Ready(Some(Err(e.to_string())));
-            }
-            Poll::Ready(None) => {
-                // The whole body: the connection can serve another request.
-                if let Some(c) = conn.take() {
-                    if !c.sender.is_closed() {
-                        idle.give_back(c);
-                    }
-                }
-                return Poll::Ready(None);
-            }
-            Poll::Pending => return Poll::Pending,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{DirectClient, Timeouts};
+    use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
@@ -514,6 +755,203 @@ mod tests {
         drop(l);
         let c = DirectClient::new(&base, LONG).unwrap();
         assert!(c.post("/v1/x", bytes::Bytes::new()).await.is_err());
+    }
+
+    /// The body of `wire` (an answer's head and body) given to the decoder in pieces cut at
+    /// every position: the same data and the end at the same place, however it arrives.
+    fn decode_in_two_pieces(wire: &[u8]) -> Result<(StatusCode, Vec<u8>, bool), String> {
+        let mut whole = None;
+        for cut in 0..=wire.len() {
+            let mut buf = BytesMut::new();
+            let mut head = None;
+            let mut body = Vec::new();
+            let mut ended = false;
+            for piece in [&wire[..cut], &wire[cut..]] {
+                buf.extend_from_slice(piece);
+                if head.is_none() {
+                    head = parse_head(&mut buf)?;
+                }
+                let Some(h) = head.as_mut() else { continue };
+                loop {
+                    match step(&mut h.framing, &mut buf)? {
+                        Step::Data(d) => body.extend_from_slice(&d),
+                        Step::More => break,
+                        Step::End => {
+                            ended = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            let h = head.ok_or("no head")?;
+            let got = (h.status, body, ended && buf.is_empty() && h.keep_alive);
+            match &whole {
+                None => whole = Some(got),
+                Some(w) => assert_eq!(w, &got, "cut at {cut}"),
+            }
+        }
+        Ok(whole.unwrap())
+    }
+
+    #[test]
+    fn bodies_are_cut_by_their_length_by_chunks_or_by_the_close() {
+        let length = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}";
+        assert_eq!(
+            decode_in_two_pieces(length).unwrap(),
+            (StatusCode::OK, br#"{"a":1}"#.to_vec(), true)
+        );
+        // Go's chunks, with an extension, upper-case hex and a trailer.
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\ndata: \r\nA;x=y\r\n{\"n\":1234}\r\n0\r\nX-T: 1\r\n\r\n";
+        assert_eq!(
+            decode_in_two_pieces(chunked).unwrap(),
+            (StatusCode::OK, br#"data: {"n":1234}"#.to_vec(), true)
+        );
+        // Nothing says where it ends: the close does, and the connection is not kept.
+        let close = b"HTTP/1.1 500 Internal Server Error\r\n\r\noops";
+        assert_eq!(
+            decode_in_two_pieces(close).unwrap(),
+            (StatusCode::INTERNAL_SERVER_ERROR, b"oops".to_vec(), false)
+        );
+        // An interim answer, then the answer; no body for 204.
+        let mut buf = BytesMut::from(
+            &b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"[..],
+        );
+        assert!(parse_head(&mut buf)
+            .unwrap()
+            .unwrap()
+            .status
+            .is_informational());
+        let mut h = parse_head(&mut buf).unwrap().unwrap();
+        assert_eq!(step(&mut h.framing, &mut buf).unwrap(), Step::End);
+        // `Connection: close`, HTTP/1.0, both framings: read, then not kept.
+        for wire in [
+            &b"HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\nContent-Length: 2\r\n\r\nok"[..],
+            b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        ] {
+            assert_eq!(
+                decode_in_two_pieces(wire).unwrap(),
+                (StatusCode::OK, b"ok".to_vec(), false)
+            );
+        }
+        // Bytes after the answer's end: the connection is not reused.
+        let extra = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1";
+        assert!(!decode_in_two_pieces(extra).unwrap().2);
+    }
+
+    #[test]
+    fn answers_that_break_the_protocol_are_errors() {
+        for wire in [
+            &b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"[..],
+            b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\nok",
+            b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nok\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            b"SSH-2.0-OpenSSH\r\n\r\n",
+        ] {
+            assert!(
+                decode_in_two_pieces(wire).is_err(),
+                "{}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+        let mut long =
+            BytesMut::from(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"[..]);
+        let mut h = parse_head(&mut long).unwrap().unwrap();
+        long.extend_from_slice(&[b'0'; MAX_LINE]);
+        assert!(step(&mut h.framing, &mut long).is_err());
+    }
+
+    /// An upstream that answers each connection's requests with `answers`, in turn, and
+    /// counts the connections.
+    async fn scripted(answers: Vec<&'static [u8]>) -> (String, Arc<AtomicUsize>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            let mut next = 0;
+            loop {
+                let (mut s, _) = l.accept().await.unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut got = Vec::new();
+                let mut buf = vec![0u8; 4096];
+                loop {
+                    let n = s.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    // One request (its body is `{}`) read: answer it, in two writes.
+                    if got.ends_with(b"\r\n\r\n{}") {
+                        got.clear();
+                        let answer = answers[next % answers.len()];
+                        next += 1;
+                        let (a, b) = answer.split_at(answer.len() / 2);
+                        s.write_all(a).await.unwrap();
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        if s.write_all(b).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        (base, accepted)
+    }
+
+    async fn body_of(c: &DirectClient) -> Result<(u16, Vec<u8>), String> {
+        let res = c.post("/v1/x", bytes::Bytes::from_static(b"{}")).await?;
+        let status = res.status().as_u16();
+        Ok((status, res.bytes().await?.to_vec()))
+    }
+
+    #[tokio::test]
+    async fn chunked_answers_are_read_and_their_connection_reused_closing_ones_are_not() {
+        let chunked: &[u8] =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        let (base, accepted) = scripted(vec![chunked]).await;
+        let c = DirectClient::new(&base, LONG).unwrap();
+        for _ in 0..3 {
+            assert_eq!(body_of(&c).await.unwrap(), (200, b"abcde".to_vec()));
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+
+        let closing: &[u8] =
+            b"HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 4\r\n\r\nnope";
+        let (base, accepted) = scripted(vec![closing]).await;
+        let c = DirectClient::new(&base, LONG).unwrap();
+        for _ in 0..2 {
+            assert_eq!(body_of(&c).await.unwrap(), (404, b"nope".to_vec()));
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn an_answer_cut_short_is_an_error_not_a_short_body() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        tokio::spawn(async move {
+            for answer in [
+                &b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nonly"[..],
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nonly\r\n",
+                b"HTTP/1.1 200 OK\r\nContent-",
+            ] {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut buf = vec![0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                s.write_all(answer).await.unwrap();
+                // Closed here.
+            }
+        });
+        let c = DirectClient::new(&base, LONG).unwrap();
+        for _ in 0..3 {
+            assert!(body_of(&c).await.is_err());
+        }
     }
 
     #[test]

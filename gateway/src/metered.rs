@@ -350,6 +350,9 @@ pub async fn answer_json(
     use axum::response::IntoResponse;
     let drain = ticket.drain_signal();
     let read = tokio::select! {
+        // The body first: it has usually come with the head, and then the drain signal is
+        // never polled (polling it registers the task under a lock every request shares).
+        biased;
         read = res.bytes() => read,
         () = crate::relay::drained(drain) => {
             let err = ApiError::shutting_down();

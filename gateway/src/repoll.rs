@@ -1,14 +1,15 @@
 //! Polling two halves of one exchange from one task without waking that task from inside
 //! its own poll.
 //!
-//! The direct client ([`crate::direct`]) drives hyper's client connection from the task
-//! that reads the answer, so each poll hands something from one half to the other inside
-//! the poll: the request into the connection's queue, the body's data out of it, the body's
-//! "want more". Each hand-off wakes the waker the other half registered — this very task,
-//! while it runs. Tokio reads a wake-up during a poll as a yield: the task goes to the back
-//! of the run queue and an idle worker thread is woken to take it (measured: one futex
-//! wake-up of the other worker per request at concurrency 1, and the stolen task polled
-//! once more for nothing).
+//! The server polls hyper's server connection and the request's handler in one task
+//! (`server/src/serve.rs`), so each poll hands something from one half to the other inside
+//! the poll: the request body's data into the handler, the answer into the connection, the
+//! body's "want more". Each hand-off wakes the waker the other half registered — this very
+//! task, while it runs. Tokio reads a wake-up during a poll as a yield: the task goes to
+//! the back of the run queue and an idle worker thread is woken to take it (measured: one
+//! futex wake-up of the other worker per request at concurrency 1, and the stolen task
+//! polled once more for nothing). (The direct upstream client, `crate::direct`, used it for
+//! hyper's client connection until it read its socket itself.)
 //!
 //! [`Repoll`] gives the halves a waker of its own. While a poll runs, a wake-up through it
 //! is only noted, and the poll is run again at once (at most [`MAX_REPOLLS`] times, so a
