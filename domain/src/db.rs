@@ -1,7 +1,8 @@
 //! The connection pool: SQLite (WAL, file created on first start) or PostgreSQL.
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait, Value,
 };
 
 use crate::Error;
@@ -9,7 +10,7 @@ use crate::Error;
 /// Connects and brings the schema up to date.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
     let db = connect_only(url).await?;
-    Migrator::up(&db, None).await?;
+    migrate(&db).await?;
     Ok(db)
 }
 
@@ -44,10 +45,31 @@ pub async fn connect_only(url: &str) -> Result<DatabaseConnection, Error> {
     Ok(db)
 }
 
+/// The PostgreSQL advisory lock migrations are run under ("resayil" in ASCII).
+const MIGRATION_LOCK: i64 = 0x72_65_73_61_79_69_6c;
+
 /// Runs pending migrations and returns how many were applied.
+///
+/// On PostgreSQL, instances starting together would race to create the migrations table
+/// and apply the same migration (the loser fails its start-up on a duplicate key): there
+/// one instance migrates at a time, in a transaction holding an advisory lock, and the next
+/// finds the schema current. (SQLite's single writer already serialises them.)
 pub async fn migrate(db: &DatabaseConnection) -> Result<usize, Error> {
-    let pending = Migrator::get_pending_migrations(db).await?.len();
-    Migrator::up(db, None).await?;
+    if db.get_database_backend() != DbBackend::Postgres {
+        let pending = Migrator::get_pending_migrations(db).await?.len();
+        Migrator::up(db, None).await?;
+        return Ok(pending);
+    }
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [MIGRATION_LOCK.into()],
+    ))
+    .await?;
+    let pending = Migrator::get_pending_migrations(&txn).await?.len();
+    Migrator::up(&txn, None).await?;
+    txn.commit().await?;
     Ok(pending)
 }
 
@@ -236,6 +258,47 @@ mod tests {
             options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
             "SQLite's compile options: {options:?}"
         );
+    }
+
+    /// Instances started together on an empty PostgreSQL database all come up, and the
+    /// schema is migrated once (without the advisory lock, all but one failed on a
+    /// duplicate key creating the migrations table or applying the same migration).
+    #[tokio::test]
+    async fn instances_started_together_on_an_empty_postgres_database_all_migrate_it() {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let Some(pg) = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+        else {
+            return;
+        };
+        let server = pg.split('?').next().unwrap().rsplit_once('/').unwrap().0;
+        let admin = super::connect_only(&format!("{server}/postgres"))
+            .await
+            .unwrap();
+        let name = format!("resayil_migrate_race_{}", std::process::id());
+        let sql = |q: String| Statement::from_string(DbBackend::Postgres, q);
+        admin
+            .execute_raw(sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .await
+            .unwrap();
+        admin
+            .execute_raw(sql(format!("CREATE DATABASE {name}")))
+            .await
+            .unwrap();
+        let url = format!("{server}/{name}");
+        let started = futures::future::join_all((0..4).map(|_| super::connect(&url))).await;
+        let mut migrated = Vec::new();
+        for db in started {
+            let db = db.expect("every instance comes up");
+            migrated.push(super::pending_migrations(&db).await.unwrap());
+            db.close().await.unwrap();
+        }
+        admin
+            .execute_raw(sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .await
+            .unwrap();
+        assert_eq!(migrated, [0, 0, 0, 0]);
     }
 
     /// Session 14's index migrations go down and up again (on SQLite: the PostgreSQL test
