@@ -393,20 +393,10 @@ fn step(framing: &mut Framing, buf: &mut BytesMut) -> Result<Step, String> {
         Framing::Chunked(state) => {
             // Every chunk the buffer holds: one piece when there is one chunk, joined when
             // several arrived together.
-            let mut first: Option<Bytes> = None;
-            let mut joined: Option<BytesMut> = None;
+            let mut data = Pieces::default();
             let end = loop {
                 match dechunk(state, buf)? {
-                    Step::Data(d) => match (&mut joined, first.take()) {
-                        (Some(j), _) => j.extend_from_slice(&d),
-                        (None, Some(f)) => {
-                            let mut j = BytesMut::with_capacity(f.len() + d.len());
-                            j.extend_from_slice(&f);
-                            j.extend_from_slice(&d);
-                            joined = Some(j);
-                        }
-                        (None, None) => first = Some(d),
-                    },
+                    Step::Data(d) => data.push(d),
                     Step::More => break false,
                     Step::End => break true,
                 }
@@ -414,13 +404,40 @@ fn step(framing: &mut Framing, buf: &mut BytesMut) -> Result<Step, String> {
             if end {
                 *framing = Framing::Done;
             }
-            match (joined, first) {
-                (Some(j), _) => Ok(Step::Data(j.freeze())),
-                (None, Some(f)) => Ok(Step::Data(f)),
-                (None, None) if end => Ok(Step::End),
-                (None, None) => Ok(Step::More),
+            match data.joined() {
+                Some(d) => Ok(Step::Data(d)),
+                None if end => Ok(Step::End),
+                None => Ok(Step::More),
             }
         }
+    }
+}
+
+/// Pieces of a body put together: the first is kept as it is and copied only when a second
+/// one comes.
+#[derive(Default)]
+struct Pieces {
+    first: Option<Bytes>,
+    joined: Option<BytesMut>,
+}
+
+impl Pieces {
+    fn push(&mut self, piece: Bytes) {
+        if let Some(j) = &mut self.joined {
+            j.extend_from_slice(&piece);
+        } else if let Some(first) = self.first.take() {
+            let mut j = BytesMut::with_capacity(first.len() + piece.len());
+            j.extend_from_slice(&first);
+            j.extend_from_slice(&piece);
+            self.joined = Some(j);
+        } else {
+            self.first = Some(piece);
+        }
+    }
+
+    /// Everything pushed, in order; None when nothing was.
+    fn joined(self) -> Option<Bytes> {
+        self.joined.map(BytesMut::freeze).or(self.first)
     }
 }
 
@@ -513,22 +530,12 @@ impl DirectResponse {
 
     /// The whole body (cut from the read buffer without a copy when it came in one read).
     pub async fn bytes(mut self) -> Result<Bytes, String> {
-        let mut first: Option<Bytes> = None;
-        let mut all: Option<BytesMut> = None;
+        let mut all = Pieces::default();
         loop {
             match std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
-                Some(Ok(b)) => match (&mut all, first.take()) {
-                    (Some(all), _) => all.extend_from_slice(&b),
-                    (None, Some(f)) => {
-                        let mut a = BytesMut::with_capacity(f.len() + b.len());
-                        a.extend_from_slice(&f);
-                        a.extend_from_slice(&b);
-                        all = Some(a);
-                    }
-                    (None, None) => first = Some(b),
-                },
+                Some(Ok(b)) => all.push(b),
                 Some(Err(e)) => return Err(e),
-                None => return Ok(all.map(BytesMut::freeze).or(first).unwrap_or_default()),
+                None => return Ok(all.joined().unwrap_or_default()),
             }
         }
     }
