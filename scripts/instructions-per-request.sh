@@ -7,6 +7,8 @@
 #
 #   scripts/instructions-per-request.sh [RESAYIL_BIN] [SECONDS]
 #
+# At concurrency 16, or $CONCURRENCY (at 1 the count includes what each request's
+# wake-ups cost in user space: the runtime parking and unparking its threads).
 # Needs the release builds of the benchmark (BENCHMARKS.md: gateway-bench, fake-ollama,
 # resayil) in $BENCH_TARGET_DIR/release (default ~/.cache/resayil-target-bench) and
 # valgrind, sqlite3 and bc. Prints, for each: requests served and instructions per request
@@ -18,6 +20,7 @@ set -euo pipefail
 release="${BENCH_TARGET_DIR:-$HOME/.cache/resayil-target-bench}/release"
 server="${1:-$release/resayil}"
 seconds="${2:-20}"
+concurrency="${CONCURRENCY:-16}"
 work="$(mktemp -d /tmp/instructions.XXXXXX)"
 bench="$release/gateway-bench"
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)"; exit 1; }
@@ -39,7 +42,7 @@ EOF
 chmod +x "$work/server" "$work/floor"
 
 run() { # name
-  "$bench" --targets server --server-bin "$work/$1" --kinds non-stream --concurrency 16 \
+  "$bench" --targets server --server-bin "$work/$1" --kinds non-stream --concurrency "$concurrency" \
     --seconds "$seconds" --database-url "sqlite://$work/$1.db?mode=rwc" >"$work/$1.bench" 2>&1
 }
 requests() { # name: requests answered (the usage rows of the server; the bench's count for the floor)

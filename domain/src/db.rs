@@ -235,12 +235,14 @@ mod tests {
         }
     }
 
-    /// The bundled SQLite is built with `SQLITE_DEFAULT_MEMSTATUS=0` (`.cargo/config.toml`):
-    /// with the statistics on, each of SQLite's allocations takes a global mutex — a dozen
-    /// per request in the usage writer (BENCHMARKS.md, "Session 13"). A build that misses
-    /// the workspace's cargo configuration loses it without a word; this says so.
+    /// The bundled SQLite is built with the options of `.cargo/config.toml`:
+    /// `SQLITE_DEFAULT_MEMSTATUS=0` (with the statistics on, each of SQLite's allocations
+    /// takes a global mutex — a dozen per request in the usage writer; BENCHMARKS.md,
+    /// "Session 13") and `SQLITE_ENABLE_QPSG` (without it every `.one()`, a `LIMIT ?`, is
+    /// prepared again at each execution; "Session 21"). A build that misses the workspace's
+    /// cargo configuration loses them without a word; this says so.
     #[tokio::test]
-    async fn sqlite_is_built_without_memory_statistics() {
+    async fn sqlite_is_built_with_the_workspace_options() {
         use sea_orm::{DbBackend, Statement};
         let db = super::connect_only("sqlite::memory:").await.unwrap();
         let rows = db
@@ -254,10 +256,12 @@ mod tests {
             .iter()
             .map(|r| r.try_get_by_index(0).unwrap())
             .collect();
-        assert!(
-            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
-            "SQLite's compile options: {options:?}"
-        );
+        for wanted in ["DEFAULT_MEMSTATUS=0", "ENABLE_QPSG"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "{wanted} not in SQLite's compile options: {options:?}"
+            );
+        }
     }
 
     /// Instances started together on an empty PostgreSQL database all come up, and the
