@@ -12,8 +12,9 @@
 //!
 //! Connections are kept alive in a small pool; one found closed (or holding bytes nobody
 //! asked for) when taken is dropped and the next one, or a fresh one, is used; one idle
-//! longer than [`Timeouts::idle`] is not reused at all; a request whose write fails on a
-//! kept-alive connection never reached the upstream and goes out again on a new one.
+//! longer than [`Timeouts::idle`] is not reused at all; a request whose kept-alive
+//! connection fails before the answer's first byte (the upstream had closed it, and the
+//! close was not yet seen) goes out again, once, on a new one.
 //! An answer that says `Connection: close`, is delimited by the close, or leaves bytes after
 //! its end is not reused. Connecting and waiting for the answer's head are timed
 //! ([`Timeouts`]), so a hung upstream fails the request (and frees its local place) instead
@@ -69,18 +70,16 @@ impl Conn {
     }
 
     /// Reads what the socket holds onto the buffer: how many bytes, 0 at its end.
+    ///
+    /// Through tokio's `AsyncRead`, which takes a read that did not fill the space given as
+    /// proof the socket is drained and clears its readiness: after an answer's last read
+    /// the connection reads as not ready until the upstream sends or closes again, which
+    /// [`Conn::is_quiet`] checks without a system call.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        loop {
-            ready!(self.tcp.poll_read_ready(cx))?;
-            if self.buf.capacity() - self.buf.len() < READ_SIZE / 8 {
-                self.buf.reserve(READ_SIZE);
-            }
-            match self.tcp.try_read_buf(&mut self.buf) {
-                // Readiness was stale (tokio has cleared it): wait for the next.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                read => return Poll::Ready(read),
-            }
+        if self.buf.capacity() - self.buf.len() < READ_SIZE / 8 {
+            self.buf.reserve(READ_SIZE);
         }
+        tokio_util::io::poll_read_buf(std::pin::Pin::new(&mut self.tcp), cx, &mut self.buf)
     }
 
     async fn fill(&mut self) -> io::Result<usize> {
@@ -88,10 +87,23 @@ impl Conn {
     }
 
     /// A kept-alive connection may be used again: still open, and the upstream has sent
-    /// nothing on it since its last answer.
+    /// nothing on it since its last answer. Usually known without a system call: the
+    /// readiness tokio keeps from epoll says nothing arrived since the last read drained
+    /// the socket (a close, once seen, stays in it). Only when that is not known (the last
+    /// read filled its buffer exactly, or something did arrive) is the socket asked.
     fn is_quiet(&self) -> bool {
-        let mut probe = [0u8; 1];
-        matches!(self.tcp.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match self.tcp.poll_read_ready(&mut cx) {
+            Poll::Pending => true,
+            Poll::Ready(Err(_)) => false,
+            Poll::Ready(Ok(())) => {
+                let mut probe = [0u8; 1];
+                matches!(
+                    self.tcp.try_read(&mut probe),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock
+                )
+            }
+        }
     }
 }
 
@@ -222,41 +234,85 @@ impl DirectClient {
     async fn exchange(&self, path: &str, body: &[u8]) -> Result<DirectResponse, String> {
         let req = self.request(path, body);
         let mut reused = self.idle.take();
-        let mut c = loop {
+        loop {
             let fresh = reused.is_none();
             let mut c = match reused.take() {
                 Some(c) => c,
                 None => self.connect().await?,
             };
-            match c.tcp.write_all(&req).await {
-                Ok(()) => break c,
-                // A kept-alive connection the upstream had closed: the request never
-                // reached it, so it is safe to send it again on a new one.
-                Err(_) if !fresh => continue,
-                Err(e) => return Err(e.to_string()),
-            }
-        };
-        let head = loop {
-            match parse_head(&mut c.buf)? {
-                // An interim answer (100 Continue…): the final one follows.
-                Some(head) if head.status.is_informational() => continue,
-                Some(head) => break head,
-                None if c.buf.len() > MAX_HEAD => {
-                    return Err(format!("answer head larger than {MAX_HEAD} bytes"))
+            match answer_head(&mut c, &req).await {
+                Ok(head) => {
+                    return Ok(DirectResponse {
+                        status: head.status,
+                        framing: head.framing,
+                        reusable: head.keep_alive,
+                        conn: Some(c),
+                        idle: self.idle.clone(),
+                    })
                 }
-                None => {}
+                // A kept-alive connection the upstream had closed (the close not yet seen
+                // when it was taken): sent again, once, on a new connection.
+                Err(Failed::Closed(_)) if !fresh => continue,
+                Err(Failed::Closed(e) | Failed::Broken(e)) => return Err(e),
             }
-            if c.fill().await.map_err(|e| e.to_string())? == 0 {
-                return Err("connection closed before the answer's head".to_owned());
+        }
+    }
+}
+
+/// Why a request got no answer's head on a connection.
+enum Failed {
+    /// The connection failed before the answer's first byte: the write failed, or the
+    /// connection ended or was reset with nothing read. On a kept-alive connection that is
+    /// almost always the upstream having closed it while it sat idle. Sending the request
+    /// again is safe here (RFC 9112 §9.3.1): a chat or embeddings request changes nothing
+    /// at the upstream, and an upstream that is down fails over to the next one with the
+    /// same request anyway ([`crate::upstream::Sent::Down`]).
+    Closed(String),
+    /// Anything else: a timeout, a broken head, a connection cut inside the head.
+    Broken(String),
+}
+
+/// Writes `req` on `c` and reads the answer's head (skipping interim answers).
+async fn answer_head(c: &mut Conn, req: &[u8]) -> Result<Head, Failed> {
+    if let Err(e) = c.tcp.write_all(req).await {
+        return Err(Failed::Closed(e.to_string()));
+    }
+    loop {
+        match parse_head(&mut c.buf).map_err(Failed::Broken)? {
+            // An interim answer (100 Continue…): the final one follows.
+            Some(head) if head.status.is_informational() => continue,
+            Some(head) => return Ok(head),
+            None if c.buf.len() > MAX_HEAD => {
+                return Err(Failed::Broken(format!(
+                    "answer head larger than {MAX_HEAD} bytes"
+                )))
             }
-        };
-        Ok(DirectResponse {
-            status: head.status,
-            framing: head.framing,
-            reusable: head.keep_alive,
-            conn: Some(c),
-            idle: self.idle.clone(),
-        })
+            None => {}
+        }
+        let nothing_yet = c.buf.is_empty();
+        match c.fill().await {
+            Ok(0) if nothing_yet => {
+                return Err(Failed::Closed(
+                    "connection closed before the answer's head".to_owned(),
+                ))
+            }
+            Ok(0) => {
+                return Err(Failed::Broken(
+                    "connection closed inside the answer's head".to_owned(),
+                ))
+            }
+            Ok(_) => {}
+            Err(e)
+                if nothing_yet
+                    && matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+                    ) =>
+            {
+                return Err(Failed::Closed(e.to_string()))
+            }
+            Err(e) => return Err(Failed::Broken(e.to_string())),
+        }
     }
 }
 
@@ -752,6 +808,98 @@ mod tests {
             // Let the close arrive before the next request.
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        assert_eq!(server.await.unwrap(), 3);
+    }
+
+    /// An upstream that answers the first request on each connection and closes the
+    /// connection on the next one, after reading it, without a word — as a server closing
+    /// an idle connection just as a request arrives on it. Only the first `answering`
+    /// connections answer at all.
+    async fn closing_on_the_second_request(answering: usize) -> (String, Arc<AtomicUsize>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", l.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut s, _) = l.accept().await.unwrap();
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    for answered in 0.. {
+                        let mut got = Vec::new();
+                        while !got.ends_with(b"\r\n\r\n{}") {
+                            match s.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(k) => got.extend_from_slice(&buf[..k]),
+                            }
+                        }
+                        if answered == 1 || n >= answering {
+                            return; // closed, the request read and not answered
+                        }
+                        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                            .await
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        (base, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_kept_alive_connection_closed_under_a_request_is_replaced_once() {
+        let (base, accepted) = closing_on_the_second_request(usize::MAX).await;
+        let c = DirectClient::new(&base, LONG).unwrap();
+        // Each request after the first goes out on the kept connection, which the upstream
+        // closes; it is sent again on a new one, which answers.
+        for n in 1..=3 {
+            post_ok(&c).await;
+            assert_eq!(accepted.load(Ordering::SeqCst), n);
+        }
+
+        // A new connection that fails the same way is not tried again: an error, after
+        // the kept one and one new one.
+        let (base, accepted) = closing_on_the_second_request(1).await;
+        let c = DirectClient::new(&base, LONG).unwrap();
+        post_ok(&c).await;
+        let second = c.post("/v1/x", bytes::Bytes::from_static(b"{}")).await;
+        assert_eq!(
+            second.err().as_deref(),
+            Some("connection closed before the answer's head")
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    /// Whether a pooled connection's readiness says nothing arrived on it since its answer.
+    fn pooled_is_silent(c: &DirectClient) -> bool {
+        let conns = c.idle.conns.lock().unwrap();
+        let conn = conns.last().expect("a connection kept alive");
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        conn.tcp.poll_read_ready(&mut cx).is_pending()
+    }
+
+    /// After an answer read to its end, a pooled connection's readiness says the socket is
+    /// drained, so taking it needs no read that would block; once the upstream has closed
+    /// it, the close is in the readiness and the connection is not taken.
+    #[tokio::test]
+    async fn a_pooled_connection_is_known_quiet_without_reading_and_known_closed_once_closed() {
+        let (base, _) = counting_upstream().await;
+        let c = DirectClient::new(&base, LONG).unwrap();
+        for _ in 0..3 {
+            post_ok(&c).await;
+            assert!(pooled_is_silent(&c));
+        }
+
+        let (base, server) = one_answer_per_connection().await;
+        let c = DirectClient::new(&base, LONG).unwrap();
+        post_ok(&c).await;
+        // The upstream closes it right after answering; once the close has come in:
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!pooled_is_silent(&c));
+        assert!(c.idle.take().is_none(), "a closed connection is not taken");
+        post_ok(&c).await;
+        post_ok(&c).await;
         assert_eq!(server.await.unwrap(), 3);
     }
 
