@@ -268,7 +268,8 @@ enum Failed {
     /// at the upstream, and an upstream that is down fails over to the next one with the
     /// same request anyway ([`crate::upstream::Sent::Down`]).
     Closed(String),
-    /// Anything else: a timeout, a broken head, a connection cut inside the head.
+    /// Anything else: a broken head, a connection cut after some of an answer came, a
+    /// read that failed otherwise.
     Broken(String),
 }
 
@@ -277,6 +278,8 @@ async fn answer_head(c: &mut Conn, req: &[u8]) -> Result<Head, Failed> {
     if let Err(e) = c.tcp.write_all(req).await {
         return Err(Failed::Closed(e.to_string()));
     }
+    // Whether any byte of an answer (an interim one included) came.
+    let mut received = false;
     loop {
         match parse_head(&mut c.buf).map_err(Failed::Broken)? {
             // An interim answer (100 Continue…): the final one follows.
@@ -289,7 +292,7 @@ async fn answer_head(c: &mut Conn, req: &[u8]) -> Result<Head, Failed> {
             }
             None => {}
         }
-        let nothing_yet = c.buf.is_empty();
+        let nothing_yet = !received;
         match c.fill().await {
             Ok(0) if nothing_yet => {
                 return Err(Failed::Closed(
@@ -301,7 +304,7 @@ async fn answer_head(c: &mut Conn, req: &[u8]) -> Result<Head, Failed> {
                     "connection closed inside the answer's head".to_owned(),
                 ))
             }
-            Ok(_) => {}
+            Ok(_) => received = true,
             Err(e)
                 if nothing_yet
                     && matches!(
