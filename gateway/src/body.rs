@@ -237,9 +237,10 @@ pub fn chat(body: &Object) -> Result<Chat, ApiError> {
             "'messages' must be a non-empty array.",
         ));
     }
-    let stream = match body.get("stream") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => b,
+    // The value's text as written (valid JSON, spaces around it left out).
+    let stream = match body.raw("stream") {
+        None | Some(b"null" | b"false") => false,
+        Some(b"true") => true,
         Some(_) => {
             return Err(ApiError::bad_request(
                 Some("stream"),

@@ -90,6 +90,15 @@ pub fn parse_object(bytes: &[u8]) -> Result<Vec<Field>, Error> {
             Err(e) => Error::Syntax(e),
         });
     }
+    if let Some(fields) = quick_fields(bytes) {
+        return Ok(fields);
+    }
+    checked_fields(bytes)
+}
+
+/// [`parse_object`] through serde_json: every body the quick reading passes on (a problem
+/// to name, or a shape it does not take), with serde_json's own error for what is not JSON.
+fn checked_fields(bytes: &[u8]) -> Result<Vec<Field>, Error> {
     // Every value checked, at any depth, without building it.
     let problem = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -150,6 +159,248 @@ fn between_keys(bytes: &[u8], keys: &[Cow<'_, str>]) -> Option<Vec<Field>> {
         });
     }
     Some(fields)
+}
+
+/// Deepest nesting the quick reading takes (serde_json refuses past 128).
+const QUICK_DEPTH: usize = 64;
+/// Most keys of one object the quick reading compares pairwise.
+const QUICK_KEYS: usize = 32;
+/// Longest number the quick reading takes: serde_json reads every number of the JSON
+/// grammar this short, without an exponent, as a finite value.
+const QUICK_NUMBER: usize = 40;
+
+/// The fields of the ordinary body in one pass over its bytes, building nothing: Some only
+/// when the body is one valid JSON object whose keys, at every depth, are plain (lower-case
+/// ASCII, no escapes: none can fold into another) and unique in their object. What it
+/// passes, [`checked_fields`] passes with the same fields; for anything else — a problem,
+/// a syntax error, an escaped or not plain key, an exponent, a long number, deep nesting,
+/// an object of many keys — None, and serde_json reads the body and names what is wrong.
+fn quick_fields(bytes: &[u8]) -> Option<Vec<Field>> {
+    // Valid UTF-8 as a whole: the strings in it need no check of their own.
+    std::str::from_utf8(bytes).ok()?;
+    let mut q = Quick {
+        text: bytes,
+        at: 0,
+        depth: 0,
+        keys: Vec::with_capacity(16),
+        fields: Vec::with_capacity(8),
+    };
+    q.spaces();
+    if q.peek()? != b'{' {
+        return None;
+    }
+    q.object(true)?;
+    q.spaces();
+    (q.at == bytes.len()).then_some(q.fields)
+}
+
+struct Quick<'a> {
+    text: &'a [u8],
+    at: usize,
+    depth: usize,
+    /// The keys of the objects open now, the innermost's last.
+    keys: Vec<&'a [u8]>,
+    /// The top-level object's fields.
+    fields: Vec<Field>,
+}
+
+impl<'a> Quick<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    /// JSON's white space (serde_json's: not the form feed).
+    fn spaces(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'{' => self.object(false),
+            b'[' => self.array(),
+            b'"' => self.string().map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.depth += 1;
+        self.at += 1;
+        (self.depth <= QUICK_DEPTH).then_some(())
+    }
+
+    /// At `{`: the object, its keys checked; its fields kept when it is the body.
+    fn object(&mut self, top: bool) -> Option<()> {
+        self.enter()?;
+        let first_key = self.keys.len();
+        self.spaces();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            self.depth -= 1;
+            return Some(());
+        }
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let (key, escaped) = self.string()?;
+            let name = &self.text[key.clone()];
+            let siblings = &self.keys[first_key..];
+            if escaped
+                || !name.iter().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+                || siblings.len() >= QUICK_KEYS
+                || siblings.contains(&name)
+            {
+                return None;
+            }
+            self.keys.push(name);
+            self.spaces();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.at += 1;
+            self.spaces();
+            let start = self.at;
+            self.value()?;
+            if top {
+                self.fields.push(Field {
+                    key: Key::At(key),
+                    value: start..self.at,
+                });
+            }
+            self.spaces();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.spaces();
+                }
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        self.at += 1;
+        self.keys.truncate(first_key);
+        self.depth -= 1;
+        Some(())
+    }
+
+    fn array(&mut self) -> Option<()> {
+        self.enter()?;
+        self.spaces();
+        if self.peek()? != b']' {
+            loop {
+                self.value()?;
+                self.spaces();
+                match self.peek()? {
+                    b',' => {
+                        self.at += 1;
+                        self.spaces();
+                    }
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+        }
+        self.at += 1;
+        self.depth -= 1;
+        Some(())
+    }
+
+    /// At `"`: where the string's text is (quotes excluded), and whether it has escapes.
+    /// Refuses what serde_json refuses in a string: a control character, an unknown
+    /// escape, a `\u` escape of a lone surrogate.
+    fn string(&mut self) -> Option<(Range<usize>, bool)> {
+        let start = self.at + 1;
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            // To the next quote or backslash; nothing before it may be a control character.
+            let run = memchr::memchr2(b'"', b'\\', self.text.get(i..)?)?;
+            if self.text[i..i + run].iter().any(|b| *b < 0x20) {
+                return None;
+            }
+            i += run;
+            match self.text[i] {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    i += match *self.text.get(i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+                        b'u' => match hex4(self.text, i + 2)? {
+                            0xD800..=0xDBFF => {
+                                let low = match self.text.get(i + 6..i + 8)? {
+                                    b"\\u" => hex4(self.text, i + 8)?,
+                                    _ => return None,
+                                };
+                                if !(0xDC00..=0xDFFF).contains(&low) {
+                                    return None;
+                                }
+                                12
+                            }
+                            0xDC00..=0xDFFF => return None,
+                            _ => 6,
+                        },
+                        _ => return None,
+                    };
+                }
+                _ => return None, // not reached: memchr2 stops at one of the two
+            }
+        }
+        self.at = i + 1;
+        Some((start..i, escaped))
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.at + word.len();
+        (self.text.get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)?`; an exponent is left to serde_json.
+    fn number(&mut self) -> Option<()> {
+        let start = self.at;
+        let digits = |q: &mut Self| {
+            let from = q.at;
+            while q.peek().is_some_and(|b| b.is_ascii_digit()) {
+                q.at += 1;
+            }
+            q.at > from
+        };
+        if self.peek()? == b'-' {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                digits(self);
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if !digits(self) {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) || self.at - start > QUICK_NUMBER {
+            return None;
+        }
+        Some(())
+    }
+}
+
+/// The four hex digits at `at`, as a number.
+fn hex4(text: &[u8], at: usize) -> Option<u32> {
+    let digits = std::str::from_utf8(text.get(at..at + 4)?).ok()?;
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u32::from_str_radix(digits, 16).ok()
 }
 
 /// Where `part` (borrowed from `text`) is in `text`.
@@ -627,6 +878,188 @@ mod tests {
         let many: String = (0..50_000).map(|i| format!("\"k{i}\":1,")).collect();
         let body = format!("{{{many}\"last\":2}}");
         assert_eq!(parse_object(body.as_bytes()).unwrap().len(), 50_001);
+    }
+
+    /// What the quick reading made of `body`, checked against serde_json's reading: the
+    /// same fields whenever it passes it.
+    fn quick_agrees(body: &[u8]) -> bool {
+        match (quick_fields(body), checked_fields(body)) {
+            (Some(quick), Ok(checked)) => {
+                assert_eq!(quick, checked, "{}", String::from_utf8_lossy(body));
+                true
+            }
+            (Some(quick), Err(e)) => panic!(
+                "quick reading passed {:?} as {quick:?}; serde_json: {e:?}",
+                String::from_utf8_lossy(body)
+            ),
+            (None, _) => false,
+        }
+    }
+
+    #[test]
+    fn ordinary_bodies_are_read_quickly_as_serde_json_reads_them() {
+        for body in [
+            r#"{"model":"llama3.2:3b","messages":[{"role":"user","content":"Benchmark: say twenty words."}],"max_tokens":64,"stream":false}"#,
+            // The Python SDK escapes what is not ASCII (Arabic; an emoji as a surrogate pair).
+            r#"{"messages": [{"role": "system", "content": "\u0645\u0631\u062d\u0628\u0627 \ud83d\ude00"}, {"role": "user", "content": "a \"quoted\" \\ line\nnext\t/"}], "model": "m", "temperature": 0.7, "top_p": -0.5, "seed": 0, "stream": true, "stream_options": {"include_usage": true}}"#,
+            "{\n  \"model\": \"m\",\r\n  \"messages\": [ {\"role\":\"user\",\"content\":\"\u{645}\u{631}\u{62d}\u{628}\u{627} \u{1F600}\"} ],\n  \"stop\": [], \"user\": null, \"logit_bias\": {}\n}\n",
+            r#"{"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}],"tool_choice":"auto","n":1,"big":18446744073709551615,"neg":-3}"#,
+            "{}",
+        ] {
+            assert!(quick_agrees(body.as_bytes()), "not read quickly: {body}");
+        }
+    }
+
+    #[test]
+    fn the_quick_reading_leaves_every_problem_and_unusual_shape_to_serde_json() {
+        let nested = |n: usize| format!("{{\"a\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+        let keys = |n: usize| {
+            let many: String = (1..n).map(|i| format!("\"k{i}\":1,")).collect();
+            format!("{{{many}\"last\":1}}")
+        };
+        let (deep, many) = (nested(QUICK_DEPTH), keys(QUICK_KEYS + 1));
+        for body in [
+            r#"{"model":"a","model":"b"}"#,
+            r#"{"m":[{"content":"a","content":"b"}]}"#,
+            r#"{"model":"a","MODEL":"b"}"#,
+            r#"{"Model":"a"}"#,
+            r#"{"mod\u0065l":"a"}"#,
+            "{\"\u{17f}tream\":true}",
+            r#"{"a":1e5}"#,
+            r#"{"a":1E5}"#,
+            r#"{"a":1.5e-3}"#,
+            r#"{"a":12345678901234567890123456789012345678901234567890}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":-}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":[1,]}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":nul}"#,
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\ud800\u0041"}"#,
+            r#"{"a":"\q"}"#,
+            r#"{"a":"\u12g4"}"#,
+            "{\"a\":\"\x01\"}",
+            "{\"a\":1}\x0c",
+            r#"{"a":1} x"#,
+            r#"{"a":1}}"#,
+            r#"{"a" 1}"#,
+            r#"{a:1}"#,
+            r#"[{"a":1}]"#,
+            r#"{"a":"unterminated}"#,
+            &deep,
+            &many,
+        ] {
+            assert!(!quick_agrees(body.as_bytes()), "read quickly: {body}");
+        }
+        assert!(!quick_agrees(b"{\"a\":\"\xff\"}"));
+        // One level less deep and one key fewer are read quickly.
+        assert!(quick_agrees(nested(QUICK_DEPTH - 1).as_bytes()));
+        assert!(quick_agrees(keys(QUICK_KEYS).as_bytes()));
+    }
+
+    /// A JSON object of objects, arrays, strings, numbers and literals from small sets,
+    /// with keys that repeat or differ only in case, and white space of every kind between
+    /// tokens; some of it not JSON.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let space = prop::sample::select(vec!["", "", " ", "\n", "\t", "\r\n", "\x0c"]);
+        let leaf = prop::sample::select(vec![
+            r#""""#,
+            r#""x""#,
+            r#""a\"b""#,
+            r#""\u0041\u0645""#,
+            r#""\ud83d\ude00""#,
+            r#""\ud800""#,
+            "\"\u{645}\"",
+            r#""\n\/""#,
+            "0",
+            "-0",
+            "12",
+            "0.5",
+            "-1.25",
+            "1e3",
+            "01",
+            "true",
+            "false",
+            "null",
+            "18446744073709551616",
+        ])
+        .prop_map(str::to_owned);
+        let key = prop::sample::select(vec![
+            "a",
+            "b",
+            "model",
+            "MODEL",
+            "Model",
+            "stream",
+            "\u{17f}tream",
+            r"mod\u0065l",
+            "",
+        ]);
+        let value = leaf.prop_recursive(4, 32, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec((inner.clone(), space.clone()), 0..4).prop_map(|items| {
+                    let items: Vec<String> = items
+                        .into_iter()
+                        .map(|(v, s)| format!("{s}{v}{s}"))
+                        .collect();
+                    format!("[{}]", items.join(","))
+                }),
+                prop::collection::vec((key.clone(), inner, space.clone()), 0..4).prop_map(
+                    |fields| {
+                        let fields: Vec<String> = fields
+                            .into_iter()
+                            .map(|(k, v, s)| format!("{s}\"{k}\"{s}:{s}{v}{s}"))
+                            .collect();
+                        format!("{{{}}}", fields.join(","))
+                    }
+                ),
+            ]
+        });
+        value.prop_map(|v| format!("{{\"x\":{v}}}"))
+    }
+
+    #[test]
+    fn what_the_quick_reading_passes_serde_json_passes_with_the_same_fields() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let mut runner = TestRunner::new(Config {
+            cases: 4_000,
+            ..Config::default()
+        });
+        let (quick, all) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+        let cases = (
+            json_text(),
+            any::<prop::sample::Index>(),
+            any::<u8>(),
+            0..3u8,
+        );
+        runner
+            .run(&cases, |(text, at, byte, edit)| {
+                // As generated, or with one byte taken out, put in or changed.
+                let mut body = text.into_bytes();
+                let i = at.index(body.len() + 1);
+                match edit {
+                    1 if i < body.len() => drop(body.remove(i)),
+                    2 => body.insert(i, byte),
+                    _ => {}
+                }
+                all.set(all.get() + 1);
+                quick.set(quick.get() + usize::from(quick_agrees(&body)));
+                Ok(())
+            })
+            .unwrap();
+        // The generator reaches both sides.
+        let (quick, all) = (quick.get(), all.get());
+        assert!(
+            quick > all / 20 && quick < all,
+            "{quick} of {all} read quickly"
+        );
     }
 
     #[test]
