@@ -16,9 +16,11 @@
 //! top-level values as the client wrote them (checked here), the gateway's own fields
 //! written anew.
 //!
-//! The cost is small for ordinary bodies: nothing is built but the list of top-level
-//! fields (no value tree), keys without escapes are borrowed from the body, and folding
-//! is only computed for objects holding a key that is not plain lower-case ASCII.
+//! The cost is small for ordinary bodies: one pass over the bytes ([`quick_fields`]) reads a
+//! valid object whose keys are plain lower-case ASCII and unique, building nothing but the
+//! list of top-level fields; every other body is read through serde_json ([`checked_fields`],
+//! no value tree either), which names the problem or the syntax error, and folding is only
+//! computed for objects holding a key that is not plain.
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
