@@ -255,7 +255,7 @@ impl<'a> Quick<'a> {
             let name = &self.text[key.clone()];
             let siblings = &self.keys[first_key..];
             if escaped
-                || !name.iter().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+                || !is_plain(name)
                 || siblings.len() >= QUICK_KEYS
                 || siblings.contains(&name)
             {
@@ -516,8 +516,10 @@ pub fn check_fields<'k>(
 }
 
 /// Plain keys (ASCII without capitals) fold to themselves.
-fn is_plain(key: &str) -> bool {
-    key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+fn is_plain(key: impl AsRef<[u8]>) -> bool {
+    key.as_ref()
+        .iter()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
 }
 
 /// A case fold at least as wide as Go's `bytes.EqualFold` (Unicode simple folding):
@@ -569,7 +571,7 @@ impl<'de> Keys<'de> {
         if known {
             return Err(Problem::Duplicate(key.into_owned()));
         }
-        self.all_plain &= is_plain(&key);
+        self.all_plain &= is_plain(key.as_bytes());
         self.list.push(key);
         if self.index.is_none() && self.list.len() > FEW_KEYS {
             self.index = Some(self.list.iter().cloned().collect());
