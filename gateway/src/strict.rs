@@ -243,9 +243,7 @@ impl<'a> Quick<'a> {
         let first_key = self.keys.len();
         self.spaces();
         if self.peek()? == b'}' {
-            self.at += 1;
-            self.depth -= 1;
-            return Some(());
+            return self.leave();
         }
         loop {
             if self.peek()? != b'"' {
@@ -276,39 +274,43 @@ impl<'a> Quick<'a> {
                     value: start..self.at,
                 });
             }
-            self.spaces();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.spaces();
-                }
-                b'}' => break,
-                _ => return None,
+            if !self.more(b'}')? {
+                break;
             }
         }
-        self.at += 1;
         self.keys.truncate(first_key);
-        self.depth -= 1;
-        Some(())
+        self.leave()
     }
 
     fn array(&mut self) -> Option<()> {
         self.enter()?;
         self.spaces();
         if self.peek()? != b']' {
-            loop {
+            self.value()?;
+            while self.more(b']')? {
                 self.value()?;
-                self.spaces();
-                match self.peek()? {
-                    b',' => {
-                        self.at += 1;
-                        self.spaces();
-                    }
-                    b']' => break,
-                    _ => return None,
-                }
             }
         }
+        self.leave()
+    }
+
+    /// After a member of an object or array: true past a `,` (another member follows),
+    /// false at `close`; None at anything else.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.spaces();
+        match self.peek()? {
+            b',' => {
+                self.at += 1;
+                self.spaces();
+                Some(true)
+            }
+            c if c == close => Some(false),
+            _ => None,
+        }
+    }
+
+    /// At the `}` or `]` that closes what [`Self::enter`] opened: past it.
+    fn leave(&mut self) -> Option<()> {
         self.at += 1;
         self.depth -= 1;
         Some(())
