@@ -89,6 +89,11 @@ struct Args {
     /// A connection whose previous answer is late sends at once; latency is from the send.
     #[arg(long, value_parser = positive_rate)]
     rate: Option<f64>,
+    /// Writes every measured request's send time and latency (microseconds from the
+    /// measurement's start; `sent_us,latency_us`) to
+    /// `DIR/<round>-<kind>-<conc>-<target>.csv`: where in time the slow ones fall.
+    #[arg(long)]
+    latencies: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -492,7 +497,7 @@ async fn load(
     concurrency: usize,
     seconds: f64,
     rate: Option<f64>,
-) -> Sample {
+) -> (Sample, Vec<(Duration, Duration)>) {
     let client = reqwest::Client::builder()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(concurrency * 2)
@@ -552,7 +557,7 @@ async fn load(
                 if start >= measure_from {
                     late += usize::from(behind);
                     if ok {
-                        lat.push(start.elapsed());
+                        lat.push((start - measure_from, start.elapsed()));
                     } else {
                         errors += 1;
                     }
@@ -573,22 +578,40 @@ async fn load(
             total += n;
         }
     }
-    all.sort();
+    let mut sorted: Vec<Duration> = all.iter().map(|(_, l)| *l).collect();
+    sorted.sort();
     let pct = |p: f64| -> f64 {
-        if all.is_empty() {
+        if sorted.is_empty() {
             return f64::NAN;
         }
-        let i = ((all.len() as f64 * p).ceil() as usize).clamp(1, all.len()) - 1;
-        all[i].as_secs_f64() * 1000.0
+        let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+        sorted[i].as_secs_f64() * 1000.0
     };
-    Sample {
+    let sample = Sample {
         errors,
         late,
         total,
-        rps: all.len() as f64 / seconds,
+        rps: sorted.len() as f64 / seconds,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
+    };
+    all.sort();
+    (sample, all)
+}
+
+/// Writes a run's `(sent, latency)` pairs as `sent_us,latency_us` lines (`--latencies`).
+fn write_latencies(
+    dir: &std::path::Path,
+    name: &str,
+    all: &[(Duration, Duration)],
+) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(dir)?;
+    let mut text = String::from("sent_us,latency_us\n");
+    for (sent, latency) in all {
+        let _ = writeln!(text, "{},{}", sent.as_micros(), latency.as_micros());
     }
+    std::fs::write(dir.join(format!("{name}.csv")), text)
 }
 
 /// A proxy under test: its process, the URL of chat completions through it, the key.
@@ -918,7 +941,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for round in 1..=args.rounds {
         for &kind in &args.kinds {
             for &c in &args.concurrency {
-                let direct = load(&direct_url, "unused", kind, c, args.seconds, args.rate).await;
+                let keep = |name: &str, all: &[(Duration, Duration)]| match &args.latencies {
+                    Some(dir) => {
+                        let file = format!("{round}-{}-{c}-{name}", kind.label());
+                        write_latencies(dir, &file.replace(' ', "_"), all)
+                    }
+                    None => Ok(()),
+                };
+                let (direct, all) =
+                    load(&direct_url, "unused", kind, c, args.seconds, args.rate).await;
+                keep("direct", &all)?;
                 let mut measured = vec![(
                     "direct",
                     Row {
@@ -928,8 +960,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 )];
                 for t in &targets {
                     let cpu0 = t.cpu_seconds();
-                    let s = load(&t.url, &t.key, kind, c, args.seconds, args.rate).await;
+                    let (s, all) = load(&t.url, &t.key, kind, c, args.seconds, args.rate).await;
                     let cpu = t.cpu_seconds() - cpu0;
+                    keep(t.name, &all)?;
                     let row = Row {
                         s,
                         cpu_ms: cpu / (s.total.max(1) as f64) * 1000.0,
@@ -1107,7 +1140,18 @@ fn print_row(round: &str, kind: Kind, c: usize, name: &str, row: &Row, direct: &
 mod tests {
     use std::time::Duration;
 
-    use super::{p99_multiple, pin, positive_rate, Schedule};
+    use super::{p99_multiple, pin, positive_rate, write_latencies, Schedule};
+
+    #[test]
+    fn latencies_are_written_in_the_order_sent_in_microseconds() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("runs");
+        let ms = Duration::from_millis;
+        let all = [(ms(0), Duration::from_micros(812)), (ms(3), ms(2))];
+        write_latencies(&sub, "1-stream_20_tok-16-server", &all).unwrap();
+        let text = std::fs::read_to_string(sub.join("1-stream_20_tok-16-server.csv")).unwrap();
+        assert_eq!(text, "sent_us,latency_us\n0,812\n3000,2000\n");
+    }
 
     #[test]
     fn the_p99_multiple_is_given_only_against_a_floor_that_adds_something() {
