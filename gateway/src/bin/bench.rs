@@ -1143,7 +1143,7 @@ mod tests {
     use super::{p99_multiple, pin, positive_rate, write_latencies, Schedule};
 
     #[test]
-    fn latencies_are_written_in_the_order_sent_in_microseconds() {
+    fn latencies_are_written_a_line_a_request_in_microseconds() {
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("runs");
         let ms = Duration::from_millis;
