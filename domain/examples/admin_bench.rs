@@ -16,7 +16,7 @@ use domain::payments::{Gateway, ItemKind, OrderStatus};
 use domain::rollup;
 use domain::usage::{insert_batch, UsageRecord};
 use domain::{Services, Settings};
-use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 
 #[tokio::main]
 async fn main() {
@@ -63,7 +63,7 @@ async fn main() {
                 ..Default::default()
             })
             .collect();
-        let txn = svc.db.begin().await.expect("begin");
+        let txn = domain::db::begin_write(&svc.db).await.expect("begin");
         account::Entity::insert_many(batch)
             .exec_without_returning(&txn)
             .await
@@ -117,7 +117,7 @@ async fn main() {
                 }
             })
             .collect();
-        let txn = svc.db.begin().await.expect("begin");
+        let txn = domain::db::begin_write(&svc.db).await.expect("begin");
         let batch: Vec<&UsageRecord> = batch.iter().collect();
         rollup::add(&txn, &batch).await.expect("buckets");
         insert_batch(&txn, &batch).await.expect("rows");

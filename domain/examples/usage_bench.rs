@@ -21,7 +21,6 @@ use domain::rollup::{self, Scope, Step};
 use domain::usage::{insert_batch, UsageRecord};
 use domain::usage_report::{self, Filter, StatusFilter};
 use domain::{Services, Settings};
-use sea_orm::TransactionTrait;
 
 const MODELS: [&str; 5] = [
     "llama3.2:3b",
@@ -140,7 +139,7 @@ async fn main() {
                 }
             })
             .collect();
-        let txn = svc.db.begin().await.expect("begin");
+        let txn = domain::db::begin_write(&svc.db).await.expect("begin");
         let rows: Vec<&UsageRecord> = rows.iter().collect();
         rollup::add(&txn, &rows).await.expect("buckets");
         insert_batch(&txn, &rows).await.expect("rows");

@@ -2,7 +2,7 @@
 use sea_orm::sea_query::StringLen;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DeriveActiveEnum,
-    EntityTrait, EnumIter, QueryFilter, TransactionTrait,
+    EntityTrait, EnumIter, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -168,7 +168,7 @@ pub async fn create(
     let now = time::now();
     let lang = if new.lang == "en" { "en" } else { "ar" };
 
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let inserted = account::Entity::insert(account::ActiveModel {
         email: Set(email.as_str().to_owned()),
         phone: Set(phone.as_str().to_owned()),

@@ -163,7 +163,6 @@ pub async fn list<C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::TransactionTrait;
 
     use super::*;
     use crate::testing::{each_db, new_account};
@@ -184,12 +183,12 @@ mod tests {
                 reason: Some("test"),
                 ..Default::default()
             };
-            let txn = svc.db.begin().await.unwrap();
+            let txn = crate::db::begin_write(&svc.db).await.unwrap();
             record(&txn, &Actor::cli(), change()).await.unwrap();
             txn.rollback().await.unwrap();
             assert_eq!(list(&svc.db, &filter, 10, 0).await.unwrap().1, 0);
 
-            let txn = svc.db.begin().await.unwrap();
+            let txn = crate::db::begin_write(&svc.db).await.unwrap();
             record(&txn, &Actor::cli(), change()).await.unwrap();
             txn.commit().await.unwrap();
             let (rows, total) = list(&svc.db, &filter, 10, 0).await.unwrap();

@@ -4,9 +4,7 @@
 //! concurrent requests can never take the balance below zero. The meter's writer settles
 //! it to the actual cost later.
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::entities::{account, api_key, ledger as ledger_entity};
 use crate::{ledger, time, Error};
@@ -85,7 +83,7 @@ async fn debit_for_key(
     if key_id.is_some() {
         debit.and_where(Expr::exists(live_key));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(row) = txn.query_one(&debit).await? else {
         drop(txn);
         // Nothing changed: a revoked key learns nothing about the balance.

@@ -2,7 +2,7 @@
 //! phone (the current password required; a new phone must be verified again with a
 //! WhatsApp code); password (the current one required; the other sessions end).
 //! Bad input changes nothing and names its field.
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::accounts::{self, Account};
 use crate::codes::Purpose;
@@ -116,7 +116,7 @@ pub async fn change_contact(
             )
             .map_err(Error::rate_limited)?;
     }
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let mut update = account::Entity::update_many()
         .col_expr(account::Column::Email, Expr::value(email.as_str()))
         .col_expr(account::Column::Phone, Expr::value(phone.as_str()))
@@ -184,7 +184,7 @@ pub async fn change_password(
     })?;
     check_current(svc, a, current, ip).await?;
     let hash = svc.hasher.hash(new.as_str().to_owned()).await?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let ended = crate::recovery::set_password_hash(&txn, a.id, hash, keep).await?;
     events::record(
         &txn,
@@ -213,7 +213,7 @@ pub async fn operator_set_password(
 ) -> Result<u64, Error> {
     let new = Password::parse(new)?;
     let hash = svc.hasher.hash(new.as_str().to_owned()).await?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let ended = crate::recovery::set_password_hash(&txn, account_id, hash, None).await?;
     operator_audit(
         &txn,
@@ -269,7 +269,7 @@ pub async fn operator_revoke_sessions(
     account_id: i64,
     operator: &str,
 ) -> Result<u64, Error> {
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let ended = crate::sessions::revoke_all_except(&txn, account_id, None).await?;
     operator_audit(
         &txn,

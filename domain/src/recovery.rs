@@ -15,9 +15,7 @@
 //!
 //! Code messages go through the outbox like every message (kinds `password_reset_code`
 //! and `phone_code`, catalog templates), to the number in the payload.
-use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::accounts::Account;
 use crate::codes::{self, Purpose};
@@ -104,7 +102,7 @@ impl ResetRequest {
         let Some(a) = self.0.account(&svc.db).await? else {
             return Ok(false);
         };
-        let txn = svc.db.begin().await?;
+        let txn = crate::db::begin_write(&svc.db).await?;
         queue_code(
             svc,
             &txn,
@@ -167,7 +165,7 @@ pub async fn reset_password(
             other => other,
         })?;
     let hash = svc.hasher.hash(password.as_str().to_owned()).await?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let mut update = account::Entity::update_many()
         .col_expr(account::Column::PasswordHash, Expr::value(hash))
         .filter(account::Column::Id.eq(a.id));
@@ -197,7 +195,7 @@ pub async fn send_phone_code(svc: &Services, account_id: i64, ip: &str) -> Resul
         return Err(Error::Conflict("the phone is already verified"));
     }
     take_send_allowance(svc, &format!("account:{}", a.id), ip)?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     queue_code(
         svc,
         &txn,
@@ -216,7 +214,7 @@ pub async fn send_phone_code(svc: &Services, account_id: i64, ip: &str) -> Resul
 pub async fn verify_phone(svc: &Services, account_id: i64, code: &str) -> Result<(), Error> {
     let now = svc.clock.now();
     let used = codes::consume(&svc.db, account_id, Purpose::PhoneVerification, code, now).await?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let res = account::Entity::update_many()
         .col_expr(account::Column::PhoneVerifiedAt, Expr::value(now))
         .filter(account::Column::Id.eq(account_id))

@@ -27,7 +27,7 @@ use sea_orm::sea_query::{Expr, StringLen};
 use sea_orm::ActiveEnum;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DeriveActiveEnum, EntityTrait, EnumIter,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -316,7 +316,7 @@ pub async fn name_team(svc: &Services, owner: &Account, name: &str) -> Result<Te
         Some(_) => Err(refused(ErrorCode::AlreadyInTeam)),
         None => {
             let now = time::now();
-            let txn = svc.db.begin().await?;
+            let txn = crate::db::begin_write(&svc.db).await?;
             let t = team::Entity::insert(team::ActiveModel {
                 owner_id: Set(owner.id),
                 name: Set(name.as_str().to_owned()),
@@ -430,7 +430,7 @@ pub async fn invite(
     let code = invitee
         .is_none()
         .then(|| InviteCode(keys::random_token(CODE_BYTES)));
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let inv = team_invitation::Entity::insert(team_invitation::ActiveModel {
         team_id: Set(m.team.id),
         email: Set(email.as_str().to_owned()),
@@ -667,7 +667,7 @@ async fn answer(
     } else {
         InvitationStatus::Declined
     };
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     // Single use: only the first answer moves it out of `pending`.
     let res = team_invitation::Entity::update_many()
         .col_expr(
@@ -737,7 +737,7 @@ pub async fn leave(svc: &Services, a: &Account) -> Result<(), Error> {
 }
 
 async fn end_membership(svc: &Services, team_id: i64, member_id: i64) -> Result<(), Error> {
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let gone = team_member::Entity::delete_many()
         .filter(team_member::Column::TeamId.eq(team_id))
         .filter(team_member::Column::AccountId.eq(member_id))

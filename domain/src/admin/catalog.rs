@@ -10,7 +10,6 @@ use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -239,7 +238,7 @@ pub async fn update_model(
         "cloud" => ModelKind::Cloud,
         _ => return Err(Error::invalid("kind", ErrorCode::Required)),
     };
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let admin = ensure_admin(&txn, admin).await?;
     let before = model::Entity::find_by_id(edit.id.clone())
         .one(&txn)
@@ -385,7 +384,7 @@ pub async fn update_price(
     let why = optional_reason(why)?;
     let price_fils = parse_price(price)?;
     let credits = parse_count(credits, "credits", 0, 1_000_000_000_000)?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let admin = ensure_admin(&txn, admin).await?;
     let (before_price, before_credits) = if is_plan {
         let p = plan::Entity::find_by_id(id.to_owned())
@@ -450,7 +449,7 @@ pub async fn update_budget(
     let why = optional_reason(why)?;
     let cap = parse_count(cap, "cap", 0, 10_000_000)?;
     let warn = parse_count(warn_percent, "warn_percent", 1, 100)?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let admin = ensure_admin(&txn, admin).await?;
     let before = svc.catalog.get().gateway.clone();
     for (name, v) in [

@@ -4,7 +4,7 @@
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Order},
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -224,7 +224,7 @@ async fn adjust(
     // The transaction starts with the balance update, so on SQLite it takes the write
     // lock first and waits its turn (a read first could not be upgraded under a
     // concurrent writer).
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let note = format!(
         "{} {}: {why}",
         if admin.is_some() { "admin" } else { "operator" },
@@ -289,7 +289,7 @@ pub async fn set_suspended(
     why: &str,
 ) -> Result<(), Error> {
     let why = reason(why)?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let admin = ensure_admin(&txn, admin).await?;
     if admin.id == account_id && suspend {
         return Err(Error::Conflict("an admin cannot suspend their own account"));
@@ -357,7 +357,7 @@ pub async fn set_role(
         _ => return Err(Error::invalid("role", ErrorCode::Required)),
     };
     let why = reason(why)?;
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let admin = ensure_admin(&txn, admin).await?;
     if admin.id == account_id {
         return Err(Error::Conflict("an admin cannot change their own role"));
@@ -406,7 +406,7 @@ pub async fn set_plan(
     let why = reason(why)?;
     let plan = plan.trim();
     let catalog = svc.catalog.get();
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let admin = ensure_admin(&txn, admin).await?;
     let target = accounts::find(&txn, account_id).await?;
     let now = time::now();

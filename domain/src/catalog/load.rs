@@ -191,9 +191,7 @@ fn narrow<T: TryFrom<i64>>(value: i64, column: &str, plan: &str) -> Result<T, Er
 #[cfg(test)]
 mod tests {
     use sea_orm::sea_query::Expr;
-    use sea_orm::{
-        ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-    };
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
     use std::sync::Arc;
 
@@ -229,7 +227,7 @@ mod tests {
         each_db(|svc| async move {
             // In a transaction rolled back at once: other tests share the PostgreSQL
             // database and must keep seeing the seeded prices.
-            let txn = svc.db.begin().await.unwrap();
+            let txn = crate::db::begin_write(&svc.db).await.unwrap();
             plan::Entity::update_many()
                 .col_expr(plan::Column::PriceFils, Expr::value(17_500_i64))
                 .filter(plan::Column::Id.eq("pro"))
@@ -269,7 +267,7 @@ mod tests {
             }
 
             // Someone empties the deny list and offers bge-m3 to Enterprise.
-            let txn = svc.db.begin().await.unwrap();
+            let txn = crate::db::begin_write(&svc.db).await.unwrap();
             denied_model::Entity::delete_many()
                 .exec(&txn)
                 .await

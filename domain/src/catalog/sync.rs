@@ -6,7 +6,7 @@
 //! Plans, packs, models and the deny list are replaced by the catalog's (rows the catalog
 //! no longer has are deleted); `catalog_values` gets `welcome_credits` and every gateway
 //! limit. Message templates have no tables and are not touched.
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 
 use super::Catalog;
 use crate::entities::catalog::{denied_model, model, pack, plan, plan_model, value};
@@ -26,7 +26,7 @@ pub struct SyncReport {
 /// Replaces the catalog tables' rows with `catalog`'s.
 pub async fn sync(db: &DatabaseConnection, catalog: &Catalog) -> Result<SyncReport, Error> {
     let before = Catalog::load(db).await.ok();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     plan_model::Entity::delete_many().exec(&txn).await?;
     plan::Entity::delete_many().exec(&txn).await?;
     pack::Entity::delete_many().exec(&txn).await?;

@@ -3,7 +3,7 @@
 //! test writes such a value with raw SQL inside a transaction, reads it back through the
 //! domain in that transaction, and rolls back (the PostgreSQL database is shared by tests
 //! running at the same time, which must never see the value).
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
 use crate::testing::{each_db, new_account};
 use crate::{accounts, catalog, notify, payments, Error, Services};
@@ -20,7 +20,7 @@ fn is_unknown_value<T: std::fmt::Debug>(res: Result<T, Error>) -> bool {
 }
 
 async fn begin(svc: &Services) -> DatabaseTransaction {
-    svc.db.begin().await.expect("begin")
+    crate::db::begin_write(&svc.db).await.expect("begin")
 }
 
 #[tokio::test]

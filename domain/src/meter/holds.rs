@@ -6,7 +6,7 @@ use std::time::Instant;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, QueryFilter,
 };
 
 use super::*;
@@ -101,7 +101,7 @@ impl Meter {
         }
         // Lock order everywhere: hold rows (ascending id), then account rows (ascending id).
         let db = &self.inner.db;
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let expires = time::now() + HOLD_TTL.as_secs() as i64;
         let mut kept = None;
         if let Some(id) = hold_id {
@@ -253,7 +253,7 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<u64, Error> {
         .await?;
     let mut n = 0;
     for h in expired {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         if let Some((account_id, amount)) = delete_hold(&txn, h.id).await? {
             free_held(&txn, account_id, amount).await?;
         }

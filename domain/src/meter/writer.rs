@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IdenStatic,
-    QueryFilter, TransactionTrait, Value,
+    QueryFilter, Value,
 };
 
 use super::holds::delete_hold;
@@ -216,7 +216,7 @@ async fn write_with_retries(
 /// given its final cost here (again on a retry, which decides it again).
 async fn write(db: &DatabaseConnection, items: &mut [Msg]) -> Result<Vec<(i64, i64)>, Error> {
     let batch = Batch::of(items);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let holds = batch.write_holds(&txn).await?;
     let accounts = batch.write_accounts(&txn, &holds).await?;
     crate::db::insert_rows(

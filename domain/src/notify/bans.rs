@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -124,7 +124,7 @@ async fn ban(
     at: i64,
     bantime: i64,
 ) -> Result<bool, Error> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let inserted = ip_ban::Entity::insert(ip_ban::ActiveModel {
         jail: Set(jail.to_owned()),
         ip: Set(ip.to_owned()),

@@ -4,9 +4,7 @@
 //! `SKIP LOCKED` on PostgreSQL; on SQLite the claiming UPDATE takes the single write lock);
 //! and the unique (notification, recipient, language) index would absorb a repeat anyway.
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict, Order, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 
 use super::outbox::Status;
@@ -21,7 +19,7 @@ use crate::{time, Error, Services};
 /// notifications were expanded.
 pub(crate) async fn expand(svc: &Services, limit: u64) -> Result<usize, Error> {
     let now = time::now();
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let mut pick = Query::select();
     pick.column(notification::Column::Id)
         .from(notification::Entity)

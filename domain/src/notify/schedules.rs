@@ -5,7 +5,7 @@
 //! account and the expiry — so one reminder per subscription period, however often the
 //! check runs and on however many instances; a renewal moves the expiry and with it the
 //! key of the next reminder.
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::entities::account;
@@ -29,7 +29,7 @@ pub async fn renewal_reminders(db: &DatabaseConnection, now: i64) -> Result<usiz
         };
         let key = format!("renewal:{}:{expires}", acc.id);
         let payload = json!({ "plan": plan, "expires_at": expires });
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         if events::record(
             &txn,
             events::Kind::RenewalReminder,

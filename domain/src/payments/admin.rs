@@ -1,7 +1,7 @@
 //! Admins confirm a payment by hand, after checking it in the MyFatoorah portal.
 use crate::entities::order;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::confirm::current;
 use super::credit::credit;
@@ -43,7 +43,7 @@ pub async fn admin_mark_paid_from(
     }
     let order = orders::find(&svc.db, order_id).await?;
     let note = format!("marked paid by {}: {reason}", admin.email);
-    let txn = svc.db.begin().await?;
+    let txn = crate::db::begin_write(&svc.db).await?;
     let now = time::now();
     let moved = order::Entity::update_many()
         .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))

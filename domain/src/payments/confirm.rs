@@ -4,7 +4,7 @@
 //! exactly one moves the order to paid and credits it; the others change nothing.
 use crate::entities::order;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::credit::credit;
 use super::money::{iso_currency, parse_fils};
@@ -123,7 +123,7 @@ pub(crate) async fn settle(
             if let Some(why) = mismatch(order, seen) {
                 return flag(svc, order, &why).await;
             }
-            let txn = svc.db.begin().await?;
+            let txn = crate::db::begin_write(&svc.db).await?;
             let now = time::now();
             let moved = order::Entity::update_many()
                 .col_expr(order::Column::Status, Expr::value(OrderStatus::Paid))

@@ -1,8 +1,6 @@
 //! Plan expiry: the daily job that moves lapsed plans to expired, and the plan status the
 //! dashboard and billing page show (SUB-03).
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -70,7 +68,7 @@ pub async fn expire_plans(db: &DatabaseConnection, now: i64) -> Result<usize, Er
         let Some(plan) = acc.plan.clone() else {
             continue;
         };
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         let mut update = account::Entity::update_many()
             .col_expr(account::Column::Plan, Option::<String>::None.into())
             .filter(account::Column::Id.eq(acc.id))
