@@ -205,7 +205,15 @@ fn insert_sql(backend: DbBackend, table: &str, columns: &[&str], rows: usize) ->
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::ConnectionTrait;
+    use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TryGetable};
+
+    /// The first column of every row the statement returns.
+    async fn first_column<T: TryGetable>(db: &DatabaseConnection, sql: Statement) -> Vec<T> {
+        let rows = db.query_all_raw(sql).await.unwrap();
+        rows.iter()
+            .map(|r| r.try_get_by_index(0).unwrap())
+            .collect()
+    }
 
     #[test]
     fn an_insert_is_written_once_and_the_same_every_time() {
@@ -260,19 +268,16 @@ mod tests {
     /// cargo configuration loses them without a word; this says so.
     #[tokio::test]
     async fn sqlite_is_built_with_the_workspace_options() {
-        use sea_orm::{DbBackend, Statement};
+        use sea_orm::DbBackend;
         let db = super::connect_only("sqlite::memory:").await.unwrap();
-        let rows = db
-            .query_all_raw(Statement::from_string(
+        let options: Vec<String> = first_column(
+            &db,
+            Statement::from_string(
                 DbBackend::Sqlite,
                 "SELECT compile_options FROM pragma_compile_options",
-            ))
-            .await
-            .unwrap();
-        let options: Vec<String> = rows
-            .iter()
-            .map(|r| r.try_get_by_index(0).unwrap())
-            .collect();
+            ),
+        )
+        .await;
         for wanted in ["DEFAULT_MEMSTATUS=0", "ENABLE_QPSG"] {
             assert!(
                 options.iter().any(|o| o == wanted),
@@ -287,7 +292,6 @@ mod tests {
     /// `SQLITE_BUSY`, busy timeout or not.) On PostgreSQL both commit.
     #[tokio::test]
     async fn a_transaction_that_reads_then_writes_is_not_refused_for_a_commit_in_between() {
-        use sea_orm::Statement;
         let dir = tempfile::tempdir().unwrap();
         let sqlite = format!("sqlite://{}/race.db?mode=rwc", dir.path().display());
         let mut urls = vec![sqlite];
@@ -341,14 +345,8 @@ mod tests {
                 .expect("the late write is not refused");
             txn.commit().await.unwrap();
             other.await.unwrap().expect("the other writer commits too");
-            let rows = db
-                .query_all_raw(sql(format!("SELECT n FROM {table} ORDER BY id")))
-                .await
-                .unwrap();
-            let n: Vec<i64> = rows
-                .iter()
-                .map(|r| r.try_get_by_index(0).unwrap())
-                .collect();
+            let n: Vec<i64> =
+                first_column(&db, sql(format!("SELECT n FROM {table} ORDER BY id"))).await;
             assert_eq!(n, [1, 1], "{url}");
             db.execute_raw(sql(format!("DROP TABLE {table}")))
                 .await
@@ -361,7 +359,7 @@ mod tests {
     /// duplicate key creating the migrations table or applying the same migration).
     #[tokio::test]
     async fn instances_started_together_on_an_empty_postgres_database_all_migrate_it() {
-        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        use sea_orm::DbBackend;
         let Some(pg) = std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| u.starts_with("postgres"))
@@ -402,19 +400,14 @@ mod tests {
     #[tokio::test]
     async fn the_index_migrations_go_down_and_up_again() {
         use migrations::MigratorTrait;
-        use sea_orm::{DbBackend, Statement};
+        use sea_orm::DbBackend;
         async fn indexes(db: &sea_orm::DatabaseConnection) -> Vec<String> {
-            let rows = db
-                .query_all_raw(Statement::from_string(
-                    DbBackend::Sqlite,
-                    "SELECT name FROM sqlite_master WHERE type = 'index' \
-                     AND tbl_name IN ('api_usage', 'ledger') AND sql IS NOT NULL ORDER BY name",
-                ))
-                .await
-                .unwrap();
-            rows.iter()
-                .map(|r| r.try_get_by_index(0).unwrap())
-                .collect()
+            let sql = Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'index' \
+                 AND tbl_name IN ('api_usage', 'ledger') AND sql IS NOT NULL ORDER BY name",
+            );
+            first_column(db, sql).await
         }
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/down.db?mode=rwc", dir.path().display());
