@@ -86,7 +86,9 @@ struct Args {
     /// Sends at this total rate (requests per second, spread evenly over the connections)
     /// instead of each connection sending as soon as its previous answer came: latency at
     /// a load below saturation, as real clients, who do not wait for each other, make it.
-    /// A connection whose previous answer is late sends at once; latency is from the send.
+    /// The turns come from a pacing thread, each at its time (not on tokio's whole
+    /// milliseconds, which let several connections go at once). A connection whose
+    /// previous answer is late sends at once; latency is from the send.
     #[arg(long, value_parser = positive_rate)]
     rate: Option<f64>,
     /// Writes every measured request's send time and latency (microseconds from the
@@ -450,6 +452,7 @@ fn positive_rate(s: &str) -> Result<f64, String> {
 /// When a connection sends its requests at a fixed total rate: the connections take
 /// turns, each every `concurrency / rate` seconds, the `i`-th starting `i / rate` after
 /// the first.
+#[derive(Clone, Copy)]
 struct Schedule {
     first: tokio::time::Instant,
     every: Duration,
@@ -471,10 +474,29 @@ impl Schedule {
     /// Whether the `k`-th request is late: its connection was still waiting for the
     /// previous answer (which came at `previous_answered`) when its turn came, so it went
     /// out after its turn — the rate was not kept, and the latency a client sending on
-    /// time would have seen is missing from the figures. (Not a matter of the timer's
-    /// 1 ms granularity, which delays every send a little.)
+    /// time would have seen is missing from the figures.
     fn late(&self, k: u32, previous_answered: tokio::time::Instant) -> bool {
         previous_answered > self.due(k)
+    }
+}
+
+/// Gives each connection its turns on time, from a thread of its own: the requests of all
+/// connections in the order they are due, each at its time (`std::thread::sleep`, which
+/// wakes within tens of microseconds), until `until`. tokio's timer, which these turns
+/// used to come from, fires on whole milliseconds: at 10,000 requests a second about ten
+/// connections were let go at once each millisecond, a burst the proxies queued for and
+/// that many connections counted as a late send. A connection still waiting for its
+/// previous answer finds its turn queued and sends as soon as it can.
+fn pace(schedules: &[Schedule], until: Instant, turns: &[tokio::sync::mpsc::UnboundedSender<()>]) {
+    let c = schedules.len() as u32;
+    for j in 0u32.. {
+        let (i, k) = ((j % c) as usize, j / c);
+        let due = schedules[i].due(k).into_std();
+        if due >= until {
+            return;
+        }
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        let _ = turns[i].send(());
     }
 }
 
@@ -516,10 +538,21 @@ async fn load(
     let until = warm + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
     let begin = tokio::time::Instant::now();
+    let schedules: Option<Vec<Schedule>> = rate.map(|r| {
+        (0..concurrency)
+            .map(|i| Schedule::new(begin, r, concurrency, i))
+            .collect()
+    });
+    let mut senders = Vec::new();
     for i in 0..concurrency {
         let (client, url, key, body) =
             (client.clone(), url.to_owned(), key.to_owned(), body.clone());
-        let schedule = rate.map(|r| Schedule::new(begin, r, concurrency, i));
+        let schedule = schedules.as_ref().map(|s| s[i]);
+        let mut turns = schedule.as_ref().map(|_| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+            senders.push(tx);
+            rx
+        });
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0usize;
@@ -531,8 +564,10 @@ async fn load(
                     .as_ref()
                     .zip(answered)
                     .is_some_and(|(s, at)| s.late(k, at));
-                if let Some(due) = schedule.as_ref().map(|s| s.due(k)) {
-                    tokio::time::sleep_until(due).await;
+                if let Some(turns) = turns.as_mut() {
+                    if turns.recv().await.is_none() {
+                        break;
+                    }
                 }
                 let start = Instant::now();
                 if start >= until {
@@ -566,6 +601,12 @@ async fn load(
             (lat, errors, late, total)
         }));
     }
+    let pacer = schedules.map(|schedules| {
+        std::thread::spawn(move || {
+            pace(&schedules, until, &senders);
+            // The senders go with the thread: each connection then ends its loop.
+        })
+    });
     let mut all = Vec::new();
     let mut errors = 0;
     let mut late = 0;
@@ -577,6 +618,9 @@ async fn load(
             late += l;
             total += n;
         }
+    }
+    if let Some(pacer) = pacer {
+        let _ = pacer.join();
     }
     let mut sorted: Vec<Duration> = all.iter().map(|(_, l)| *l).collect();
     sorted.sort();
@@ -1140,7 +1184,7 @@ fn print_row(round: &str, kind: Kind, c: usize, name: &str, row: &Row, direct: &
 mod tests {
     use std::time::Duration;
 
-    use super::{p99_multiple, pin, positive_rate, write_latencies, Schedule};
+    use super::{p99_multiple, pace, pin, positive_rate, write_latencies, Schedule};
 
     #[test]
     fn latencies_are_written_a_line_a_request_in_microseconds() {
@@ -1183,6 +1227,42 @@ mod tests {
         // Late when the previous answer came after the turn, not when it came in time.
         assert!(!second.late(2, begin + ms(9)));
         assert!(second.late(2, begin + ms(9) + Duration::from_micros(1)));
+    }
+
+    /// The pacer gives every connection each of its turns, in order, none before it is due
+    /// and none at or after the end; then the connections' queues close.
+    #[test]
+    fn the_pacer_gives_each_turn_on_time_and_stops_at_the_end() {
+        let begin = tokio::time::Instant::now();
+        let (rate, conns) = (2000.0, 4);
+        let schedules: Vec<Schedule> = (0..conns)
+            .map(|i| Schedule::new(begin, rate, conns, i))
+            .collect();
+        let until = begin.into_std() + Duration::from_millis(20);
+        let (senders, mut receivers): (Vec<_>, Vec<_>) = (0..conns)
+            .map(|_| tokio::sync::mpsc::unbounded_channel::<()>())
+            .unzip();
+        let at = std::thread::spawn({
+            let schedules = schedules.clone();
+            move || pace(&schedules, until, &senders)
+        });
+        let mut got = vec![Vec::new(); conns];
+        for (i, rx) in receivers.iter_mut().enumerate() {
+            while rx.blocking_recv().is_some() {
+                got[i].push(std::time::Instant::now());
+            }
+        }
+        at.join().unwrap();
+        // 20 ms at 2,000 a second: 40 turns, 10 for each connection.
+        for (i, times) in got.iter().enumerate() {
+            assert_eq!(times.len(), 10, "connection {i}");
+            for (k, t) in times.iter().enumerate() {
+                assert!(
+                    *t >= schedules[i].due(k as u32).into_std(),
+                    "turn {k} of {i} early"
+                );
+            }
+        }
     }
 
     #[test]
