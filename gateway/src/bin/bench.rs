@@ -489,6 +489,9 @@ impl Schedule {
 /// previous answer finds its turn queued and sends as soon as it can.
 fn pace(schedules: &[Schedule], until: Instant, turns: &[tokio::sync::mpsc::UnboundedSender<()>]) {
     let c = schedules.len() as u32;
+    if c == 0 {
+        return; // `--concurrency 0`: no connection to give turns to.
+    }
     for j in 0u32.. {
         let (i, k) = ((j % c) as usize, j / c);
         let due = schedules[i].due(k).into_std();
@@ -1246,13 +1249,22 @@ mod tests {
             let schedules = schedules.clone();
             move || pace(&schedules, until, &senders)
         });
-        let mut got = vec![Vec::new(); conns];
-        for (i, rx) in receivers.iter_mut().enumerate() {
-            while rx.blocking_recv().is_some() {
-                got[i].push(std::time::Instant::now());
-            }
-        }
+        // Each connection's turns read as they come, on a thread of its own.
+        let readers: Vec<_> = receivers
+            .drain(..)
+            .map(|mut rx| {
+                std::thread::spawn(move || {
+                    let mut times = Vec::new();
+                    while rx.blocking_recv().is_some() {
+                        times.push(std::time::Instant::now());
+                    }
+                    times
+                })
+            })
+            .collect();
         at.join().unwrap();
+        let got: Vec<Vec<std::time::Instant>> =
+            readers.into_iter().map(|r| r.join().unwrap()).collect();
         // 20 ms at 2,000 a second: 40 turns, 10 for each connection.
         for (i, times) in got.iter().enumerate() {
             assert_eq!(times.len(), 10, "connection {i}");
@@ -1263,6 +1275,8 @@ mod tests {
                 );
             }
         }
+        // No connection: nothing to pace, and no panic.
+        pace(&[], until, &[]);
     }
 
     #[test]
