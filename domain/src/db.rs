@@ -50,10 +50,10 @@ pub async fn connect_only(url: &str) -> Result<DatabaseConnection, Error> {
 ///
 /// On SQLite it takes the write lock at `BEGIN` (`BEGIN IMMEDIATE`). A deferred transaction
 /// reads from a snapshot, and when another connection commits before its first write, that
-/// snapshot cannot become a write: SQLite answers `SQLITE_BUSY` at once, without waiting out
-/// the busy timeout — an admin's save failed with a 500 when the outbox worker committed in
-/// between. Taking the lock first, the transaction waits its turn (up to the busy timeout)
-/// instead. On PostgreSQL this is a plain `BEGIN`; its row locks do the rest.
+/// snapshot cannot become a write: SQLite answers `SQLITE_BUSY_SNAPSHOT` at once, without
+/// waiting out the busy timeout — an admin's save could fail with a 500 when a background
+/// job committed in between. Taking the lock first, the transaction waits its turn (up to
+/// the busy timeout) instead. On PostgreSQL this is a plain `BEGIN`; its row locks do the rest.
 pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
