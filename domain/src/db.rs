@@ -116,17 +116,20 @@ fn sqlite_path(url: &str) -> Option<&str> {
 const INSERT_SHAPES: [usize; 5] = [256, 64, 16, 4, 1];
 
 /// Inserts `rows` (values in the order of `columns`) into `table` in multi-row INSERTs of
-/// [`INSERT_SHAPES`] rows. The statement is written here rather than by the query builder:
-/// the batched usage writer inserts two rows per request, and building them through
-/// sea-orm's active models and sea-query was about a third of its cost (BENCHMARKS.md).
+/// [`INSERT_SHAPES`] rows. Each statement's values are taken from `rows` as it is built,
+/// not all of a batch first: a batch of a few hundred rows is thousands of values, and
+/// building them whole, then moving them again into each statement, cost the server a
+/// few percent of its CPU in memory traffic (BENCHMARKS.md, "Session 25"). The statement
+/// is written here rather than by the query builder: the batched usage writer inserts two
+/// rows per request, and building them through sea-orm's active models and sea-query was
+/// about a third of its cost.
 pub(crate) async fn insert_rows<C: ConnectionTrait, const N: usize>(
     db: &C,
     table: &str,
     columns: [&str; N],
-    rows: Vec<[Value; N]>,
+    mut rows: impl ExactSizeIterator<Item = [Value; N]>,
 ) -> Result<(), sea_orm::DbErr> {
     let backend = db.get_database_backend();
-    let mut rows = rows.into_iter();
     let mut left = rows.len();
     while left > 0 {
         let n = INSERT_SHAPES.into_iter().find(|n| *n <= left).unwrap_or(1);

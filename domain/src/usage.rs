@@ -97,12 +97,11 @@ where
     C: ConnectionTrait,
     R: std::borrow::Borrow<UsageRecord>,
 {
-    let values = rows.iter().map(|r| r.borrow().values()).collect();
     crate::db::insert_rows(
         db,
         api_usage::Entity.as_str(),
         UsageRecord::columns(),
-        values,
+        rows.iter().map(|r| r.borrow().values()),
     )
     .await?;
     Ok(())

@@ -223,7 +223,7 @@ async fn write(db: &DatabaseConnection, items: &mut [Msg]) -> Result<Vec<(i64, i
         &txn,
         ledger_entity::Entity.as_str(),
         ledger_columns(),
-        accounts.ledger_rows,
+        accounts.ledger_rows.into_iter(),
     )
     .await?;
     let charges = items.iter_mut().filter_map(|m| match m {

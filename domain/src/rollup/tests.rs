@@ -245,13 +245,10 @@ async fn the_migration_backfills_rows_written_before() {
     // Written as the schema of that time holds them: without the later columns
     // (`playground` and `member_id` came with later migrations).
     let columns: [&str; 14] = std::array::from_fn(|i| UsageRecord::columns()[i]);
-    let old_rows = rows
-        .iter()
-        .map(|r| {
-            let values = r.values();
-            std::array::from_fn(|i| values[i].clone())
-        })
-        .collect();
+    let old_rows = rows.iter().map(|r| {
+        let values = r.values();
+        std::array::from_fn(|i| values[i].clone())
+    });
     crate::db::insert_rows(&db, "api_usage", columns, old_rows)
         .await
         .unwrap();
