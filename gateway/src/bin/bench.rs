@@ -1068,20 +1068,21 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     if !legacy {
         // The targets: against the floor, in the medians.
-        let find = |kind: Kind, c: usize, name: &str| {
+        let rounds_of = |kind: Kind, c: usize, name: &str| {
             rows.iter()
                 .find(|(k, cc, n, _)| *k == kind && *cc == c && *n == name)
-                .map(|(_, _, _, v)| Row::median(v))
+                .map(|(_, _, _, v)| v.as_slice())
         };
+        let find = |kind: Kind, c: usize, name: &str| rounds_of(kind, c, name).map(Row::median);
         let others: Vec<&str> = targets
             .iter()
             .map(|t| t.name)
             .filter(|n| *n != "floor")
             .collect();
         if targets.iter().any(|t| t.name == "floor") && !others.is_empty() {
-            println!("\nAgainst the floor (medians): CPU and +p99 as multiples of the floor's\n");
-            println!("| kind | conc | target | CPU × floor | +p99 × floor | req/s | req/s at this conc ÷ at the previous |");
-            println!("|---|---|---|---|---|---|---|");
+            println!("\nAgainst the floor: CPU and +p99 as multiples of the floor's, of the medians and (with several rounds) per round: the median of the rounds' multiples, with their range\n");
+            println!("| kind | conc | target | CPU × floor | +p99 × floor | per round: CPU × floor | per round: +p99 × floor | req/s | req/s at this conc ÷ at the previous |");
+            println!("|---|---|---|---|---|---|---|---|---|");
             for &kind in &args.kinds {
                 for name in &others {
                     let mut prev: Option<f64> = None;
@@ -1094,11 +1095,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                             continue;
                         };
                         let added = |r: &Row| r.s.p99_ms - d.s.p99_ms;
+                        let rounds = [name, "floor", "direct"]
+                            .map(|n| rounds_of(kind, c, n).unwrap_or_default());
+                        let (cpu, p99) = per_round(rounds[0], rounds[1], rounds[2]);
                         println!(
-                            "| {} | {c} | {name} | {:.2} | {} | {:.0} | {} |",
+                            "| {} | {c} | {name} | {:.2} | {} | {} | {} | {:.0} | {} |",
                             kind.label(),
                             t.cpu_ms / f.cpu_ms,
                             p99_multiple(added(&t), added(&f)),
+                            cpu.map_or("–".into(), |s| s.to_string()),
+                            p99.map_or("– (floor adds ≈ 0)".into(), |s| s.to_string()),
                             t.s.rps,
                             prev.map_or("".into(), |p| format!("{:.2}", t.s.rps / p)),
                         );
@@ -1125,6 +1131,61 @@ fn p99_multiple(target_added_ms: f64, floor_added_ms: f64) -> String {
     } else {
         format!("{:.2}", target_added_ms.max(0.0) / floor_added_ms)
     }
+}
+
+/// The median of some figures and their range.
+#[derive(Debug, PartialEq)]
+struct Spread {
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+impl Spread {
+    /// None for no figures (NaN left out); the median of an even count is the mean of the
+    /// middle two.
+    fn of(mut v: Vec<f64>) -> Option<Spread> {
+        v.retain(|x| x.is_finite());
+        v.sort_by(|a, b| a.total_cmp(b));
+        let mid = v.len() / 2;
+        let median = if v.len().is_multiple_of(2) {
+            (v.get(mid.wrapping_sub(1))? + v.get(mid)?) / 2.0
+        } else {
+            *v.get(mid)?
+        };
+        Some(Spread {
+            median,
+            low: *v.first()?,
+            high: *v.last()?,
+        })
+    }
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2} ({:.2}–{:.2})", self.median, self.low, self.high)
+    }
+}
+
+/// A target's multiples of the floor taken round by round (each round's target against the
+/// same round's floor and upstream, which met the same moment of the machine), where the
+/// table of medians divides figures of different rounds: the CPU multiple, and the +p99
+/// multiple over the rounds where the floor adds a measurable tail. None with fewer than
+/// two rounds, or none to compare.
+fn per_round(target: &[Row], floor: &[Row], direct: &[Row]) -> (Option<Spread>, Option<Spread>) {
+    if target.len() < 2 {
+        return (None, None);
+    }
+    let rounds = || target.iter().zip(floor).zip(direct);
+    let cpu = rounds().map(|((t, f), _)| t.cpu_ms / f.cpu_ms).collect();
+    let p99 = rounds()
+        .filter_map(|((t, f), d)| {
+            let floor_added = f.s.p99_ms - d.s.p99_ms;
+            (floor_added >= MEANINGFUL_ADDED_P99_MS)
+                .then(|| (t.s.p99_ms - d.s.p99_ms).max(0.0) / floor_added)
+        })
+        .collect();
+    (Spread::of(cpu), Spread::of(p99))
 }
 
 /// Below this, the floor's added p99 is within the spread of the upstream's own.
@@ -1187,7 +1248,10 @@ fn print_row(round: &str, kind: Kind, c: usize, name: &str, row: &Row, direct: &
 mod tests {
     use std::time::Duration;
 
-    use super::{p99_multiple, pace, pin, positive_rate, write_latencies, Schedule};
+    use super::{
+        p99_multiple, pace, per_round, pin, positive_rate, write_latencies, Row, Sample, Schedule,
+        Spread,
+    };
 
     #[test]
     fn latencies_are_written_a_line_a_request_in_microseconds() {
@@ -1206,6 +1270,44 @@ mod tests {
         assert_eq!(p99_multiple(-0.1, 0.2), "0.00");
         assert_eq!(p99_multiple(1.17, -0.42), "– (floor adds ≈ 0; +1.17 ms)");
         assert_eq!(p99_multiple(0.3, 0.01), "– (floor adds ≈ 0; +0.30 ms)");
+    }
+
+    #[test]
+    fn multiples_are_taken_round_by_round() {
+        let row = |cpu_ms: f64, p99_ms: f64| Row {
+            s: Sample {
+                p99_ms,
+                ..Sample::default()
+            },
+            cpu_ms,
+        };
+        // Three rounds; the machine was slower in the second (every figure doubled).
+        let target = [row(0.09, 1.6), row(0.18, 3.4), row(0.10, 1.5)];
+        let floor = [row(0.05, 1.2), row(0.10, 2.2), row(0.04, 1.02)];
+        let direct = [row(0.0, 1.0), row(0.0, 2.0), row(0.0, 1.0)];
+        let (cpu, p99) = per_round(&target, &floor, &direct);
+        let near = |s: Spread, m: f64, l: f64, h: f64| {
+            assert!((s.median - m).abs() < 1e-9, "median {}", s.median);
+            assert!((s.low - l).abs() < 1e-9 && (s.high - h).abs() < 1e-9, "{s}");
+        };
+        near(cpu.unwrap(), 1.8, 1.8, 2.5);
+        // The third round's floor adds 0.02 ms: not a multiple of anything, left out.
+        near(p99.unwrap(), 5.0, 3.0, 7.0);
+        // One round: the table of medians says it all.
+        assert_eq!(
+            per_round(&target[..1], &floor[..1], &direct[..1]),
+            (None, None)
+        );
+        // No round where the floor adds a tail.
+        let (_, p99) = per_round(&target[2..], &floor[2..], &direct[2..]);
+        assert_eq!(p99, None);
+        assert_eq!(Spread::of(vec![f64::NAN]), None);
+        assert_eq!(
+            Spread::of(vec![2.0, 1.0, f64::NAN, 3.0])
+                .unwrap()
+                .to_string(),
+            "2.00 (1.00–3.00)"
+        );
     }
 
     #[test]
