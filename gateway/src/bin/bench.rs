@@ -1067,7 +1067,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if !legacy {
-        // The targets: against the floor, in the medians.
+        // The targets: against the floor, in the medians and round by round.
         let rounds_of = |kind: Kind, c: usize, name: &str| {
             rows.iter()
                 .find(|(k, cc, n, _)| *k == kind && *cc == c && *n == name)
