@@ -13,7 +13,7 @@
 //! the last seconds. The next lookup of such a key finds the account (or, for a team key,
 //! the member) suspended and answers 403 `account_suspended`; refusals are not cached, so
 //! a reactivation takes effect on the next request.
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -102,7 +102,7 @@ pub struct KeyCache {
 
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = headers
-        .get("authorization")
+        .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(ApiError::missing_key)?;
     let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::invalid_key)?;

@@ -151,7 +151,7 @@ pub async fn read_object(
     limit: usize,
 ) -> Result<Object, ApiError> {
     let declared = headers
-        .get("content-length")
+        .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {

@@ -2,7 +2,7 @@
 //! must not hold every place of the model servers (security review, issue 9). Counted per
 //! instance, in memory: the check costs a map lookup, and with several instances the
 //! places each upstream offers are bounded globally anyway (`capacity`).
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]

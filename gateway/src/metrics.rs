@@ -13,7 +13,7 @@
 //!
 //! The log line carries the request id, account, key prefix, model, status, latency and
 //! credits: never a key, a prompt or an answer.
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 

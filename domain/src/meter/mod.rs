@@ -34,7 +34,7 @@
 //! shutdown); `holds` the credit holds (take, grow, renew, sweep); `writer` the batched
 //! writer, its transaction split at its phases; `thresholds` the credit warnings after
 //! each batch; `tests` the tests of all of it, on SQLite and PostgreSQL.
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Credit thresholds (NOTIF-03/04) after each batch, without a query per batch.
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;

@@ -1,6 +1,6 @@
 //! The batched writer: charges, ledger rows, released holds and usage rows, a batch per
 //! transaction, then the credit thresholds of the accounts it charged.
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -272,7 +272,7 @@ impl<'a> Batch<'a> {
                 _ => None,
             })
             .collect();
-        let mut per_hold: HashMap<i64, i64> = HashMap::new();
+        let mut per_hold: HashMap<i64, i64> = HashMap::default();
         for c in &charges {
             if let Some((id, n)) = c.hold {
                 *per_hold.entry(id).or_default() += n;
@@ -307,7 +307,7 @@ impl<'a> Batch<'a> {
         ids.dedup();
         let mut written = HoldsWritten {
             live: Vec::with_capacity(self.per_hold.len()),
-            freed: HashMap::new(),
+            freed: HashMap::default(),
         };
         for id in ids {
             if let Some(&n) = self.per_hold.get(&id) {
