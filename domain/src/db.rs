@@ -130,16 +130,17 @@ pub(crate) async fn insert_rows<C: ConnectionTrait, const N: usize>(
     mut rows: impl ExactSizeIterator<Item = [Value; N]>,
 ) -> Result<(), sea_orm::DbErr> {
     let backend = db.get_database_backend();
-    let mut left = rows.len();
-    while left > 0 {
+    loop {
+        let left = rows.len();
+        if left == 0 {
+            return Ok(());
+        }
         let n = INSERT_SHAPES.into_iter().find(|n| *n <= left).unwrap_or(1);
         let values: Vec<Value> = rows.by_ref().take(n).flatten().collect();
-        left -= n;
         let sql = cached_insert_sql(backend, table, &columns, n);
         db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
     }
-    Ok(())
 }
 
 /// [`insert_sql`], written once per statement: the writer sends a few shapes thousands of
